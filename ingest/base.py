@@ -1,0 +1,40 @@
+"""The connector interface and the batching every connector shares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import ClassVar, Protocol
+
+from schemas.raw import RawBatch, RawRecord
+
+
+class Connector(Protocol):
+    """Reads one feed and yields its records as received; never touches Kafka itself."""
+
+    name: ClassVar[str]
+
+    def records(self) -> Iterator[RawRecord]: ...
+
+
+def batches(records: Iterable[RawRecord], max_records: int, max_bytes: int) -> Iterator[RawBatch]:
+    """Cut consecutive records of one origin into bounded batches.
+
+    A batch closes when it holds ``max_records`` records, when its payload bytes would pass
+    ``max_bytes``, or when the origin changes. A single record larger than ``max_bytes``
+    travels alone.
+    """
+    current: list[RawRecord] = []
+    size = 0
+    for record in records:
+        starts_new = current and (
+            len(current) >= max_records
+            or size + len(record.payload) > max_bytes
+            or record.origin != current[0].origin
+        )
+        if starts_new:
+            yield RawBatch(source=current[0].source, origin=current[0].origin, records=current)
+            current, size = [], 0
+        current.append(record)
+        size += len(record.payload)
+    if current:
+        yield RawBatch(source=current[0].source, origin=current[0].origin, records=current)

@@ -1,0 +1,100 @@
+"""The canonical declaration line every connector is mapped onto."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Flow = Literal["import", "export"]
+
+
+class Declaration(BaseModel):
+    """One goods line of a customs declaration, as declared (no normalisation yet).
+
+    Fields a feed does not know are absent (``None``). Unknown fields are kept in ``extra``
+    rather than dropped, so a richer feed loses nothing before its mapping is extended.
+    """
+
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    declaration_id: str = Field(min_length=1)
+    line_no: int = Field(ge=1)
+    declared_at: date
+    flow: Flow
+    reporter: str | None = Field(default=None, description="ISO2 of the customs administration.")
+    hs_code: str = Field(min_length=1, description="Commodity code as declared.")
+    description: str = ""
+    quantity: Decimal | None = None
+    unit: str | None = None
+    value: Decimal | None = None
+    currency: str | None = None
+    net_weight_kg: Decimal | None = None
+    origin_country: str | None = None
+    dispatch_country: str | None = None
+    destination_country: str | None = None
+    exporter_name: str | None = None
+    exporter_country: str | None = None
+    exporter_id: str | None = None
+    importer_name: str | None = None
+    importer_country: str | None = None
+    importer_id: str | None = None
+    manufacturer: str | None = None
+    brand: str | None = None
+    source: str | None = None
+    source_record_id: str | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("hs_code")
+    @classmethod
+    def _hs_code_has_digits(cls, value: str) -> str:
+        if sum(ch.isdigit() for ch in value) < 2:
+            raise ValueError("an HS code needs at least 2 digits")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keep_unknown_fields(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        known = cls.model_fields
+        unknown = {k: v for k, v in data.items() if k not in known}
+        if not unknown:
+            return data
+        kept = {k: v for k, v in data.items() if k in known}
+        kept["extra"] = {**dict(data.get("extra") or {}), **unknown}
+        return kept
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """A line's address: (declaration_id, line_no)."""
+        return (self.declaration_id, self.line_no)
+
+
+class RawRef(BaseModel):
+    """Where a batch of lines came from on the raw topic: the unit of exactly-once writes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    topic: str
+    partition: int
+    offset: int
+
+    def token(self) -> str:
+        return f"{self.topic}-{self.partition}-{self.offset}"
+
+
+class DeclarationBatch(BaseModel):
+    """Value of a ``customs.declarations`` message: the valid lines parsed from one raw batch.
+
+    Keyed by the first line's ``declaration_id``; the lines of one declaration that arrive
+    together stay in one message.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    raw: RawRef
+    lines: list[Declaration] = Field(min_length=1)

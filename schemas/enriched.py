@@ -1,0 +1,97 @@
+"""A declaration line after normalisation, classification, screening and alerting."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.declaration import Declaration, RawRef
+from schemas.raw import utc_now
+
+Severity = Literal["low", "medium", "high", "critical"]
+ChplTier = Literal["1", "2", "3A", "3B", "4A", "4B"]
+Category = Literal[
+    "body_armor",
+    "helmet",
+    "armor_ceramics",
+    "uav",
+    "thermal_imaging",
+    "night_vision",
+    "weapon_optics",
+    "firearms",
+    "microelectronics",
+    "gnss",
+    "radio_comms",
+]
+
+
+class Evidence(BaseModel):
+    """Why a category or tier was given: which code prefix or term matched, and where."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["hs_prefix", "term"]
+    target: str = Field(description="The category or 'chpl' the evidence supports.")
+    matched: str = Field(description="The code prefix or the term that matched.")
+    field: str = Field(default="hs_code", description="Which declaration field matched.")
+    language: str | None = None
+    start: int | None = Field(default=None, description="Offset of the match in the field.")
+    end: int | None = None
+
+
+class ScreeningHit(BaseModel):
+    """A party on the line that matched a watchlist entry."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: str
+    party_name: str
+    dataset: str
+    entity_id: str
+    entity_name: str
+    score: float = Field(ge=0, le=1)
+    explanation: str = ""
+
+
+class HsCode(BaseModel):
+    """A commodity code reduced to its digits, with the HS levels derived from it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    declared: str
+    digits: str
+    hs2: str
+    hs4: str
+    hs6: str
+
+
+class EnrichedDeclaration(Declaration):
+    """A :class:`Declaration` plus everything the stream derived from it."""
+
+    hs_digits: str
+    hs2: str
+    hs4: str
+    hs6: str
+    categories: list[Category] = Field(default_factory=list)
+    chpl_tier: ChplTier | None = None
+    evidence: list[Evidence] = Field(default_factory=list)
+    confidence: float = Field(default=0.0, ge=0, le=1)
+    screening_hits: list[ScreeningHit] = Field(default_factory=list)
+    alert_rules: list[str] = Field(default_factory=list)
+    rules_version: str = ""
+    raw_topic: str = ""
+    raw_partition: int = -1
+    raw_offset: int = -1
+    enriched_at: datetime = Field(default_factory=utc_now)
+
+
+class EnrichedBatch(BaseModel):
+    """Value of a ``customs.enriched`` message: the enriched lines of one declarations message."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    raw: RawRef
+    lines: list[EnrichedDeclaration] = Field(min_length=1)

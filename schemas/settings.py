@@ -1,0 +1,168 @@
+"""The one settings object, read from ``CUSTOMS_WATCH_*`` environment variables and CLI flags.
+
+Nested groups map to variables by their first underscore: ``CUSTOMS_WATCH_KAFKA_BOOTSTRAP``
+sets ``kafka.bootstrap``, ``CUSTOMS_WATCH_CLICKHOUSE_DSN`` sets ``clickhouse.dsn``,
+``CUSTOMS_WATCH_TOPICS_SOURCES=jsonl,demo`` sets ``topics.sources``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class KafkaSettings(BaseModel):
+    """Client settings for every Kafka connection (producers, admin, faust)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bootstrap: str = Field(default="127.0.0.1:9092", description="host:port[,host:port...]")
+    client_id: str = "customs-watch"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    # Group joins on the local broker wait about half the session timeout, so the defaults are
+    # short; raise both (e.g. 45000/3000) against a production cluster.
+    session_timeout_ms: int = Field(default=6000, ge=1000)
+    heartbeat_interval_ms: int = Field(default=2000, ge=100)
+    request_timeout_ms: int = Field(default=30000, ge=1000)
+    compression: Literal["none", "gzip", "lz4", "zstd", "snappy"] = "lz4"
+    linger_ms: int = Field(default=20, ge=0)
+
+    def bootstrap_servers(self) -> list[str]:
+        return [s.strip() for s in self.bootstrap.split(",") if s.strip()]
+
+    def client_config(self) -> dict[str, Any]:
+        """Connection and security options shared by kafka-python clients."""
+        config: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap_servers(),
+            "client_id": self.client_id,
+            "security_protocol": self.security_protocol,
+            "request_timeout_ms": self.request_timeout_ms,
+        }
+        if self.sasl_mechanism:
+            config["sasl_mechanism"] = self.sasl_mechanism
+            config["sasl_plain_username"] = self.sasl_username
+            config["sasl_plain_password"] = (
+                self.sasl_password.get_secret_value() if self.sasl_password else None
+            )
+        return config
+
+
+class TopicSettings(BaseModel):
+    """Topic names, layout and retention."""
+
+    model_config = ConfigDict(frozen=True)
+
+    prefix: str = Field(default="customs", description="First part of every topic name.")
+    sources: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["jsonl", "demo"],
+        description="Feeds the worker consumes: one topic <prefix>.raw.<source> each.",
+    )
+    partitions: int = Field(default=4, ge=1)
+    replication: int = Field(default=1, ge=1)
+    retention_ms: int = Field(default=7 * 24 * 3600 * 1000, description="Data topics.")
+    deadletter_retention_ms: int = Field(default=30 * 24 * 3600 * 1000)
+    max_message_bytes: int = Field(
+        default=8 * 1024 * 1024, ge=1024 * 1024,
+        description="Topic max.message.bytes and the clients' request/fetch limits.",
+    )
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _split_sources(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [s.strip() for s in value.split(",") if s.strip()]
+        return value
+
+    def raw(self, source: str) -> str:
+        return f"{self.prefix}.raw.{source}"
+
+    @property
+    def declarations(self) -> str:
+        return f"{self.prefix}.declarations"
+
+    @property
+    def enriched(self) -> str:
+        return f"{self.prefix}.enriched"
+
+    @property
+    def alerts(self) -> str:
+        return f"{self.prefix}.alerts"
+
+    @property
+    def deadletter(self) -> str:
+        return f"{self.prefix}.deadletter"
+
+    def all_names(self) -> list[str]:
+        return [
+            *(self.raw(s) for s in self.sources),
+            self.declarations,
+            self.enriched,
+            self.alerts,
+            self.deadletter,
+        ]
+
+
+class ClickHouseSettings(BaseModel):
+    """Where rows go. The DSN may carry a password, so it is a secret and never logged."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dsn: SecretStr = Field(
+        default=SecretStr("chdb://./data/clickhouse"),
+        description="chdb://<dir> (embedded, default) or http(s)://user:pass@host:8123/db",
+    )
+    database: str = "customs_watch"
+
+    @property
+    def embedded(self) -> bool:
+        return self.dsn.get_secret_value().startswith("chdb://")
+
+    def embedded_path(self) -> Path | None:
+        dsn = self.dsn.get_secret_value()
+        return Path(dsn.removeprefix("chdb://")) if self.embedded else None
+
+
+class WorkerSettings(BaseModel):
+    """The faust worker: its group id, web server and local state."""
+
+    model_config = ConfigDict(frozen=True)
+
+    app_id: str = Field(default="customs-watch", description="faust app id = consumer group.")
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=6066, ge=1, le=65535)
+    data_dir: Path = Path("./data/faust")
+    commit_interval_s: float = Field(default=1.0, gt=0)
+
+
+class IngestSettings(BaseModel):
+    """How connectors cut a feed into Kafka messages."""
+
+    model_config = ConfigDict(frozen=True)
+
+    batch_records: int = Field(default=200, ge=1, description="Max records per raw message.")
+    batch_bytes: int = Field(default=256 * 1024, ge=1024, description="Max payload bytes.")
+
+
+class Settings(BaseSettings):
+    """Everything customs-watch can be told. Built once by the CLI and passed down."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CUSTOMS_WATCH_",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        frozen=True,
+        extra="ignore",
+    )
+
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    topics: TopicSettings = Field(default_factory=TopicSettings)
+    clickhouse: ClickHouseSettings = Field(default_factory=ClickHouseSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    log: Literal["kv", "json"] = Field(default="kv", description="Log line format.")

@@ -1,0 +1,100 @@
+"""Thin faust agents: decode, call a pure stage, send, and only then let the event be acked.
+
+``parse``:  ``<prefix>.raw.*`` → ``<prefix>.declarations`` (+ ``<prefix>.deadletter``)
+``enrich``: ``<prefix>.declarations`` → ClickHouse, ``<prefix>.enriched``, ``<prefix>.alerts``
+
+Every send is awaited until the broker acknowledged it before the agent moves to the next
+event, so an offset is never committed ahead of the records derived from it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import faust
+from pydantic import ValidationError
+
+from schemas.dead_letter import DeadLetter
+from schemas.declaration import DeclarationBatch, RawRef
+from schemas.rule_data import RuleSet
+from schemas.settings import Settings
+from stream.app import Topics
+from stream.errors import WarehouseRejected
+from stream.sink import AsyncWarehouse
+from stream.stages.enrich import Enricher
+from stream.stages.parse import describe_validation_error, parse_message
+
+log = logging.getLogger(__name__)
+
+
+def _ref(event: Any) -> RawRef:
+    message = event.message
+    return RawRef(topic=message.topic, partition=message.partition, offset=message.offset)
+
+
+def _source_of(topic: str, settings: Settings) -> str:
+    return topic.removeprefix(f"{settings.topics.prefix}.raw.")
+
+
+async def _deliver(sends: list[Any]) -> None:
+    """Wait until the broker acknowledged every send."""
+    if sends:
+        await asyncio.gather(*sends)
+
+
+def register_agents(app: faust.App, topics: Topics, settings: Settings, rules: RuleSet,
+                    warehouse: AsyncWarehouse) -> None:
+    enricher = Enricher(rules)
+
+    async def dead_letter(letter: DeadLetter) -> Any:
+        log.warning("dead letter", extra={"stage": letter.stage, "source": letter.source,
+                                          "position": letter.position, "reason": letter.reason})
+        return await topics.deadletter.send(key=letter.source.encode(),
+                                            value=letter.model_dump_json().encode())
+
+    @app.agent(topics.raw, name="parse")
+    async def parse(stream: Any) -> None:
+        async for event in stream.events():
+            ref = _ref(event)
+            result = parse_message(event.value, ref, _source_of(ref.topic, settings))
+            sends = [await dead_letter(letter) for letter in result.dead_letters]
+            if result.lines:
+                batch = DeclarationBatch(source=result.lines[0].source or "", raw=ref,
+                                         lines=result.lines)
+                sends.append(await topics.declarations.send(
+                    key=result.lines[0].declaration_id.encode(),
+                    value=batch.model_dump_json().encode(),
+                ))
+            await _deliver(sends)
+
+    @app.agent(topics.declarations, name="enrich")
+    async def enrich(stream: Any) -> None:
+        async for event in stream.events():
+            ref = _ref(event)
+            try:
+                batch = DeclarationBatch.model_validate_json(event.value)
+            except ValidationError as exc:
+                await _deliver([await dead_letter(DeadLetter(
+                    source="", stage="enrich", payload=event.value, topic=ref.topic,
+                    partition=ref.partition, offset=ref.offset,
+                    reason=f"not a declaration batch: {describe_validation_error(exc)}",
+                ))])
+                continue
+            enriched, alerts = enricher.batch(batch)
+            try:
+                await warehouse.write(enriched.lines, alerts, token=batch.raw.token())
+            except WarehouseRejected as exc:
+                await _deliver([await dead_letter(DeadLetter(
+                    source=batch.source, stage="sink", payload=event.value, topic=ref.topic,
+                    partition=ref.partition, offset=ref.offset,
+                    reason=f"ClickHouse rejected the batch: {exc}",
+                ))])
+                continue
+            sends = [await topics.enriched.send(key=event.key,
+                                                value=enriched.model_dump_json().encode())]
+            for alert in alerts:
+                sends.append(await topics.alerts.send(key=alert.partition_key().encode(),
+                                                      value=alert.model_dump_json().encode()))
+            await _deliver(sends)

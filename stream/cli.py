@@ -1,0 +1,338 @@
+"""``customs-watch``: the one command line. Each subcommand imports what it needs lazily.
+
+Settings come from ``CUSTOMS_WATCH_*`` environment variables; the global flags below
+override them for one call.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from schemas.settings import Settings
+
+app = typer.Typer(
+    name="customs-watch",
+    help="Ingest customs declaration feeds, classify dual-use and battlefield goods, alert.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+topics_app = typer.Typer(help="Create, list and delete the project's Kafka topics.",
+                         no_args_is_help=True)
+ingest_app = typer.Typer(help="Publish a feed to its raw topic.", no_args_is_help=True)
+db_app = typer.Typer(help="ClickHouse schema.", no_args_is_help=True)
+schemas_app = typer.Typer(help="JSON Schemas of the topics.", no_args_is_help=True)
+app.add_typer(topics_app, name="topics")
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(db_app, name="db")
+app.add_typer(schemas_app, name="schemas")
+
+log = logging.getLogger("customs_watch.cli")
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    bootstrap: Annotated[str | None, typer.Option(
+        help="Kafka bootstrap servers (env CUSTOMS_WATCH_KAFKA_BOOTSTRAP).")] = None,
+    clickhouse_dsn: Annotated[str | None, typer.Option(
+        help="chdb://<dir> or http://user:pass@host:8123/db (env CUSTOMS_WATCH_CLICKHOUSE_DSN)."
+    )] = None,
+    topic_prefix: Annotated[str | None, typer.Option(
+        help="First part of every topic name (env CUSTOMS_WATCH_TOPICS_PREFIX).")] = None,
+    sources: Annotated[str | None, typer.Option(
+        help="Comma-separated feeds the worker reads (env CUSTOMS_WATCH_TOPICS_SOURCES).")] = None,
+    log_format: Annotated[str | None, typer.Option(
+        "--log", help="Log format: kv or json (env CUSTOMS_WATCH_LOG).")] = None,
+) -> None:
+    """Global options; every subcommand has --help."""
+    from stream import logs
+
+    overrides: dict[str, Any] = {}
+    if bootstrap:
+        overrides.setdefault("kafka", {})["bootstrap"] = bootstrap
+    if clickhouse_dsn:
+        overrides.setdefault("clickhouse", {})["dsn"] = clickhouse_dsn
+    if topic_prefix:
+        overrides.setdefault("topics", {})["prefix"] = topic_prefix
+    if sources:
+        overrides.setdefault("topics", {})["sources"] = sources
+    if log_format:
+        overrides["log"] = log_format
+    settings = Settings(**overrides)
+    logs.configure(settings.log)
+    ctx.obj = settings
+
+
+# --- topics -----------------------------------------------------------------------------
+
+
+@topics_app.command("create")
+def topics_create(ctx: typer.Context) -> None:
+    """Create the raw, declarations, enriched, alerts and dead-letter topics (idempotent)."""
+    from stream.admin import create_topics
+
+    for name, outcome in create_topics(_settings(ctx)).items():
+        typer.echo(f"{name}\t{outcome}")
+
+
+@topics_app.command("list")
+def topics_list(ctx: typer.Context) -> None:
+    """List the topics on the broker, marking the project's own."""
+    from stream.admin import existing_topics
+
+    settings = _settings(ctx)
+    ours = set(settings.topics.all_names())
+    for name in sorted(existing_topics(settings)):
+        typer.echo(f"{name}\t{'project' if name in ours else 'other'}")
+
+
+@topics_app.command("delete")
+def topics_delete(
+    ctx: typer.Context,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: topics and data are lost.")] = False,
+) -> None:
+    """Delete the project's topics (all their messages are lost)."""
+    from stream.admin import delete_topics
+
+    if not yes:
+        typer.echo("refusing without --yes: deleting topics loses their messages", err=True)
+        raise typer.Exit(2)
+    settings = _settings(ctx)
+    delete_topics(settings, settings.topics.all_names())
+
+
+# --- ingest ------------------------------------------------------------------------------
+
+
+@ingest_app.command("jsonl")
+def ingest_jsonl(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                         help="One canonical declaration line per JSON line.")],
+    source: Annotated[str, typer.Option(help="Feed name: publishes to <prefix>.raw.<source>.")]
+    = "jsonl",
+) -> None:
+    """Publish a JSONL file of canonical lines to the raw topic (idempotent, acks=all)."""
+    from ingest.base import batches
+    from ingest.jsonl import JsonlConnector
+    from ingest.progress import ProgressSink
+    from ingest.publisher import RawPublisher
+    from stream.admin import existing_topics
+
+    settings = _settings(ctx)
+    topic = settings.topics.raw(source)
+    if topic not in existing_topics(settings):
+        typer.echo(f"topic {topic} does not exist: add {source!r} to CUSTOMS_WATCH_TOPICS_SOURCES "
+                   "and run `customs-watch topics create`", err=True)
+        raise typer.Exit(2)
+    connector = JsonlConnector(file, source)
+    publisher = RawPublisher(settings.kafka, topic, settings.topics.max_message_bytes)
+    progress = ProgressSink(f"ingest {file.name}")
+    try:
+        summary = publisher.publish(
+            batches(connector.records(), settings.ingest.batch_records,
+                    settings.ingest.batch_bytes),
+            progress,
+        )
+    finally:
+        progress.close()
+        publisher.close()
+    typer.echo(
+        f"read={summary.records + connector.blank_lines} published={summary.records} "
+        f"blank_skipped={connector.blank_lines} batches={summary.batches} topic={topic} "
+        f"seconds={summary.seconds:.2f} rows_per_s={summary.records_per_second:,.0f}"
+    )
+
+
+# --- worker ------------------------------------------------------------------------------
+
+
+@app.command()
+def worker(
+    ctx: typer.Context,
+    web_port: Annotated[int | None, typer.Option(
+        help="Port of the worker's web server (env CUSTOMS_WATCH_WORKER_WEB_PORT).")] = None,
+    loglevel: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Run the stream worker: parse → normalise → classify → alert → ClickHouse and topics."""
+    from stream.worker import run_worker
+
+    settings = _settings(ctx)
+    if web_port is not None:
+        settings = settings.model_copy(
+            update={"worker": settings.worker.model_copy(update={"web_port": web_port})})
+    run_worker(settings, loglevel)
+
+
+@app.command()
+def wait(
+    ctx: typer.Context,
+    timeout: Annotated[float, typer.Option(help="Seconds before giving up.")] = 120.0,
+) -> None:
+    """Wait until the worker's consumer group has processed everything on its topics."""
+    from stream.admin import wait_until_drained
+
+    settings = _settings(ctx)
+    topics = [settings.topics.raw(s) for s in settings.topics.sources]
+    topics.append(settings.topics.declarations)
+    lag = wait_until_drained(settings, settings.worker.app_id, topics, timeout)
+    typer.echo("drained: " + ", ".join(f"{t}={n}" for t, n in sorted(lag.items())))
+
+
+# --- ClickHouse --------------------------------------------------------------------------
+
+
+@db_app.command("migrate")
+def db_migrate(ctx: typer.Context) -> None:
+    """Apply the DDL files in schemas/clickhouse/ not applied yet (idempotent)."""
+    from stream.warehouse import Warehouse
+
+    warehouse = Warehouse(_settings(ctx).clickhouse)
+    try:
+        applied = warehouse.migrate()
+    finally:
+        warehouse.close()
+    typer.echo("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
+
+
+@app.command()
+def query(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A file stem in schemas/clickhouse/queries/.")],
+    output: Annotated[OutputFormat, typer.Option("--format", help="table or json.")]
+    = OutputFormat.table,
+) -> None:
+    """Run a named query; asks the running worker when it owns the embedded data directory."""
+    import orjson
+
+    from stream.reader import named_query
+    from stream.warehouse import named_queries
+
+    if name not in named_queries():
+        typer.echo(f"no query named {name!r}; known: {', '.join(named_queries())}", err=True)
+        raise typer.Exit(2)
+    result = named_query(_settings(ctx).clickhouse, name)
+    if output is OutputFormat.json:
+        sys.stdout.write(orjson.dumps(result.as_dicts(), default=str).decode() + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=name)
+    for column in result.columns:
+        table.add_column(column, overflow="fold")
+    for row in result.rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    Console(width=160).print(table)
+
+
+# --- offline -----------------------------------------------------------------------------
+
+
+@app.command()
+def classify(
+    input_path: Annotated[Path, typer.Option("--input", exists=True, dir_okay=False,
+                                             help="JSONL of canonical lines.")],
+    output_path: Annotated[Path, typer.Option("--output", help="JSONL of enriched lines.")],
+) -> None:
+    """Classify a JSONL file offline with the same stages as the stream (no Kafka, no ClickHouse).
+
+    Each output line is the enriched line plus an ``alerts`` list; invalid input lines go to
+    ``<output>.rejects.jsonl`` with the reason.
+    """
+    import orjson
+    from pydantic import ValidationError
+
+    from schemas.declaration import Declaration
+    from schemas.rule_data import default_rules
+    from stream.stages.enrich import Enricher
+    from stream.stages.parse import describe_validation_error
+
+    enricher = Enricher(default_rules())
+    rejects_path = output_path.with_name(output_path.name + ".rejects.jsonl")
+    counts = {"lines": 0, "rejected": 0, "alerts": 0}
+    with input_path.open("rb") as src, output_path.open("wb") as out, \
+            rejects_path.open("wb") as rejects:
+        for position, raw in enumerate(src, start=1):
+            if not raw.strip():
+                continue
+            try:
+                line = Declaration.model_validate_json(raw)
+            except ValidationError as exc:
+                counts["rejected"] += 1
+                rejects.write(orjson.dumps({"position": position,
+                                            "reason": describe_validation_error(exc),
+                                            "line": raw.decode("utf-8", "replace")}) + b"\n")
+                continue
+            enriched, alerts = enricher.line(line)
+            record = enriched.model_dump(mode="json")
+            record["alerts"] = [a.model_dump(mode="json") for a in alerts]
+            out.write(orjson.dumps(record) + b"\n")
+            counts["lines"] += 1
+            counts["alerts"] += len(alerts)
+    typer.echo(" ".join(f"{k}={v}" for k, v in counts.items()) + f" output={output_path}")
+
+
+@app.command()
+def generate(
+    output_path: Annotated[Path, typer.Option("--output", help="Where to write the JSONL.")],
+    lines: Annotated[int, typer.Option(help="How many lines.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same file).")] = 7,
+) -> None:
+    """Write a synthetic feed of canonical lines (invented companies) for trials and benchmarks."""
+    from ingest.synthetic import synthetic_jsonl
+
+    output_path.write_bytes(synthetic_jsonl(lines, seed))
+    typer.echo(f"wrote {lines} lines to {output_path}")
+
+
+# --- schemas -----------------------------------------------------------------------------
+
+
+@schemas_app.command("export")
+def schemas_export(
+    check: Annotated[bool, typer.Option("--check", help="Only report drift; exit 1 if any.")]
+    = False,
+) -> None:
+    """Write the topics' JSON Schemas to schemas/jsonschema/ from the pydantic models."""
+    from schemas.topic_schemas import drifted, export
+
+    if check:
+        stale = drifted()
+        if stale:
+            typer.echo("out of date: " + ", ".join(stale), err=True)
+            raise typer.Exit(1)
+        typer.echo("up to date")
+        return
+    for path in export():
+        typer.echo(str(path))
+
+
+def main() -> None:
+    from schemas.errors import CustomsWatchError
+
+    try:
+        app()
+    except CustomsWatchError as exc:
+        typer.echo(f"customs-watch: {exc}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""The stages chained for one line: normalise → classify → alert.
+
+The stream's ``enrich`` agent and the offline ``customs-watch classify`` command both call
+:class:`Enricher`, so a line gets the same result online and offline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from schemas.alert import Alert
+from schemas.declaration import Declaration, DeclarationBatch, RawRef
+from schemas.enriched import EnrichedBatch, EnrichedDeclaration
+from schemas.rule_data import RuleSet
+from stream.stages import alert
+from stream.stages.classify import CodeClassifier
+from stream.stages.normalise import normalise_country, normalise_hs
+
+
+@dataclass(slots=True)
+class EnrichedLines:
+    lines: list[EnrichedDeclaration]
+    alerts: list[Alert]
+
+
+class Enricher:
+    """Holds the tables built from one rule set; calling it does no I/O."""
+
+    def __init__(self, rules: RuleSet) -> None:
+        self.rules = rules
+        self._classify = CodeClassifier.from_rules(rules)
+
+    def line(self, line: Declaration, ref: RawRef | None = None,
+             now: datetime | None = None) -> tuple[EnrichedDeclaration, list[Alert]]:
+        hs = normalise_hs(line.hs_code)
+        found = self._classify(hs)
+        fields = dict(line)
+        for name in ("origin_country", "dispatch_country", "destination_country",
+                     "exporter_country", "importer_country", "reporter"):
+            fields[name] = normalise_country(fields[name])
+        # Inputs were validated as a Declaration; construct without re-validating (hot path).
+        enriched = EnrichedDeclaration.model_construct(
+            **fields,
+            hs_digits=hs.digits,
+            hs2=hs.hs2,
+            hs4=hs.hs4,
+            hs6=hs.hs6,
+            categories=found.categories,
+            chpl_tier=found.chpl_tier,
+            evidence=found.evidence,
+            confidence=found.confidence,
+            screening_hits=[],
+            alert_rules=[],
+            rules_version=self.rules.version,
+            raw_topic=ref.topic if ref else "",
+            raw_partition=ref.partition if ref else -1,
+            raw_offset=ref.offset if ref else -1,
+            enriched_at=now or datetime.now(UTC),
+        )
+        alerts = alert.evaluate(enriched, self.rules.alerts)
+        enriched.alert_rules.extend(a.rule for a in alerts)
+        return enriched, alerts
+
+    def lines(self, lines: list[Declaration], ref: RawRef | None = None) -> EnrichedLines:
+        now = datetime.now(UTC)
+        out = EnrichedLines([], [])
+        for line in lines:
+            enriched, alerts = self.line(line, ref, now)
+            out.lines.append(enriched)
+            out.alerts.extend(alerts)
+        return out
+
+    def batch(self, batch: DeclarationBatch) -> tuple[EnrichedBatch, list[Alert]]:
+        result = self.lines(batch.lines, batch.raw)
+        return EnrichedBatch(source=batch.source, raw=batch.raw, lines=result.lines), result.alerts

@@ -1,0 +1,28 @@
+"""Read-only pages on the worker's faust web server (bound to 127.0.0.1 by default).
+
+``GET /customs-watch/query/<name>/`` runs one of the named queries in
+``schemas/clickhouse/queries/`` and answers ``{"columns": [...], "rows": [[...]]}``. Only
+named queries are served, never arbitrary SQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+import orjson
+
+from stream.sink import AsyncWarehouse
+from stream.warehouse import named_queries
+
+QUERY_PATH = "/customs-watch/query/{name}/"
+
+
+def register_pages(app: faust.App, warehouse: AsyncWarehouse) -> None:
+    @app.page(QUERY_PATH)
+    async def query(web: Any, request: Any, name: str) -> Any:
+        if name not in named_queries():
+            return web.json({"error": f"no query named {name!r}"}, status=404)
+        result = await warehouse.named_query(name)
+        body = orjson.dumps({"columns": result.columns, "rows": result.rows}, default=str)
+        return web.bytes(body, content_type="application/json")
