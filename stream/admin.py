@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError, UnknownTopicOrPartitionError
 
 from schemas.errors import TransientError
 from schemas.settings import Settings
+from stream.topic_reader import log_end_offsets, new_consumer, partitions_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,17 +85,14 @@ def delete_topics(settings: Settings, names: list[str]) -> None:
 
 
 def group_lag(settings: Settings, group: str, topics: list[str]) -> dict[str, int]:
-    """Messages not yet committed by ``group``, per topic (end offset − committed offset)."""
+    """Messages not yet committed by ``group``, per topic (log end − committed offset)."""
     admin = _admin(settings)
-    consumer = KafkaConsumer(**settings.kafka.client_config(), enable_auto_commit=False)
+    consumer = new_consumer(settings)
     try:
-        partitions = []
-        for topic in topics:
-            ids = consumer.partitions_for_topic(topic) or set()
-            partitions.extend(TopicPartition(topic, p) for p in sorted(ids))
+        partitions = partitions_of(consumer, topics)
         if not partitions:
             return {}
-        ends = consumer.end_offsets(partitions)
+        ends = log_end_offsets(consumer, partitions)
         committed = admin.list_group_offsets({group: partitions}).get(group, {})
         lag: dict[str, int] = {}
         for tp in partitions:

@@ -27,10 +27,12 @@ topics_app = typer.Typer(help="Create, list and delete the project's Kafka topic
 ingest_app = typer.Typer(help="Publish a feed to its raw topic.", no_args_is_help=True)
 db_app = typer.Typer(help="ClickHouse schema.", no_args_is_help=True)
 schemas_app = typer.Typer(help="JSON Schemas of the topics.", no_args_is_help=True)
+deadletter_app = typer.Typer(help="Records no stage could process.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(db_app, name="db")
 app.add_typer(schemas_app, name="schemas")
+app.add_typer(deadletter_app, name="deadletter")
 
 log = logging.getLogger("customs_watch.cli")
 
@@ -300,6 +302,32 @@ def generate(
 
     output_path.write_bytes(synthetic_jsonl(lines, seed))
     typer.echo(f"wrote {lines} lines to {output_path}")
+
+
+# --- dead letters ------------------------------------------------------------------------
+
+
+@deadletter_app.command("list")
+def deadletter_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Print every dead letter now on the topic: stage, source, position, reason."""
+    from schemas.dead_letter import DeadLetter
+    from stream.topic_reader import read_to_end
+
+    settings = _settings(ctx)
+    count = 0
+    for record in read_to_end(settings, settings.topics.deadletter):
+        letter = DeadLetter.model_validate_json(record.value)
+        count += 1
+        if as_json:
+            typer.echo(letter.model_dump_json())
+        else:
+            where = f"{letter.origin}:{letter.position}" if letter.position else letter.origin
+            typer.echo(f"{letter.stage}\t{letter.source}\t{where or '-'}\t{letter.reason}")
+    if not as_json:
+        typer.echo(f"{count} dead letter(s) on {settings.topics.deadletter}", err=True)
 
 
 # --- schemas -----------------------------------------------------------------------------

