@@ -6,20 +6,20 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.raw import utc_now
+from schemas.raw import Payload, utc_now
 
 
 class DeadLetter(BaseModel):
     """Value of a ``customs.deadletter`` message."""
 
-    model_config = ConfigDict(frozen=True, ser_json_bytes="base64", val_json_bytes="base64")
+    model_config = ConfigDict(frozen=True)
 
     source: str
     origin: str = ""
     position: int | None = Field(default=None, description="Line/row/segment in the origin.")
     stage: str = Field(description="The stage that rejected the record (e.g. 'parse').")
     reason: str
-    payload: bytes = Field(description="The original bytes (base64 in JSON).")
+    payload: Payload = Field(description="The original bytes (base64).")
     topic: str | None = None
     partition: int | None = None
     offset: int | None = None

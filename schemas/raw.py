@@ -7,10 +7,32 @@ stages dedupe on, so a connector fixes batch boundaries once, at publish time.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+
+def _from_base64(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return base64.b64decode(value, validate=True)
+        except binascii.Error as exc:
+            raise ValueError(f"not standard base64: {exc}") from exc
+    return value
+
+
+Payload = Annotated[
+    bytes,
+    BeforeValidator(_from_base64),
+    PlainSerializer(lambda b: base64.b64encode(b).decode("ascii"), return_type=str,
+                    when_used="json"),
+    WithJsonSchema({"type": "string", "contentEncoding": "base64"}),
+]
+"""Bytes kept exactly as received; standard base64 (RFC 4648 §4) in JSON."""
 
 
 def utc_now() -> datetime:
@@ -25,12 +47,12 @@ def payload_checksum(payload: bytes) -> str:
 class RawRecord(BaseModel):
     """One record as the feed delivered it (a JSONL line, a CSV row, an EDIFACT segment group)."""
 
-    model_config = ConfigDict(frozen=True, ser_json_bytes="base64", val_json_bytes="base64")
+    model_config = ConfigDict(frozen=True)
 
     source: str = Field(description="Feed name; also the suffix of the raw topic.")
     origin: str = Field(description="File path, URL or message id the record came from.")
     position: int = Field(ge=0, description="Line, row or segment number inside the origin.")
-    payload: bytes = Field(description="The record's bytes exactly as received (base64 in JSON).")
+    payload: Payload = Field(description="The record's bytes exactly as received (base64).")
     checksum: str = Field(description="SHA-256 of payload, hex.")
     received_at: datetime = Field(default_factory=utc_now)
 

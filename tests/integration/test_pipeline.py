@@ -1,0 +1,167 @@
+"""One feed through the real broker, a worker process and the embedded ClickHouse engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from ingest.synthetic import synthetic_jsonl, synthetic_lines
+from schemas.alert import Alert
+from schemas.dead_letter import DeadLetter
+from schemas.enriched import EnrichedBatch
+from stream.admin import group_lag
+from stream.reader import named_query, via_worker
+from stream.topic_reader import read_to_end
+from stream.warehouse import Warehouse
+from tests.integration.conftest import Pipeline, wait_for
+
+pytestmark = pytest.mark.integration
+
+MALFORMED = [
+    b'{"declaration_id": "BAD-1", "line_no": 1, "declared_at": "2024-02-30", '
+    b'"flow": "export", "hs_code": "8542.31"}',
+    b'{"declaration_id": "BAD-2", "line_no": 1',
+    "BAD-3;1;2024-01-01;Жилет".encode("cp1251"),
+]
+
+
+def line_totals(pipe: Pipeline) -> dict[str, int]:
+    url = f"http://127.0.0.1:{pipe.env['CUSTOMS_WATCH_WORKER_WEB_PORT']}"
+    try:
+        result = via_worker(url, "line_totals", timeout_s=5)
+    except Exception:  # the web server is not up yet
+        return {"lines": -1, "distinct_lines": -1, "alerts": -1}
+    return {k: int(v) for k, v in result.as_dicts()[0].items()}
+
+
+def test_thousand_lines_land_once_and_bad_ones_are_dead_lettered(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(synthetic_jsonl(1000, seed=11, prefix="IT") + b"\n".join(MALFORMED) + b"\n")
+    expected_alert_keys = {
+        (x["declaration_id"], x["line_no"])
+        for x in synthetic_lines(1000, seed=11, prefix="IT")
+        if x["destination_country"] in {"RU", "BY"}
+        and "".join(c for c in str(x["hs_code"]) if c.isdigit())[:6]
+        in {"854231", "854232", "854239", "852691", "848210", "851762", "901310"}
+    }
+    assert expected_alert_keys, "the synthetic feed must contain CHPL lines bound for RU/BY"
+
+    worker = pipeline.start_worker()
+    published = pipeline.cli("ingest", "jsonl", str(feed))
+    assert "published=1003" in published.stdout
+
+    wait_for(lambda: line_totals(pipeline)["lines"] >= 1000, 180, "1000 rows in ClickHouse",
+             pipeline)
+    pipeline.cli("wait", "--timeout", "120")
+    totals = line_totals(pipeline)
+    assert totals["lines"] == 1000
+    assert totals["distinct_lines"] == 1000
+
+    # The CLI reads through the worker while the worker owns the embedded data directory.
+    query = pipeline.cli("query", "category_counts", "--format", "json")
+    categories = {row["category"]: row["lines"] for row in orjson.loads(query.stdout)}
+    assert sum(categories.values()) >= 1000
+    assert categories["microelectronics"] > 0
+
+    settings = pipeline.settings
+    letters = [DeadLetter.model_validate_json(r.value)
+               for r in read_to_end(settings, settings.topics.deadletter)]
+    assert sorted(letter.payload for letter in letters) == sorted(MALFORMED)
+    by_position = {letter.position: letter for letter in letters}
+    assert set(by_position) == {1001, 1002, 1003}
+    assert "declared_at" in by_position[1001].reason
+    assert by_position[1002].reason.startswith("invalid JSON")
+    assert by_position[1003].reason.startswith("invalid JSON")
+    assert all(letter.stage == "parse" and letter.source == "jsonl" for letter in letters)
+
+    alerts = [Alert.model_validate_json(r.value)
+              for r in read_to_end(settings, settings.topics.alerts)]
+    alert_keys = {(a.lines[0].declaration_id, a.lines[0].line_no) for a in alerts}
+    assert alert_keys == expected_alert_keys
+    assert {a.rule for a in alerts} == {"chpl_to_high_risk"}
+    assert all(a.destination_country in {"RU", "BY"} for a in alerts)
+
+    enriched = [EnrichedBatch.model_validate_json(r.value)
+                for r in read_to_end(settings, settings.topics.enriched)]
+    assert sum(len(b.lines) for b in enriched) == 1000
+
+    assert pipeline.stop_worker(worker) == 0, pipeline.worker_logs()
+    # With the worker gone, the CLI opens the data directory itself and sees the same rows.
+    direct = named_query(settings.clickhouse, "line_totals").as_dicts()[0]
+    assert (direct["lines"], direct["distinct_lines"]) == (1000, 1000)
+    assert direct["alerts"] == len(expected_alert_keys)
+
+
+def test_replayed_offsets_do_not_duplicate_rows(pipeline: Pipeline, tmp_path: Path) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(synthetic_jsonl(400, seed=5, prefix="RP"))
+    settings = pipeline.settings
+    worker = pipeline.start_worker()
+    pipeline.cli("ingest", "jsonl", str(feed))
+    wait_for(lambda: line_totals(pipeline)["lines"] >= 400, 180, "400 rows", pipeline)
+    pipeline.cli("wait", "--timeout", "120")
+    assert pipeline.stop_worker(worker) == 0, pipeline.worker_logs()
+
+    # Replay every offset, as after a crash before any commit: a worker with a fresh consumer
+    # group reads both topics from the beginning and writes the same batches again.
+    pipeline.env["CUSTOMS_WATCH_WORKER_APP_ID"] += "-replay"
+    lag = group_lag(settings, pipeline.env["CUSTOMS_WATCH_WORKER_APP_ID"],
+                    [settings.topics.declarations])
+    assert lag[settings.topics.declarations] > 0
+
+    pipeline.start_worker()
+    pipeline.cli("wait", "--timeout", "180")
+    totals = line_totals(pipeline)
+    assert totals["lines"] == 400
+    assert totals["distinct_lines"] == 400
+    # The replayed group enriched the 400 original lines again, plus the 400 its own parse
+    # agent re-published from the raw topic: 1200 enriched lines on the topic, 400 rows,
+    # because every insert's dedup token names the raw message the lines came from.
+    enriched_lines = sum(len(EnrichedBatch.model_validate_json(r.value).lines)
+                         for r in read_to_end(settings, settings.topics.enriched))
+    assert enriched_lines == 1200
+
+
+def test_warehouse_drops_a_batch_replayed_with_the_same_token(tmp_path: Path) -> None:
+    from schemas.declaration import Declaration
+    from schemas.rule_data import load_rules
+    from schemas.settings import ClickHouseSettings
+    from stream.stages.enrich import Enricher
+
+    warehouse = Warehouse(ClickHouseSettings(dsn=f"chdb://{tmp_path / 'ch'}"))
+    try:
+        assert warehouse.migrate() == ["0001_declarations", "0002_alerts"]
+        assert warehouse.migrate() == []
+        lines = [Declaration.model_validate(x) for x in synthetic_lines(50, seed=2)]
+        enriched = Enricher(load_rules()).lines(lines)
+        warehouse.insert_declarations(enriched.lines, "raw-0-7")
+        warehouse.insert_declarations(enriched.lines, "raw-0-7")
+        assert warehouse.query("SELECT count() FROM declarations").rows == [[50]]
+        warehouse.insert_declarations(enriched.lines, "raw-0-8")
+        assert warehouse.query("SELECT count() FROM declarations").rows == [[100]]
+    finally:
+        warehouse.close()
+
+
+def test_migrate_refuses_an_applied_file_that_changed(tmp_path: Path) -> None:
+    import shutil
+
+    from schemas.settings import ClickHouseSettings
+    from stream.errors import WarehouseRejected
+    from stream.warehouse import DDL_DIR
+
+    ddl = tmp_path / "ddl"
+    shutil.copytree(DDL_DIR, ddl)
+    warehouse = Warehouse(ClickHouseSettings(dsn=f"chdb://{tmp_path / 'ch'}"))
+    try:
+        warehouse.migrate(ddl)
+        path = ddl / "0002_alerts.sql"
+        path.write_text(path.read_text() + "\n-- edited\n")
+        with pytest.raises(WarehouseRejected, match="changed after it was applied"):
+            warehouse.migrate(ddl)
+    finally:
+        warehouse.close()

@@ -1,0 +1,60 @@
+import pytest
+
+from schemas.settings import Settings
+
+
+def test_defaults_point_at_local_broker_and_embedded_clickhouse(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("CUSTOMS_WATCH_KAFKA_BOOTSTRAP", "CUSTOMS_WATCH_CLICKHOUSE_DSN"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings()
+    assert settings.kafka.bootstrap == "127.0.0.1:9092"
+    assert settings.clickhouse.embedded
+    assert settings.topics.declarations == "customs.declarations"
+    assert settings.topics.raw("ru-fts") == "customs.raw.ru-fts"
+
+
+def test_env_vars_fill_nested_groups(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CUSTOMS_WATCH_KAFKA_BOOTSTRAP", "k1:9092,k2:9092")
+    monkeypatch.setenv("CUSTOMS_WATCH_KAFKA_SESSION_TIMEOUT_MS", "45000")
+    monkeypatch.setenv("CUSTOMS_WATCH_TOPICS_SOURCES", "ru-fts, cn-customs")
+    monkeypatch.setenv("CUSTOMS_WATCH_TOPICS_PREFIX", "acme")
+    monkeypatch.setenv("CUSTOMS_WATCH_CLICKHOUSE_DSN", "http://bi:s3cret@ch:8123/cw")
+    settings = Settings()
+    assert settings.kafka.bootstrap_servers() == ["k1:9092", "k2:9092"]
+    assert settings.kafka.session_timeout_ms == 45000
+    assert settings.topics.sources == ["ru-fts", "cn-customs"]
+    assert settings.topics.all_names()[:2] == ["acme.raw.ru-fts", "acme.raw.cn-customs"]
+    assert not settings.clickhouse.embedded
+    assert settings.clickhouse.embedded_path() is None
+
+
+def test_init_overrides_win_over_env_and_keep_other_env_fields(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CUSTOMS_WATCH_KAFKA_BOOTSTRAP", "from-env:9092")
+    monkeypatch.setenv("CUSTOMS_WATCH_KAFKA_CLIENT_ID", "env-client")
+    settings = Settings(kafka={"bootstrap": "from-flag:9092"})
+    assert settings.kafka.bootstrap == "from-flag:9092"
+    assert settings.kafka.client_id == "env-client"
+
+
+def test_secrets_never_appear_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CUSTOMS_WATCH_CLICKHOUSE_DSN", "http://bi:s3cret@ch:8123/cw")
+    monkeypatch.setenv("CUSTOMS_WATCH_KAFKA_SASL_PASSWORD", "hunter2")
+    settings = Settings()
+    text = repr(settings) + str(settings)
+    assert "s3cret" not in text
+    assert "hunter2" not in text
+
+
+def test_sasl_settings_reach_the_client_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CUSTOMS_WATCH_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("CUSTOMS_WATCH_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
+    monkeypatch.setenv("CUSTOMS_WATCH_KAFKA_SASL_USERNAME", "cw")
+    monkeypatch.setenv("CUSTOMS_WATCH_KAFKA_SASL_PASSWORD", "pw")
+    config = Settings().kafka.client_config()
+    assert config["security_protocol"] == "SASL_SSL"
+    assert config["sasl_mechanism"] == "SCRAM-SHA-512"
+    assert config["sasl_plain_password"] == "pw"

@@ -1,0 +1,36 @@
+from pathlib import Path
+
+import orjson
+from typer.testing import CliRunner
+
+from ingest.synthetic import synthetic_jsonl
+from stream.cli import app
+
+
+def test_classify_command_writes_enriched_lines_and_rejects(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(synthetic_jsonl(50, seed=3) + b'{"declaration_id": "X"}\n')
+    target = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(app, ["classify", "--input", str(source),
+                                      "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    lines = [orjson.loads(x) for x in target.read_bytes().splitlines()]
+    assert len(lines) == 50
+    assert all("alerts" in x and "hs6" in x for x in lines)
+    alerting = [x for x in lines if x["alerts"]]
+    assert alerting, "the synthetic mix contains CHPL goods bound for RU/BY"
+    for x in alerting:
+        assert x["chpl_tier"] is not None
+        assert x["destination_country"] in {"RU", "BY"}
+        assert x["alerts"][0]["rule"] == "chpl_to_high_risk"
+    rejects = (tmp_path / "out.jsonl.rejects.jsonl").read_bytes().splitlines()
+    assert len(rejects) == 1
+    assert orjson.loads(rejects[0])["position"] == 51
+
+
+def test_help_lists_every_subcommand() -> None:
+    result = CliRunner().invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for name in ("topics", "ingest", "worker", "wait", "db", "query", "classify",
+                 "deadletter", "schemas", "generate"):
+        assert name in result.output
