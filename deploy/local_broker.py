@@ -132,12 +132,15 @@ def start(state_dir: Path, port: int | None, timeout_s: float) -> str:
     command = [
         str(binary),
         "broker",
-        "--listener-url", f"tcp://{address}",
-        "--advertised-listener-url", f"tcp://{address}",
-        "--storage-engine", "memory://tansu/",
+        "--listener-url",
+        f"tcp://{address}",
+        "--advertised-listener-url",
+        f"tcp://{address}",
+        "--storage-engine",
+        "memory://tansu/",
     ]
     with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - fixed binary and arguments
+        process = subprocess.Popen(
             command,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -199,16 +202,23 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     for name in ("start", "stop", "status"):
         cmd = sub.add_parser(name)
-        cmd.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR,
-                         help="where the PID, log and bootstrap files live")
+        cmd.add_argument(
+            "--state-dir",
+            type=Path,
+            default=DEFAULT_STATE_DIR,
+            help="where the PID, log and bootstrap files live",
+        )
         if name == "start":
-            cmd.add_argument("--port", type=int, default=None,
-                             help="port on 127.0.0.1 (default: a free one)")
-            cmd.add_argument("--timeout", type=float, default=30.0,
-                             help="seconds to wait for a metadata answer")
+            cmd.add_argument(
+                "--port", type=int, default=None, help="port on 127.0.0.1 (default: a free one)"
+            )
+            cmd.add_argument(
+                "--timeout", type=float, default=30.0, help="seconds to wait for a metadata answer"
+            )
         if name == "stop":
-            cmd.add_argument("--grace", type=float, default=10.0,
-                             help="seconds between SIGTERM and SIGKILL")
+            cmd.add_argument(
+                "--grace", type=float, default=10.0, help="seconds between SIGTERM and SIGKILL"
+            )
     args = parser.parse_args(argv)
     try:
         if args.command == "start":
@@ -220,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
             pid = _read_pid(args.state_dir)
             bootstrap = os.environ.get(ENV_BOOTSTRAP) or (
                 (args.state_dir / "bootstrap").read_text().strip()
-                if (args.state_dir / "bootstrap").exists() else ""
+                if (args.state_dir / "bootstrap").exists()
+                else ""
             )
             alive = bool(bootstrap) and broker_answers(bootstrap)
             print(f"bootstrap={bootstrap or '-'} pid={pid or '-'} answering={alive}")

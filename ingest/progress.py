@@ -29,9 +29,12 @@ class ProgressSink:
             )
 
             self._bar = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
                 TextColumn("{task.fields[rate]} rows/s"),
-                TimeElapsedColumn(), transient=False,
+                TimeElapsedColumn(),
+                transient=False,
             )
             self._task = self._bar.add_task(label, total=total, rate="-")
             self._bar.start()
@@ -44,8 +47,10 @@ class ProgressSink:
             self._bar.update(self._task, advance=n, rate=f"{rate:,.0f}")
         elif now - self._last >= self._every_s:
             self._last = now
-            log.info("progress", extra={"what": self.label, "rows": self.count,
-                                        "rows_per_s": round(rate)})
+            log.info(
+                "progress",
+                extra={"what": self.label, "rows": self.count, "rows_per_s": round(rate)},
+            )
 
     def close(self) -> None:
         if self._bar is not None:

@@ -56,8 +56,9 @@ class RawPublisher:
         self.topic = topic
         self._producer = make_producer(settings, max_request_bytes)
 
-    def publish(self, batches: Iterable[RawBatch], progress: ProgressSink | None = None
-                ) -> PublishSummary:
+    def publish(
+        self, batches: Iterable[RawBatch], progress: ProgressSink | None = None
+    ) -> PublishSummary:
         summary = PublishSummary(topic=self.topic)
         started = time.monotonic()
         pending = []

@@ -56,8 +56,9 @@ IMPORTERS = (
 ORIGINS = ("CN", "CN", "CN", "US", "TW", "JP", "DE", "KR")
 
 
-def synthetic_lines(count: int, seed: int = 7, prefix: str = "SYN",
-                    lines_per_declaration: int = 3) -> Iterator[dict[str, Any]]:
+def synthetic_lines(
+    count: int, seed: int = 7, prefix: str = "SYN", lines_per_declaration: int = 3
+) -> Iterator[dict[str, Any]]:
     """Yield ``count`` canonical lines as dicts, grouped into declarations of up to N lines."""
     rng = random.Random(seed)
     start = date(2024, 1, 2)

@@ -12,7 +12,6 @@ from schemas.enriched import Severity
 from schemas.raw import utc_now
 
 
-
 class LineKey(BaseModel):
     model_config = ConfigDict(frozen=True)
 

@@ -28,8 +28,9 @@ def _from_base64(value: Any) -> Any:
 Payload = Annotated[
     bytes,
     BeforeValidator(_from_base64),
-    PlainSerializer(lambda b: base64.b64encode(b).decode("ascii"), return_type=str,
-                    when_used="json"),
+    PlainSerializer(
+        lambda b: base64.b64encode(b).decode("ascii"), return_type=str, when_used="json"
+    ),
     WithJsonSchema({"type": "string", "contentEncoding": "base64"}),
 ]
 """Bytes kept exactly as received; standard base64 (RFC 4648 §4) in JSON."""

@@ -68,7 +68,8 @@ class TopicSettings(BaseModel):
     retention_ms: int = Field(default=7 * 24 * 3600 * 1000, description="Data topics.")
     deadletter_retention_ms: int = Field(default=30 * 24 * 3600 * 1000)
     max_message_bytes: int = Field(
-        default=8 * 1024 * 1024, ge=1024 * 1024,
+        default=8 * 1024 * 1024,
+        ge=1024 * 1024,
         description="Topic max.message.bytes and the clients' request/fetch limits.",
     )
 
@@ -138,6 +139,8 @@ class WorkerSettings(BaseModel):
     web_port: int = Field(default=6066, ge=1, le=65535)
     data_dir: Path = Path("./data/faust")
     commit_interval_s: float = Field(default=1.0, gt=0)
+    take_events: int = Field(default=16, ge=1, description="Messages an agent handles at once.")
+    take_within_s: float = Field(default=0.2, gt=0, description="Max wait to fill that group.")
 
 
 class IngestSettings(BaseModel):
@@ -145,8 +148,11 @@ class IngestSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    batch_records: int = Field(default=200, ge=1, description="Max records per raw message.")
-    batch_bytes: int = Field(default=256 * 1024, ge=1024, description="Max payload bytes.")
+    # One raw message becomes one ClickHouse insert downstream, so batches should be large;
+    # 1 MiB of payload stays well under the topics' 8 MiB message limit after base64 and
+    # enrichment.
+    batch_records: int = Field(default=1000, ge=1, description="Max records per raw message.")
+    batch_bytes: int = Field(default=1024 * 1024, ge=1024, description="Max payload bytes.")
 
 
 class Settings(BaseSettings):

@@ -31,13 +31,13 @@ TOPIC_VALUES: dict[str, tuple[str, type[BaseModel]]] = {
 
 def render(stem: str) -> str:
     topic, model = TOPIC_VALUES[stem]
-    schema = model.model_json_schema(mode="serialization")
+    generated = model.model_json_schema(mode="serialization")
+    about = f"Value of a message on topic {topic}. {generated.get('description', '')}"
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"https://customs-watch.dev/schemas/{stem}.json",
-        "description": f"Value of a message on topic {topic}. {schema.get('description', '')}"
-        .strip(),
-        **{k: v for k, v in schema.items() if k != "description"},
+        "description": about.strip(),
+        **{k: v for k, v in generated.items() if k != "description"},
     }
     return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 
@@ -25,8 +26,11 @@ class TopicSpec:
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:
     t = settings.topics
-    specs = [TopicSpec(name, t.partitions, t.replication, t.retention_ms)
-             for name in t.all_names() if name != t.deadletter]
+    specs = [
+        TopicSpec(name, t.partitions, t.replication, t.retention_ms)
+        for name in t.all_names()
+        if name != t.deadletter
+    ]
     specs.append(TopicSpec(t.deadletter, t.partitions, t.replication, t.deadletter_retention_ms))
     return specs
 
@@ -55,12 +59,15 @@ def create_topics(settings: Settings, specs: list[TopicSpec] | None = None) -> d
             if spec.name in present:
                 outcome[spec.name] = "exists"
                 continue
-            configs = {"retention.ms": str(spec.retention_ms),
-                       "max.message.bytes": str(settings.topics.max_message_bytes)}
+            configs = {
+                "retention.ms": str(spec.retention_ms),
+                "max.message.bytes": str(settings.topics.max_message_bytes),
+            }
             if spec.compacted:
                 configs["cleanup.policy"] = "compact"
-            wanted.append(NewTopic(spec.name, spec.partitions, spec.replication,
-                                   topic_configs=configs))
+            wanted.append(
+                NewTopic(spec.name, spec.partitions, spec.replication, topic_configs=configs)
+            )
         for topic in wanted:
             try:
                 admin.create_topics([topic])
@@ -76,16 +83,14 @@ def delete_topics(settings: Settings, names: list[str]) -> None:
     admin = _admin(settings)
     try:
         for name in names:
-            try:
+            with contextlib.suppress(UnknownTopicOrPartitionError):
                 admin.delete_topics([name])
-            except UnknownTopicOrPartitionError:
-                pass
     finally:
         admin.close()
 
 
 def group_lag(settings: Settings, group: str, topics: list[str]) -> dict[str, int]:
-    """Messages not yet committed by ``group``, per topic (log end − committed offset)."""
+    """Messages not yet committed by ``group``, per topic (log end minus committed offset)."""
     admin = _admin(settings)
     consumer = new_consumer(settings)
     try:
@@ -105,8 +110,9 @@ def group_lag(settings: Settings, group: str, topics: list[str]) -> dict[str, in
         admin.close()
 
 
-def wait_until_drained(settings: Settings, group: str, topics: list[str],
-                       timeout_s: float, settle_s: float = 0.0) -> dict[str, int]:
+def wait_until_drained(
+    settings: Settings, group: str, topics: list[str], timeout_s: float, settle_s: float = 0.0
+) -> dict[str, int]:
     """Poll the group's lag until it is zero on every topic; raise on timeout."""
     deadline = time.monotonic() + timeout_s
     lag: dict[str, int] = {}

@@ -44,57 +44,89 @@ async def _deliver(sends: list[Any]) -> None:
         await asyncio.gather(*sends)
 
 
-def register_agents(app: faust.App, topics: Topics, settings: Settings, rules: RuleSet,
-                    warehouse: AsyncWarehouse) -> None:
+def register_agents(
+    app: faust.App, topics: Topics, settings: Settings, rules: RuleSet, warehouse: AsyncWarehouse
+) -> None:
     enricher = Enricher(rules)
+    take = settings.worker.take_events
+    within = settings.worker.take_within_s
 
-    async def dead_letter(letter: DeadLetter) -> Any:
-        log.warning("dead letter", extra={"stage": letter.stage, "source": letter.source,
-                                          "position": letter.position, "reason": letter.reason})
-        return await topics.deadletter.send(key=letter.source.encode(),
-                                            value=letter.model_dump_json().encode())
+    async def dead_letter(event: Any, stage: str, reason: str, source: str = "") -> Any:
+        ref = _ref(event)
+        letter = DeadLetter(
+            source=source,
+            stage=stage,
+            reason=reason,
+            payload=event.value,
+            topic=ref.topic,
+            partition=ref.partition,
+            offset=ref.offset,
+        )
+        return await send_dead_letter(letter)
 
-    @app.agent(topics.raw, name="parse")
-    async def parse(stream: Any) -> None:
-        async for event in stream.events():
-            ref = _ref(event)
-            result = parse_message(event.value, ref, _source_of(ref.topic, settings))
-            sends = [await dead_letter(letter) for letter in result.dead_letters]
-            if result.lines:
-                batch = DeclarationBatch(source=result.lines[0].source or "", raw=ref,
-                                         lines=result.lines)
-                sends.append(await topics.declarations.send(
+    async def send_dead_letter(letter: DeadLetter) -> Any:
+        log.warning(
+            "dead letter",
+            extra={
+                "stage": letter.stage,
+                "source": letter.source,
+                "position": letter.position,
+                "reason": letter.reason,
+            },
+        )
+        return await topics.deadletter.send(
+            key=letter.source.encode(), value=letter.model_dump_json().encode()
+        )
+
+    async def parse_one(event: Any) -> list[Any]:
+        ref = _ref(event)
+        result = parse_message(event.value, ref, _source_of(ref.topic, settings))
+        sends = [await send_dead_letter(letter) for letter in result.dead_letters]
+        if result.lines:
+            batch = DeclarationBatch(
+                source=result.lines[0].source or "", raw=ref, lines=result.lines
+            )
+            sends.append(
+                await topics.declarations.send(
                     key=result.lines[0].declaration_id.encode(),
                     value=batch.model_dump_json().encode(),
-                ))
+                )
+            )
+        return sends
+
+    async def enrich_one(event: Any) -> list[Any]:
+        try:
+            batch = DeclarationBatch.model_validate_json(event.value)
+        except ValidationError as exc:
+            reason = f"not a declaration batch: {describe_validation_error(exc)}"
+            return [await dead_letter(event, "enrich", reason)]
+        enriched, alerts = enricher.batch(batch)
+        try:
+            await warehouse.write(enriched.lines, alerts, token=batch.raw.token())
+        except WarehouseRejected as exc:
+            reason = f"ClickHouse rejected the batch: {exc}"
+            return [await dead_letter(event, "sink", reason, batch.source)]
+        sends = [
+            await topics.enriched.send(key=event.key, value=enriched.model_dump_json().encode())
+        ]
+        for alert in alerts:
+            sends.append(
+                await topics.alerts.send(
+                    key=alert.partition_key().encode(), value=alert.model_dump_json().encode()
+                )
+            )
+        return sends
+
+    # take_events hands over up to `take` events and acks them only after the body ran, so
+    # the wait for the broker's acknowledgements is paid once per group, not once per event.
+    @app.agent(topics.raw, name="parse")
+    async def parse(stream: Any) -> None:
+        async for events in stream.take_events(take, within=within):
+            sends = [send for event in events for send in await parse_one(event)]
             await _deliver(sends)
 
     @app.agent(topics.declarations, name="enrich")
     async def enrich(stream: Any) -> None:
-        async for event in stream.events():
-            ref = _ref(event)
-            try:
-                batch = DeclarationBatch.model_validate_json(event.value)
-            except ValidationError as exc:
-                await _deliver([await dead_letter(DeadLetter(
-                    source="", stage="enrich", payload=event.value, topic=ref.topic,
-                    partition=ref.partition, offset=ref.offset,
-                    reason=f"not a declaration batch: {describe_validation_error(exc)}",
-                ))])
-                continue
-            enriched, alerts = enricher.batch(batch)
-            try:
-                await warehouse.write(enriched.lines, alerts, token=batch.raw.token())
-            except WarehouseRejected as exc:
-                await _deliver([await dead_letter(DeadLetter(
-                    source=batch.source, stage="sink", payload=event.value, topic=ref.topic,
-                    partition=ref.partition, offset=ref.offset,
-                    reason=f"ClickHouse rejected the batch: {exc}",
-                ))])
-                continue
-            sends = [await topics.enriched.send(key=event.key,
-                                                value=enriched.model_dump_json().encode())]
-            for alert in alerts:
-                sends.append(await topics.alerts.send(key=alert.partition_key().encode(),
-                                                      value=alert.model_dump_json().encode()))
+        async for events in stream.take_events(take, within=within):
+            sends = [send for event in events for send in await enrich_one(event)]
             await _deliver(sends)

@@ -65,8 +65,9 @@ def create_app(settings: Settings) -> tuple[faust.App, Topics]:
     app = faust.App(settings.worker.app_id, autodiscover=False, **faust_settings(settings))
 
     def topic(*names: str) -> Any:
-        return app.topic(*names, key_type=bytes, value_type=bytes,
-                         key_serializer="raw", value_serializer="raw")
+        return app.topic(
+            *names, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+        )
 
     t = settings.topics
     topics = Topics(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,8 +22,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-topics_app = typer.Typer(help="Create, list and delete the project's Kafka topics.",
-                         no_args_is_help=True)
+topics_app = typer.Typer(
+    help="Create, list and delete the project's Kafka topics.", no_args_is_help=True
+)
 ingest_app = typer.Typer(help="Publish a feed to its raw topic.", no_args_is_help=True)
 db_app = typer.Typer(help="ClickHouse schema.", no_args_is_help=True)
 schemas_app = typer.Typer(help="JSON Schemas of the topics.", no_args_is_help=True)
@@ -37,7 +38,7 @@ app.add_typer(deadletter_app, name="deadletter")
 log = logging.getLogger("customs_watch.cli")
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     json = "json"
 
@@ -50,17 +51,29 @@ def _settings(ctx: typer.Context) -> Settings:
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    bootstrap: Annotated[str | None, typer.Option(
-        help="Kafka bootstrap servers (env CUSTOMS_WATCH_KAFKA_BOOTSTRAP).")] = None,
-    clickhouse_dsn: Annotated[str | None, typer.Option(
-        help="chdb://<dir> or http://user:pass@host:8123/db (env CUSTOMS_WATCH_CLICKHOUSE_DSN)."
-    )] = None,
-    topic_prefix: Annotated[str | None, typer.Option(
-        help="First part of every topic name (env CUSTOMS_WATCH_TOPICS_PREFIX).")] = None,
-    sources: Annotated[str | None, typer.Option(
-        help="Comma-separated feeds the worker reads (env CUSTOMS_WATCH_TOPICS_SOURCES).")] = None,
-    log_format: Annotated[str | None, typer.Option(
-        "--log", help="Log format: kv or json (env CUSTOMS_WATCH_LOG).")] = None,
+    bootstrap: Annotated[
+        str | None,
+        typer.Option(help="Kafka bootstrap servers (env CUSTOMS_WATCH_KAFKA_BOOTSTRAP)."),
+    ] = None,
+    clickhouse_dsn: Annotated[
+        str | None,
+        typer.Option(
+            help="chdb://<dir> or http://user:pass@host:8123/db (env CUSTOMS_WATCH_CLICKHOUSE_DSN)."
+        ),
+    ] = None,
+    topic_prefix: Annotated[
+        str | None,
+        typer.Option(help="First part of every topic name (env CUSTOMS_WATCH_TOPICS_PREFIX)."),
+    ] = None,
+    sources: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated feeds the worker reads (env CUSTOMS_WATCH_TOPICS_SOURCES)."
+        ),
+    ] = None,
+    log_format: Annotated[
+        str | None, typer.Option("--log", help="Log format: kv or json (env CUSTOMS_WATCH_LOG).")
+    ] = None,
 ) -> None:
     """Global options; every subcommand has --help."""
     from stream import logs
@@ -125,10 +138,18 @@ def topics_delete(
 @ingest_app.command("jsonl")
 def ingest_jsonl(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
-                                         help="One canonical declaration line per JSON line.")],
-    source: Annotated[str, typer.Option(help="Feed name: publishes to <prefix>.raw.<source>.")]
-    = "jsonl",
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="One canonical declaration line per JSON line.",
+        ),
+    ],
+    source: Annotated[
+        str, typer.Option(help="Feed name: publishes to <prefix>.raw.<source>.")
+    ] = "jsonl",
 ) -> None:
     """Publish a JSONL file of canonical lines to the raw topic (idempotent, acks=all)."""
     from ingest.base import batches
@@ -140,16 +161,20 @@ def ingest_jsonl(
     settings = _settings(ctx)
     topic = settings.topics.raw(source)
     if topic not in existing_topics(settings):
-        typer.echo(f"topic {topic} does not exist: add {source!r} to CUSTOMS_WATCH_TOPICS_SOURCES "
-                   "and run `customs-watch topics create`", err=True)
+        typer.echo(
+            f"topic {topic} does not exist: add {source!r} to CUSTOMS_WATCH_TOPICS_SOURCES "
+            "and run `customs-watch topics create`",
+            err=True,
+        )
         raise typer.Exit(2)
     connector = JsonlConnector(file, source)
     publisher = RawPublisher(settings.kafka, topic, settings.topics.max_message_bytes)
     progress = ProgressSink(f"ingest {file.name}")
     try:
         summary = publisher.publish(
-            batches(connector.records(), settings.ingest.batch_records,
-                    settings.ingest.batch_bytes),
+            batches(
+                connector.records(), settings.ingest.batch_records, settings.ingest.batch_bytes
+            ),
             progress,
         )
     finally:
@@ -168,8 +193,10 @@ def ingest_jsonl(
 @app.command()
 def worker(
     ctx: typer.Context,
-    web_port: Annotated[int | None, typer.Option(
-        help="Port of the worker's web server (env CUSTOMS_WATCH_WORKER_WEB_PORT).")] = None,
+    web_port: Annotated[
+        int | None,
+        typer.Option(help="Port of the worker's web server (env CUSTOMS_WATCH_WORKER_WEB_PORT)."),
+    ] = None,
     loglevel: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run the stream worker: parse → normalise → classify → alert → ClickHouse and topics."""
@@ -178,7 +205,8 @@ def worker(
     settings = _settings(ctx)
     if web_port is not None:
         settings = settings.model_copy(
-            update={"worker": settings.worker.model_copy(update={"web_port": web_port})})
+            update={"worker": settings.worker.model_copy(update={"web_port": web_port})}
+        )
     run_worker(settings, loglevel)
 
 
@@ -217,8 +245,9 @@ def db_migrate(ctx: typer.Context) -> None:
 def query(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="A file stem in schemas/clickhouse/queries/.")],
-    output: Annotated[OutputFormat, typer.Option("--format", help="table or json.")]
-    = OutputFormat.table,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table or json.")
+    ] = OutputFormat.table,
 ) -> None:
     """Run a named query; asks the running worker when it owns the embedded data directory."""
     import orjson
@@ -249,8 +278,9 @@ def query(
 
 @app.command()
 def classify(
-    input_path: Annotated[Path, typer.Option("--input", exists=True, dir_okay=False,
-                                             help="JSONL of canonical lines.")],
+    input_path: Annotated[
+        Path, typer.Option("--input", exists=True, dir_okay=False, help="JSONL of canonical lines.")
+    ],
     output_path: Annotated[Path, typer.Option("--output", help="JSONL of enriched lines.")],
 ) -> None:
     """Classify a JSONL file offline with the same stages as the stream (no Kafka, no ClickHouse).
@@ -269,8 +299,11 @@ def classify(
     enricher = Enricher(default_rules())
     rejects_path = output_path.with_name(output_path.name + ".rejects.jsonl")
     counts = {"lines": 0, "rejected": 0, "alerts": 0}
-    with input_path.open("rb") as src, output_path.open("wb") as out, \
-            rejects_path.open("wb") as rejects:
+    with (
+        input_path.open("rb") as src,
+        output_path.open("wb") as out,
+        rejects_path.open("wb") as rejects,
+    ):
         for position, raw in enumerate(src, start=1):
             if not raw.strip():
                 continue
@@ -278,9 +311,16 @@ def classify(
                 line = Declaration.model_validate_json(raw)
             except ValidationError as exc:
                 counts["rejected"] += 1
-                rejects.write(orjson.dumps({"position": position,
-                                            "reason": describe_validation_error(exc),
-                                            "line": raw.decode("utf-8", "replace")}) + b"\n")
+                rejects.write(
+                    orjson.dumps(
+                        {
+                            "position": position,
+                            "reason": describe_validation_error(exc),
+                            "line": raw.decode("utf-8", "replace"),
+                        }
+                    )
+                    + b"\n"
+                )
                 continue
             enriched, alerts = enricher.line(line)
             record = enriched.model_dump(mode="json")
@@ -335,8 +375,9 @@ def deadletter_list(
 
 @schemas_app.command("export")
 def schemas_export(
-    check: Annotated[bool, typer.Option("--check", help="Only report drift; exit 1 if any.")]
-    = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only report drift; exit 1 if any.")
+    ] = False,
 ) -> None:
     """Write the topics' JSON Schemas to schemas/jsonschema/ from the pydantic models."""
     from schemas.topic_schemas import drifted, export

@@ -56,8 +56,11 @@ def logging_config(fmt: str, level: str = "INFO") -> dict[str, Any]:
         "disable_existing_loggers": False,
         "formatters": {"structured": {"()": formatter_path(fmt)}},
         "handlers": {
-            "stderr": {"class": "logging.StreamHandler", "formatter": "structured",
-                       "stream": "ext://sys.stderr"},
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "structured",
+                "stream": "ext://sys.stderr",
+            },
         },
         "root": {"handlers": ["stderr"], "level": level},
         # kafka-python logs every connection at INFO; keep its warnings and errors only.

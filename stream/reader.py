@@ -21,7 +21,7 @@ from stream.web import QUERY_PATH
 def via_worker(url: str, name: str, timeout_s: float = 30.0) -> QueryResult:
     address = url.rstrip("/") + QUERY_PATH.format(name=name)
     try:
-        with urllib.request.urlopen(address, timeout=timeout_s) as response:  # noqa: S310
+        with urllib.request.urlopen(address, timeout=timeout_s) as response:
             data = orjson.loads(response.read())
     except urllib.error.HTTPError as exc:
         detail = orjson.loads(exc.read() or b"{}").get("error", str(exc))

@@ -33,8 +33,9 @@ class AsyncWarehouse:
     async def _run(self, call: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
-    async def write(self, lines: Sequence[EnrichedDeclaration], alerts: Sequence[Alert],
-                    token: str) -> None:
+    async def write(
+        self, lines: Sequence[EnrichedDeclaration], alerts: Sequence[Alert], token: str
+    ) -> None:
         """Insert one batch's lines and alerts, retrying transient errors until they pass."""
         delay = 0.5
         while True:
@@ -43,8 +44,10 @@ class AsyncWarehouse:
                 await self._run(lambda: self._warehouse.insert_alerts(alerts, f"{token}-alerts"))
                 return
             except WarehouseUnavailable as exc:
-                log.warning("clickhouse unavailable, retrying",
-                            extra={"token": token, "retry_in_s": delay, "error": str(exc)})
+                log.warning(
+                    "clickhouse unavailable, retrying",
+                    extra={"token": token, "retry_in_s": delay, "error": str(exc)},
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF_S)
 

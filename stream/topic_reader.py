@@ -27,12 +27,16 @@ def new_consumer(settings: Settings) -> Any:
 
 
 def partitions_of(consumer: Any, topics: list[str]) -> list[TopicPartition]:
-    return [TopicPartition(topic, p) for topic in topics
-            for p in sorted(consumer.partitions_for_topic(topic) or ())]
+    return [
+        TopicPartition(topic, p)
+        for topic in topics
+        for p in sorted(consumer.partitions_for_topic(topic) or ())
+    ]
 
 
-def log_end_offsets(consumer: Any, partitions: list[TopicPartition],
-                    poll_ms: int = 300, max_polls: int = 20) -> dict[TopicPartition, int]:
+def log_end_offsets(
+    consumer: Any, partitions: list[TopicPartition], poll_ms: int = 300, max_polls: int = 20
+) -> dict[TopicPartition, int]:
     """Offset after the last record of each partition (see the module docstring)."""
     reported: dict[TopicPartition, int] = consumer.end_offsets(partitions)
     ends = dict(reported)

@@ -36,30 +36,79 @@ DDL_DIR = Path(__file__).resolve().parent.parent / "schemas" / "clickhouse"
 QUERIES_DIR = DDL_DIR / "queries"
 
 DECLARATION_COLUMNS = (
-    "declaration_id", "line_no", "declared_at", "flow", "reporter", "hs_code", "hs_digits",
-    "hs2", "hs4", "hs6", "description", "quantity", "unit", "value", "currency",
-    "net_weight_kg", "origin_country", "dispatch_country", "destination_country",
-    "exporter_name", "exporter_country", "exporter_id", "importer_name", "importer_country",
-    "importer_id", "manufacturer", "brand", "source", "source_record_id", "extra",
-    "categories", "chpl_tier", "evidence", "confidence", "screening_hits", "alert_rules",
-    "rules_version", "raw_topic", "raw_partition", "raw_offset", "enriched_at",
+    "declaration_id",
+    "line_no",
+    "declared_at",
+    "flow",
+    "reporter",
+    "hs_code",
+    "hs_digits",
+    "hs2",
+    "hs4",
+    "hs6",
+    "description",
+    "quantity",
+    "unit",
+    "value",
+    "currency",
+    "net_weight_kg",
+    "origin_country",
+    "dispatch_country",
+    "destination_country",
+    "exporter_name",
+    "exporter_country",
+    "exporter_id",
+    "importer_name",
+    "importer_country",
+    "importer_id",
+    "manufacturer",
+    "brand",
+    "source",
+    "source_record_id",
+    "extra",
+    "categories",
+    "chpl_tier",
+    "evidence",
+    "confidence",
+    "screening_hits",
+    "alert_rules",
+    "rules_version",
+    "raw_topic",
+    "raw_partition",
+    "raw_offset",
+    "enriched_at",
 )
 ALERT_COLUMNS = (
-    "alert_id", "rule", "severity", "score", "reason", "lines", "party_key", "parties",
-    "categories", "chpl_tier", "destination_country", "source", "rules_version",
-    "first_seen", "last_seen", "created_at",
+    "alert_id",
+    "rule",
+    "severity",
+    "score",
+    "reason",
+    "lines",
+    "party_key",
+    "parties",
+    "categories",
+    "chpl_tier",
+    "destination_country",
+    "source",
+    "rules_version",
+    "first_seen",
+    "last_seen",
+    "created_at",
 )
 # ClickHouse error codes that say "try again later" rather than "these rows are wrong".
-TRANSIENT_CODES = frozenset({
-    159,  # TIMEOUT_EXCEEDED
-    202,  # TOO_MANY_SIMULTANEOUS_QUERIES
-    209,  # SOCKET_TIMEOUT
-    210,  # NETWORK_ERROR
-    242,  # TABLE_IS_READ_ONLY
-    252,  # TOO_MANY_PARTS
-    319,  # UNKNOWN_STATUS_OF_INSERT
-    425,  # SYSTEM_ERROR
-})
+TRANSIENT_CODES = frozenset(
+    {
+        159,  # TIMEOUT_EXCEEDED
+        202,  # TOO_MANY_SIMULTANEOUS_QUERIES
+        209,  # SOCKET_TIMEOUT
+        210,  # NETWORK_ERROR
+        242,  # TABLE_IS_READ_ONLY
+        252,  # TOO_MANY_PARTS
+        319,  # UNKNOWN_STATUS_OF_INSERT
+        425,  # SYSTEM_ERROR
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,28 +126,68 @@ def _json(value: Any) -> str:
 
 def declaration_row(line: EnrichedDeclaration) -> list[Any]:
     return [
-        line.declaration_id, line.line_no, line.declared_at, line.flow, line.reporter,
-        line.hs_code, line.hs_digits, line.hs2, line.hs4, line.hs6, line.description,
-        None if line.quantity is None else float(line.quantity), line.unit, line.value,
-        line.currency, None if line.net_weight_kg is None else float(line.net_weight_kg),
-        line.origin_country, line.dispatch_country, line.destination_country,
-        line.exporter_name, line.exporter_country, line.exporter_id, line.importer_name,
-        line.importer_country, line.importer_id, line.manufacturer, line.brand,
-        line.source or "", line.source_record_id, _json(line.extra), list(line.categories),
-        line.chpl_tier, _json([e.model_dump(mode="json") for e in line.evidence]),
-        line.confidence, _json([h.model_dump(mode="json") for h in line.screening_hits]),
-        list(line.alert_rules), line.rules_version, line.raw_topic, line.raw_partition,
-        line.raw_offset, line.enriched_at,
+        line.declaration_id,
+        line.line_no,
+        line.declared_at,
+        line.flow,
+        line.reporter,
+        line.hs_code,
+        line.hs_digits,
+        line.hs2,
+        line.hs4,
+        line.hs6,
+        line.description,
+        None if line.quantity is None else float(line.quantity),
+        line.unit,
+        line.value,
+        line.currency,
+        None if line.net_weight_kg is None else float(line.net_weight_kg),
+        line.origin_country,
+        line.dispatch_country,
+        line.destination_country,
+        line.exporter_name,
+        line.exporter_country,
+        line.exporter_id,
+        line.importer_name,
+        line.importer_country,
+        line.importer_id,
+        line.manufacturer,
+        line.brand,
+        line.source or "",
+        line.source_record_id,
+        _json(line.extra),
+        list(line.categories),
+        line.chpl_tier,
+        _json([e.model_dump(mode="json") for e in line.evidence]),
+        line.confidence,
+        _json([h.model_dump(mode="json") for h in line.screening_hits]),
+        list(line.alert_rules),
+        line.rules_version,
+        line.raw_topic,
+        line.raw_partition,
+        line.raw_offset,
+        line.enriched_at,
     ]
 
 
 def alert_row(alert: Alert) -> list[Any]:
     return [
-        alert.alert_id, alert.rule, alert.severity, alert.score, alert.reason,
-        [(k.declaration_id, k.line_no) for k in alert.lines], alert.partition_key(),
-        _json([p.model_dump(mode="json") for p in alert.parties]), list(alert.categories),
-        alert.chpl_tier, alert.destination_country, alert.source, alert.rules_version,
-        alert.first_seen, alert.last_seen, alert.created_at,
+        alert.alert_id,
+        alert.rule,
+        alert.severity,
+        alert.score,
+        alert.reason,
+        [(k.declaration_id, k.line_no) for k in alert.lines],
+        alert.partition_key(),
+        _json([p.model_dump(mode="json") for p in alert.parties]),
+        list(alert.categories),
+        alert.chpl_tier,
+        alert.destination_country,
+        alert.source,
+        alert.rules_version,
+        alert.first_seen,
+        alert.last_seen,
+        alert.created_at,
     ]
 
 
@@ -120,9 +209,11 @@ def _statements(sql: str) -> list[str]:
             pieces.append("\n".join(current).rstrip().rstrip(";"))
             current = []
     pieces.append("\n".join(current))
-    return [p for p in pieces if any(
-        ln.strip() and not ln.strip().startswith("--") for ln in p.splitlines()
-    )]
+    return [
+        p
+        for p in pieces
+        if any(ln.strip() and not ln.strip().startswith("--") for ln in p.splitlines())
+    ]
 
 
 def classify_error(exc: Exception) -> Exception:
@@ -160,9 +251,8 @@ class Warehouse:
             "applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
             "ENGINE = ReplacingMergeTree ORDER BY version"
         )
-        applied = dict(
-            self._client.query("SELECT version, checksum FROM schema_migrations FINAL").result_rows
-        )
+        rows = self._client.query("SELECT version, checksum FROM schema_migrations FINAL")
+        applied: dict[str, str] = {str(v): str(c) for v, c in rows.result_rows}
         done: list[str] = []
         for path in migration_files(ddl_dir):
             sql = path.read_text(encoding="utf-8")
@@ -177,27 +267,32 @@ class Warehouse:
                 continue
             for statement in _statements(sql):
                 self._client.command(statement)
-            self._client.insert("schema_migrations", [[version, checksum]],
-                                column_names=["version", "checksum"])
+            self._client.insert(
+                "schema_migrations", [[version, checksum]], column_names=["version", "checksum"]
+            )
             log.info("migration applied", extra={"version": version})
             done.append(version)
         return done
 
-    def _insert(self, table: str, rows: Sequence[list[Any]], columns: Sequence[str],
-                token: str) -> None:
+    def _insert(
+        self, table: str, rows: Sequence[list[Any]], columns: Sequence[str], token: str
+    ) -> None:
         if not rows:
             return
         try:
             self._client.insert(
-                table, rows, column_names=list(columns),
+                table,
+                rows,
+                column_names=list(columns),
                 settings={"insert_deduplication_token": token},
             )
         except (DatabaseError, OperationalError) as exc:
             raise classify_error(exc) from exc
 
     def insert_declarations(self, lines: Sequence[EnrichedDeclaration], token: str) -> None:
-        self._insert("declarations", [declaration_row(x) for x in lines], DECLARATION_COLUMNS,
-                     token)
+        self._insert(
+            "declarations", [declaration_row(x) for x in lines], DECLARATION_COLUMNS, token
+        )
 
     def insert_alerts(self, alerts: Sequence[Alert], token: str) -> None:
         self._insert("alerts", [alert_row(a) for a in alerts], ALERT_COLUMNS, token)

@@ -32,12 +32,18 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
         app, topics = create_app(settings)
         register_agents(app, topics, settings, rules, warehouse)
         register_pages(app, warehouse)
-        log.info("worker starting", extra={
-            "app_id": settings.worker.app_id, "bootstrap": settings.kafka.bootstrap,
-            "sources": ",".join(settings.topics.sources), "web": url,
-            "rules_version": rules.version, "migrations_applied": ",".join(applied) or "-",
-            "embedded_clickhouse": data_dir is not None,
-        })
+        log.info(
+            "worker starting",
+            extra={
+                "app_id": settings.worker.app_id,
+                "bootstrap": settings.kafka.bootstrap,
+                "sources": ",".join(settings.topics.sources),
+                "web": url,
+                "rules_version": rules.version,
+                "migrations_applied": ",".join(applied) or "-",
+                "embedded_clickhouse": data_dir is not None,
+            },
+        )
         worker = faust.Worker(
             app,
             loglevel=loglevel,

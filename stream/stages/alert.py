@@ -12,11 +12,23 @@ CHPL_TO_HIGH_RISK = "chpl_to_high_risk"
 def line_parties(line: EnrichedDeclaration) -> list[Party]:
     parties = []
     if line.importer_name:
-        parties.append(Party(role="importer", name=line.importer_name,
-                             country=line.importer_country, id=line.importer_id))
+        parties.append(
+            Party(
+                role="importer",
+                name=line.importer_name,
+                country=line.importer_country,
+                id=line.importer_id,
+            )
+        )
     if line.exporter_name:
-        parties.append(Party(role="exporter", name=line.exporter_name,
-                             country=line.exporter_country, id=line.exporter_id))
+        parties.append(
+            Party(
+                role="exporter",
+                name=line.exporter_name,
+                country=line.exporter_country,
+                id=line.exporter_id,
+            )
+        )
     if line.manufacturer:
         parties.append(Party(role="manufacturer", name=line.manufacturer))
     return parties
@@ -30,8 +42,9 @@ def chpl_to_high_risk(line: EnrichedDeclaration, rules: AlertRules) -> Alert | N
         return None
     seen = line.enriched_at
     return Alert(
-        alert_id=alert_id(CHPL_TO_HIGH_RISK, line.source or "", line.declaration_id,
-                          str(line.line_no)),
+        alert_id=alert_id(
+            CHPL_TO_HIGH_RISK, line.source or "", line.declaration_id, str(line.line_no)
+        ),
         rule=CHPL_TO_HIGH_RISK,
         severity=rule.severity_by_tier[tier],
         score=rule.score_by_tier[tier],

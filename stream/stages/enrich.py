@@ -31,13 +31,20 @@ class Enricher:
         self.rules = rules
         self._classify = CodeClassifier.from_rules(rules)
 
-    def line(self, line: Declaration, ref: RawRef | None = None,
-             now: datetime | None = None) -> tuple[EnrichedDeclaration, list[Alert]]:
+    def line(
+        self, line: Declaration, ref: RawRef | None = None, now: datetime | None = None
+    ) -> tuple[EnrichedDeclaration, list[Alert]]:
         hs = normalise_hs(line.hs_code)
         found = self._classify(hs)
         fields = dict(line)
-        for name in ("origin_country", "dispatch_country", "destination_country",
-                     "exporter_country", "importer_country", "reporter"):
+        for name in (
+            "origin_country",
+            "dispatch_country",
+            "destination_country",
+            "exporter_country",
+            "importer_country",
+            "reporter",
+        ):
             fields[name] = normalise_country(fields[name])
         # Inputs were validated as a Declaration; construct without re-validating (hot path).
         enriched = EnrichedDeclaration.model_construct(

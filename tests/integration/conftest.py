@@ -40,15 +40,24 @@ def bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {**os.environ, "CUSTOMS_WATCH_PYTHON": sys.executable}
     started = subprocess.run(
         [str(script), "start", "--state-dir", str(state)],
-        capture_output=True, text=True, env=env, timeout=90, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=90,
+        check=False,
     )
     if started.returncode != 0:
         pytest.fail(f"the local Kafka broker did not start:\n{started.stderr}", pytrace=False)
     try:
         yield started.stdout.strip()
     finally:
-        subprocess.run([str(script), "stop", "--state-dir", str(state)], env=env,
-                       capture_output=True, timeout=60, check=False)
+        subprocess.run(
+            [str(script), "stop", "--state-dir", str(state)],
+            env=env,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
 
 
 def free_port() -> int:
@@ -67,15 +76,21 @@ class Pipeline:
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def cli(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([CLI, *args], env=self.env, capture_output=True, text=True,
-                                timeout=timeout, check=False)
+        result = subprocess.run(
+            [CLI, *args], env=self.env, capture_output=True, text=True, timeout=timeout, check=False
+        )
         assert result.returncode == 0, f"customs-watch {' '.join(args)}:\n{result.stderr}"
         return result
 
     def start_worker(self) -> subprocess.Popen[bytes]:
         log = (self.workdir / f"worker-{len(self.workers)}.log").open("wb")
-        process = subprocess.Popen([CLI, "worker"], env=self.env, stdout=log,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [CLI, "worker"],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         self.workers.append(process)
         return process
 
@@ -90,8 +105,9 @@ class Pipeline:
         return process.returncode
 
     def worker_logs(self) -> str:
-        return "\n".join(p.read_text(errors="replace")[-4000:]
-                         for p in sorted(self.workdir.glob("worker-*.log")))
+        return "\n".join(
+            p.read_text(errors="replace")[-4000:] for p in sorted(self.workdir.glob("worker-*.log"))
+        )
 
 
 @pytest.fixture

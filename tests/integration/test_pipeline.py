@@ -54,8 +54,9 @@ def test_thousand_lines_land_once_and_bad_ones_are_dead_lettered(
     published = pipeline.cli("ingest", "jsonl", str(feed))
     assert "published=1003" in published.stdout
 
-    wait_for(lambda: line_totals(pipeline)["lines"] >= 1000, 180, "1000 rows in ClickHouse",
-             pipeline)
+    wait_for(
+        lambda: line_totals(pipeline)["lines"] >= 1000, 180, "1000 rows in ClickHouse", pipeline
+    )
     pipeline.cli("wait", "--timeout", "120")
     totals = line_totals(pipeline)
     assert totals["lines"] == 1000
@@ -68,8 +69,10 @@ def test_thousand_lines_land_once_and_bad_ones_are_dead_lettered(
     assert categories["microelectronics"] > 0
 
     settings = pipeline.settings
-    letters = [DeadLetter.model_validate_json(r.value)
-               for r in read_to_end(settings, settings.topics.deadletter)]
+    letters = [
+        DeadLetter.model_validate_json(r.value)
+        for r in read_to_end(settings, settings.topics.deadletter)
+    ]
     assert sorted(letter.payload for letter in letters) == sorted(MALFORMED)
     by_position = {letter.position: letter for letter in letters}
     assert set(by_position) == {1001, 1002, 1003}
@@ -78,15 +81,18 @@ def test_thousand_lines_land_once_and_bad_ones_are_dead_lettered(
     assert by_position[1003].reason.startswith("invalid JSON")
     assert all(letter.stage == "parse" and letter.source == "jsonl" for letter in letters)
 
-    alerts = [Alert.model_validate_json(r.value)
-              for r in read_to_end(settings, settings.topics.alerts)]
+    alerts = [
+        Alert.model_validate_json(r.value) for r in read_to_end(settings, settings.topics.alerts)
+    ]
     alert_keys = {(a.lines[0].declaration_id, a.lines[0].line_no) for a in alerts}
     assert alert_keys == expected_alert_keys
     assert {a.rule for a in alerts} == {"chpl_to_high_risk"}
     assert all(a.destination_country in {"RU", "BY"} for a in alerts)
 
-    enriched = [EnrichedBatch.model_validate_json(r.value)
-                for r in read_to_end(settings, settings.topics.enriched)]
+    enriched = [
+        EnrichedBatch.model_validate_json(r.value)
+        for r in read_to_end(settings, settings.topics.enriched)
+    ]
     assert sum(len(b.lines) for b in enriched) == 1000
 
     assert pipeline.stop_worker(worker) == 0, pipeline.worker_logs()
@@ -109,8 +115,9 @@ def test_replayed_offsets_do_not_duplicate_rows(pipeline: Pipeline, tmp_path: Pa
     # Replay every offset, as after a crash before any commit: a worker with a fresh consumer
     # group reads both topics from the beginning and writes the same batches again.
     pipeline.env["CUSTOMS_WATCH_WORKER_APP_ID"] += "-replay"
-    lag = group_lag(settings, pipeline.env["CUSTOMS_WATCH_WORKER_APP_ID"],
-                    [settings.topics.declarations])
+    lag = group_lag(
+        settings, pipeline.env["CUSTOMS_WATCH_WORKER_APP_ID"], [settings.topics.declarations]
+    )
     assert lag[settings.topics.declarations] > 0
 
     pipeline.start_worker()
@@ -121,8 +128,10 @@ def test_replayed_offsets_do_not_duplicate_rows(pipeline: Pipeline, tmp_path: Pa
     # The replayed group enriched the 400 original lines again, plus the 400 its own parse
     # agent re-published from the raw topic: 1200 enriched lines on the topic, 400 rows,
     # because every insert's dedup token names the raw message the lines came from.
-    enriched_lines = sum(len(EnrichedBatch.model_validate_json(r.value).lines)
-                         for r in read_to_end(settings, settings.topics.enriched))
+    enriched_lines = sum(
+        len(EnrichedBatch.model_validate_json(r.value).lines)
+        for r in read_to_end(settings, settings.topics.enriched)
+    )
     assert enriched_lines == 1200
 
 

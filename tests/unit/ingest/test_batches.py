@@ -1,12 +1,19 @@
-from schemas.raw import RawRecord, payload_checksum
-
 from ingest.base import batches
+from schemas.raw import RawRecord, payload_checksum
 
 
 def records(n: int, origin: str = "a", size: int = 10) -> list[RawRecord]:
     payload = b"x" * size
-    return [RawRecord(source="s", origin=origin, position=i, payload=payload,
-                      checksum=payload_checksum(payload)) for i in range(1, n + 1)]
+    return [
+        RawRecord(
+            source="s",
+            origin=origin,
+            position=i,
+            payload=payload,
+            checksum=payload_checksum(payload),
+        )
+        for i in range(1, n + 1)
+    ]
 
 
 def test_batches_are_bounded_by_count() -> None:

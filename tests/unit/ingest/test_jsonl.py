@@ -1,8 +1,7 @@
 from pathlib import Path
 
-from schemas.raw import payload_checksum
-
 from ingest.jsonl import JsonlConnector
+from schemas.raw import payload_checksum
 
 
 def test_lines_are_published_byte_for_byte_with_positions(tmp_path: Path) -> None:

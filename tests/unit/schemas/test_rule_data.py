@@ -45,7 +45,7 @@ def test_file_without_source_in_manifest_is_refused(tmp_path: Path) -> None:
     manifest = yaml.safe_load((rules_dir / "manifest.yaml").read_text())
     del manifest["files"]["hs_categories.yaml"]
     (rules_dir / "manifest.yaml").write_text(yaml.safe_dump(manifest))
-    with pytest.raises(InvalidRuleData, match="hs_categories.yaml"):
+    with pytest.raises(InvalidRuleData, match=r"hs_categories\.yaml"):
         load_rules(rules_dir)
 
 

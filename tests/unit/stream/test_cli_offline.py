@@ -11,8 +11,7 @@ def test_classify_command_writes_enriched_lines_and_rejects(tmp_path: Path) -> N
     source = tmp_path / "in.jsonl"
     source.write_bytes(synthetic_jsonl(50, seed=3) + b'{"declaration_id": "X"}\n')
     target = tmp_path / "out.jsonl"
-    result = CliRunner().invoke(app, ["classify", "--input", str(source),
-                                      "--output", str(target)])
+    result = CliRunner().invoke(app, ["classify", "--input", str(source), "--output", str(target)])
     assert result.exit_code == 0, result.output
     lines = [orjson.loads(x) for x in target.read_bytes().splitlines()]
     assert len(lines) == 50
@@ -31,6 +30,16 @@ def test_classify_command_writes_enriched_lines_and_rejects(tmp_path: Path) -> N
 def test_help_lists_every_subcommand() -> None:
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0
-    for name in ("topics", "ingest", "worker", "wait", "db", "query", "classify",
-                 "deadletter", "schemas", "generate"):
+    for name in (
+        "topics",
+        "ingest",
+        "worker",
+        "wait",
+        "db",
+        "query",
+        "classify",
+        "deadletter",
+        "schemas",
+        "generate",
+    ):
         assert name in result.output

@@ -10,9 +10,15 @@ NOW = datetime(2024, 5, 1, tzinfo=UTC)
 
 def line(**changes: object) -> Declaration:
     base: dict[str, object] = {
-        "declaration_id": "HK-1", "line_no": 1, "declared_at": "2024-04-15", "flow": "export",
-        "hs_code": "8542.31.90", "destination_country": "ru", "importer_name": "AO Tekhnokom",
-        "exporter_name": "Brightway Ltd", "source": "jsonl",
+        "declaration_id": "HK-1",
+        "line_no": 1,
+        "declared_at": "2024-04-15",
+        "flow": "export",
+        "hs_code": "8542.31.90",
+        "destination_country": "ru",
+        "importer_name": "AO Tekhnokom",
+        "exporter_name": "Brightway Ltd",
+        "source": "jsonl",
     }
     return Declaration.model_validate({**base, **changes})
 

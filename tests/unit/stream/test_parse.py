@@ -15,8 +15,13 @@ GOOD = {
 
 
 def record(payload: bytes, position: int) -> RawRecord:
-    return RawRecord(source="jsonl", origin="feed.jsonl", position=position, payload=payload,
-                     checksum=payload_checksum(payload))
+    return RawRecord(
+        source="jsonl",
+        origin="feed.jsonl",
+        position=position,
+        payload=payload,
+        checksum=payload_checksum(payload),
+    )
 
 
 def test_good_and_bad_records_are_split_and_nothing_is_lost() -> None:
@@ -24,10 +29,17 @@ def test_good_and_bad_records_are_split_and_nothing_is_lost() -> None:
     not_object = b"[1, 2]"
     bad_date = orjson.dumps({**GOOD, "declared_at": "yesterday"})
     cp1251 = "Жилет".encode("cp1251")
-    batch = RawBatch(source="jsonl", origin="feed.jsonl", records=[
-        record(orjson.dumps(GOOD), 1), record(bad_json, 2), record(not_object, 3),
-        record(bad_date, 4), record(cp1251, 5),
-    ])
+    batch = RawBatch(
+        source="jsonl",
+        origin="feed.jsonl",
+        records=[
+            record(orjson.dumps(GOOD), 1),
+            record(bad_json, 2),
+            record(not_object, 3),
+            record(bad_date, 4),
+            record(cp1251, 5),
+        ],
+    )
     result = parse_batch(batch, REF)
     assert [line.declaration_id for line in result.lines] == ["D1"]
     letters = {dl.position: dl for dl in result.dead_letters}

