@@ -39,8 +39,16 @@ from stream.admin import TopicSpec, create_topics, delete_topics
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 COLUMNS = (
-    "declaration_id", "line_no", "declared_at", "hs_code", "description", "quantity",
-    "value", "destination_country", "importer_name", "exporter_name",
+    "declaration_id",
+    "line_no",
+    "declared_at",
+    "hs_code",
+    "description",
+    "quantity",
+    "value",
+    "destination_country",
+    "importer_name",
+    "exporter_name",
 )
 
 
@@ -54,9 +62,13 @@ def start_broker(state: Path) -> tuple[str, bool]:
     external = os.environ.get("CUSTOMS_WATCH_KAFKA_BOOTSTRAP")
     if external:
         return external, False
-    out = subprocess.run([str(ROOT / "deploy" / "local-broker"), "start", "--state-dir",
-                          str(state)], capture_output=True, text=True, check=True,
-                         env={**os.environ, "CUSTOMS_WATCH_PYTHON": sys.executable})
+    out = subprocess.run(
+        [str(ROOT / "deploy" / "local-broker"), "start", "--state-dir", str(state)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "CUSTOMS_WATCH_PYTHON": sys.executable},
+    )
     return out.stdout.strip(), True
 
 
@@ -65,8 +77,13 @@ def bare_copy(bootstrap: str, feed: bytes, workdir: Path) -> dict[str, Any]:
     settings = Settings(kafka={"bootstrap": bootstrap})
     create_topics(settings, [TopicSpec(topic, 1, 1, 3600_000)])
     lines = feed.splitlines()
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20,
-                             compression_type="lz4", batch_size=256 * 1024)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        linger_ms=20,
+        compression_type="lz4",
+        batch_size=256 * 1024,
+    )
     started = time.perf_counter()
     for line in lines:
         producer.send(topic, line)
@@ -80,10 +97,17 @@ def bare_copy(bootstrap: str, feed: bytes, workdir: Path) -> dict[str, Any]:
         "destination_country String, importer_name String, exporter_name String) "
         "ENGINE = MergeTree ORDER BY (declared_at, declaration_id, line_no)"
     )
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"{topic}-g",
-                             auto_offset_reset="earliest", enable_auto_commit=False,
-                             session_timeout_ms=6000, heartbeat_interval_ms=2000,
-                             max_poll_records=10_000, fetch_max_bytes=64 * 1024 * 1024)
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"{topic}-g",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=2000,
+        max_poll_records=10_000,
+        fetch_max_bytes=64 * 1024 * 1024,
+    )
     consumer.poll(timeout_ms=100)  # join the group before timing
     copied = 0
     batch: list[list[Any]] = []
@@ -105,15 +129,19 @@ def bare_copy(bootstrap: str, feed: bytes, workdir: Path) -> dict[str, Any]:
     count = client.query("SELECT count() FROM bare").result_rows[0][0]
     client.close()
     delete_topics(settings, [topic])
-    return {"lines": count, "produce_s": round(produce_s, 2), "copy_s": round(copy_s, 2),
-            "produce_lines_per_s": round(len(lines) / produce_s),
-            "copy_lines_per_s": round(len(lines) / copy_s)}
+    return {
+        "lines": count,
+        "produce_s": round(produce_s, 2),
+        "copy_s": round(copy_s, 2),
+        "produce_lines_per_s": round(len(lines) / produce_s),
+        "copy_lines_per_s": round(len(lines) / copy_s),
+    }
 
 
 def line_count(port: int) -> int:
     url = f"http://127.0.0.1:{port}/customs-watch/query/line_totals/"
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310
+        with urllib.request.urlopen(url, timeout=5) as response:
             return int(orjson.loads(response.read())["rows"][0][0])
     except (OSError, ValueError, KeyError, IndexError):
         return -1
@@ -122,27 +150,35 @@ def line_count(port: int) -> int:
 def full_pipeline(bootstrap: str, feed_path: Path, n: int, workdir: Path) -> dict[str, Any]:
     tag = uuid.uuid4().hex[:6]
     port = free_port()
-    env = {**os.environ,
-           "CUSTOMS_WATCH_KAFKA_BOOTSTRAP": bootstrap,
-           "CUSTOMS_WATCH_TOPICS_PREFIX": f"bench{tag}",
-           "CUSTOMS_WATCH_TOPICS_SOURCES": "jsonl",
-           "CUSTOMS_WATCH_WORKER_APP_ID": f"bench-{tag}",
-           "CUSTOMS_WATCH_WORKER_WEB_PORT": str(port),
-           "CUSTOMS_WATCH_WORKER_DATA_DIR": str(workdir / "faust"),
-           "CUSTOMS_WATCH_CLICKHOUSE_DSN": f"chdb://{workdir / 'pipeline-ch'}"}
+    env = {
+        **os.environ,
+        "CUSTOMS_WATCH_KAFKA_BOOTSTRAP": bootstrap,
+        "CUSTOMS_WATCH_TOPICS_PREFIX": f"bench{tag}",
+        "CUSTOMS_WATCH_TOPICS_SOURCES": "jsonl",
+        "CUSTOMS_WATCH_WORKER_APP_ID": f"bench-{tag}",
+        "CUSTOMS_WATCH_WORKER_WEB_PORT": str(port),
+        "CUSTOMS_WATCH_WORKER_DATA_DIR": str(workdir / "faust"),
+        "CUSTOMS_WATCH_CLICKHOUSE_DSN": f"chdb://{workdir / 'pipeline-ch'}",
+    }
     cli = str(BIN / "customs-watch")
     subprocess.run([cli, "topics", "create"], env=env, check=True, capture_output=True)
     log = (workdir / "worker.log").open("wb")
-    worker = subprocess.Popen([cli, "worker", "--loglevel", "warning"], env=env, stdout=log,
-                              stderr=subprocess.STDOUT)
+    worker = subprocess.Popen(
+        [cli, "worker", "--loglevel", "warning"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         deadline = time.monotonic() + 60
         while line_count(port) < 0 and time.monotonic() < deadline:
             time.sleep(0.5)
         time.sleep(8)  # let the group join settle: about one session timeout on Tansu
         started = time.perf_counter()
-        ingest = subprocess.run([cli, "ingest", "jsonl", str(feed_path)], env=env, check=True,
-                                capture_output=True, text=True)
+        ingest = subprocess.run(
+            [cli, "ingest", "jsonl", str(feed_path)],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         ingest_s = time.perf_counter() - started
         while (count := line_count(port)) < n:
             if worker.poll() is not None:
@@ -152,12 +188,17 @@ def full_pipeline(bootstrap: str, feed_path: Path, n: int, workdir: Path) -> dic
     finally:
         worker.terminate()
         worker.wait(timeout=60)
-        settings = Settings(kafka={"bootstrap": bootstrap},
-                            topics={"prefix": f"bench{tag}", "sources": ["jsonl"]})
+        settings = Settings(
+            kafka={"bootstrap": bootstrap}, topics={"prefix": f"bench{tag}", "sources": ["jsonl"]}
+        )
         delete_topics(settings, settings.topics.all_names())
-    return {"lines": count, "ingest_s": round(ingest_s, 2), "end_to_end_s": round(total_s, 2),
-            "ingest_summary": ingest.stdout.strip(),
-            "end_to_end_lines_per_s": round(n / total_s)}
+    return {
+        "lines": count,
+        "ingest_s": round(ingest_s, 2),
+        "end_to_end_s": round(total_s, 2),
+        "ingest_summary": ingest.stdout.strip(),
+        "end_to_end_lines_per_s": round(n / total_s),
+    }
 
 
 def main() -> int:
@@ -176,10 +217,16 @@ def main() -> int:
         print(f"full pipeline: {pipeline}", flush=True)
     finally:
         if started:
-            subprocess.run([str(ROOT / "deploy" / "local-broker"), "stop", "--state-dir",
-                            str(workdir / "broker")], check=False,
-                           env={k: v for k, v in os.environ.items()
-                                if k != "CUSTOMS_WATCH_KAFKA_BOOTSTRAP"})
+            subprocess.run(
+                [
+                    str(ROOT / "deploy" / "local-broker"),
+                    "stop",
+                    "--state-dir",
+                    str(workdir / "broker"),
+                ],
+                check=False,
+                env={k: v for k, v in os.environ.items() if k != "CUSTOMS_WATCH_KAFKA_BOOTSTRAP"},
+            )
     ratio = pipeline["end_to_end_lines_per_s"] / bare["copy_lines_per_s"]
     summary = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
