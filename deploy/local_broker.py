@@ -67,6 +67,17 @@ def broker_answers(bootstrap: str, timeout_s: float = 5.0) -> bool:
     from kafka import KafkaConsumer  # type: ignore[import-untyped]
     from kafka.errors import KafkaError  # type: ignore[import-untyped]
 
+    # kafka-python retries a refused bootstrap for its whole request timeout; a plain TCP
+    # connect answers "nobody listens" at once.
+    for server in bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout_s).close()
+            break
+        except (OSError, ValueError):
+            continue
+    else:
+        return False
     try:
         consumer = KafkaConsumer(
             bootstrap_servers=bootstrap,
