@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,8 +38,11 @@ class Evidence(BaseModel):
     matched: str = Field(description="The code prefix or the term that matched.")
     field: str = Field(default="hs_code", description="Which declaration field matched.")
     language: str | None = None
-    start: int | None = Field(default=None, description="Offset of the match in the field.")
+    start: int | None = Field(
+        default=None, description="Start of the match in the normalised field text."
+    )
     end: int | None = None
+    text: str | None = Field(default=None, description="The words that matched, as written.")
 
 
 class ScreeningHit(BaseModel):
@@ -74,10 +78,19 @@ class EnrichedDeclaration(Declaration):
     hs2: str
     hs4: str
     hs6: str
+    hs6_known: bool = Field(default=False, description="The HS6 exists in HS 2022.")
+    unit_code: str | None = Field(default=None, description="UN/ECE Rec. 20 unit code.")
+    value_usd: Decimal | None = Field(default=None, description="Value at the configured rate.")
+    flags: list[str] = Field(
+        default_factory=list,
+        description="Data-quality findings: hs6_not_in_hs2022, <field>_unresolved.",
+    )
     categories: list[Category] = Field(default_factory=list)
     chpl_tier: ChplTier | None = None
     evidence: list[Evidence] = Field(default_factory=list)
     confidence: float = Field(default=0.0, ge=0, le=1)
+    misdeclaration_suspected: bool = False
+    misdeclaration_reason: str | None = None
     screening_hits: list[ScreeningHit] = Field(default_factory=list)
     alert_rules: list[str] = Field(default_factory=list)
     rules_version: str = ""

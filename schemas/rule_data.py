@@ -1,17 +1,21 @@
 """Load the versioned rule data files under ``schemas/rules/`` into typed models.
 
 Reads ``manifest.yaml`` (sources and version), ``chpl.csv`` (CHPL tiers per HS6),
-``hs_categories.yaml`` (HS prefixes per category) and ``alert_rules.yaml`` (rule
-parameters). A malformed or unsourced file raises :class:`InvalidRuleData` at load time,
-never halfway through a stream.
+``hs2022_subheadings.csv`` (valid HS6 codes), ``hs_categories.yaml`` (HS prefixes per
+category, cover headings), ``lexicon.yaml`` (terms per category and language),
+``country_aliases.yaml``, ``units.yaml`` and ``alert_rules.yaml`` (rule parameters); and, when
+configured, a rate table such as ``fx_rates_sample.yaml``. A malformed or unsourced file
+raises :class:`InvalidRuleData` at load time, never halfway through a stream.
 """
 
 from __future__ import annotations
 
 import csv
+from datetime import date
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -62,6 +66,7 @@ class PrefixRule(BaseModel):
 
     prefix: str = Field(pattern=r"^\d{2,10}$")
     note: str
+    accepts: Literal["strong", "weak"] = "strong"
 
 
 class CategoryPrefixes(BaseModel):
@@ -69,6 +74,29 @@ class CategoryPrefixes(BaseModel):
 
     code_alone: list[PrefixRule] = Field(default_factory=list)
     needs_text: list[PrefixRule] = Field(default_factory=list)
+
+
+class LexiconCategory(BaseModel):
+    """Terms per language (en, ru, uk, zh) for each role; see lexicon.yaml for the roles."""
+
+    model_config = ConfigDict(frozen=True)
+
+    strong: dict[str, list[str]] = Field(default_factory=dict)
+    weak: dict[str, list[str]] = Field(default_factory=dict)
+    qualifiers: dict[str, list[str]] = Field(default_factory=dict)
+    negative: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class FxTable(BaseModel):
+    """US dollars per unit of currency, by year."""
+
+    model_config = ConfigDict(frozen=True)
+
+    currency_aliases: dict[str, list[str]] = Field(default_factory=dict)
+    rates: dict[int, dict[str, Decimal]]
+
+    def usd_rate(self, currency: str, on: date) -> Decimal | None:
+        return self.rates.get(on.year, {}).get(currency)
 
 
 class ChplToHighRiskRule(BaseModel):
@@ -93,7 +121,12 @@ class RuleSet(BaseModel):
 
     version: str
     chpl: dict[str, ChplEntry]
+    hs2022: frozenset[str]
     categories: dict[Category, CategoryPrefixes]
+    cover_headings: list[PrefixRule]
+    lexicon: dict[Category, LexiconCategory]
+    country_aliases: dict[str, list[str]]
+    units: dict[str, list[str]]
     alerts: AlertRules
 
 
@@ -121,26 +154,64 @@ def _read_chpl(path: Path) -> dict[str, ChplEntry]:
     return entries
 
 
+def _read_hs6(path: Path) -> frozenset[str]:
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            codes = frozenset(row["hs6"] for row in csv.DictReader(handle))
+    except (OSError, KeyError) as exc:
+        raise InvalidRuleData(f"{path.name}: {exc}") from exc
+    if not codes or any(len(c) != 6 or not c.isdigit() for c in codes):
+        raise InvalidRuleData(f"{path.name}: expected six-digit codes")
+    return codes
+
+
+REQUIRED_FILES = (
+    "chpl.csv",
+    "hs2022_subheadings.csv",
+    "hs_categories.yaml",
+    "lexicon.yaml",
+    "country_aliases.yaml",
+    "units.yaml",
+    "alert_rules.yaml",
+)
+
+
 def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
     """Read and validate every rule file in ``rules_dir``."""
     try:
         manifest = Manifest.model_validate(_read_yaml(rules_dir / "manifest.yaml"))
-        for name in ("chpl.csv", "hs_categories.yaml", "alert_rules.yaml"):
+        for name in REQUIRED_FILES:
             if name not in manifest.files:
                 raise InvalidRuleData(f"manifest.yaml does not name a source for {name}")
-        categories = _read_yaml(rules_dir / "hs_categories.yaml")["categories"]
-        alerts = _read_yaml(rules_dir / "alert_rules.yaml")["rules"]
+        hs_categories = _read_yaml(rules_dir / "hs_categories.yaml")
         return RuleSet(
             version=manifest.version,
             chpl=_read_chpl(rules_dir / "chpl.csv"),
-            categories=categories,
-            alerts=alerts,
+            hs2022=_read_hs6(rules_dir / "hs2022_subheadings.csv"),
+            categories=hs_categories["categories"],
+            cover_headings=hs_categories["cover_headings"],
+            lexicon=_read_yaml(rules_dir / "lexicon.yaml")["categories"],
+            country_aliases=_read_yaml(rules_dir / "country_aliases.yaml")["aliases"],
+            units=_read_yaml(rules_dir / "units.yaml")["units"],
+            alerts=_read_yaml(rules_dir / "alert_rules.yaml")["rules"],
         )
     except (ValidationError, KeyError, TypeError) as exc:
         raise InvalidRuleData(f"rule data in {rules_dir}: {exc}") from exc
+
+
+def load_fx_rates(path: Path) -> FxTable:
+    try:
+        return FxTable.model_validate(_read_yaml(path))
+    except (ValidationError, KeyError, TypeError) as exc:
+        raise InvalidRuleData(f"{path}: {exc}") from exc
 
 
 @cache
 def default_rules() -> RuleSet:
     """The packaged rule set, loaded once per process."""
     return load_rules()
+
+
+def fx_table(path: Path | None) -> FxTable | None:
+    """The configured rate table, or None when no table is configured."""
+    return None if path is None else load_fx_rates(path)

@@ -155,6 +155,17 @@ class IngestSettings(BaseModel):
     batch_bytes: int = Field(default=1024 * 1024, ge=1024, description="Max payload bytes.")
 
 
+class RulesSettings(BaseModel):
+    """Optional rule inputs beyond the packaged rule data."""
+
+    model_config = ConfigDict(frozen=True)
+
+    fx_rates: Path | None = Field(
+        default=None,
+        description="Rate table (YAML like schemas/rules/fx_rates_sample.yaml) for value_usd.",
+    )
+
+
 class Settings(BaseSettings):
     """Everything customs-watch can be told. Built once by the CLI and passed down."""
 
@@ -171,4 +182,5 @@ class Settings(BaseSettings):
     clickhouse: ClickHouseSettings = Field(default_factory=ClickHouseSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    rules: RulesSettings = Field(default_factory=RulesSettings)
     log: Literal["kv", "json"] = Field(default="kv", description="Log line format.")

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from schemas.dead_letter import DeadLetter
 from schemas.declaration import DeclarationBatch, RawRef
-from schemas.rule_data import RuleSet
+from schemas.rule_data import RuleSet, fx_table
 from schemas.settings import Settings
 from stream.app import Topics
 from stream.errors import WarehouseRejected
@@ -47,7 +47,7 @@ async def _deliver(sends: list[Any]) -> None:
 def register_agents(
     app: faust.App, topics: Topics, settings: Settings, rules: RuleSet, warehouse: AsyncWarehouse
 ) -> None:
-    enricher = Enricher(rules)
+    enricher = Enricher(rules, fx_table(settings.rules.fx_rates))
     take = settings.worker.take_events
     within = settings.worker.take_within_s
 

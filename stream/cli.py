@@ -278,6 +278,7 @@ def query(
 
 @app.command()
 def classify(
+    ctx: typer.Context,
     input_path: Annotated[
         Path, typer.Option("--input", exists=True, dir_okay=False, help="JSONL of canonical lines.")
     ],
@@ -286,17 +287,18 @@ def classify(
     """Classify a JSONL file offline with the same stages as the stream (no Kafka, no ClickHouse).
 
     Each output line is the enriched line plus an ``alerts`` list; invalid input lines go to
-    ``<output>.rejects.jsonl`` with the reason.
+    ``<output>.rejects.jsonl`` with the reason. A rate table set in
+    CUSTOMS_WATCH_RULES_FX_RATES fills ``value_usd``.
     """
     import orjson
     from pydantic import ValidationError
 
     from schemas.declaration import Declaration
-    from schemas.rule_data import default_rules
+    from schemas.rule_data import default_rules, fx_table
     from stream.stages.enrich import Enricher
     from stream.stages.parse import describe_validation_error
 
-    enricher = Enricher(default_rules())
+    enricher = Enricher(default_rules(), fx_table(_settings(ctx).rules.fx_rates))
     rejects_path = output_path.with_name(output_path.name + ".rejects.jsonl")
     counts = {"lines": 0, "rejected": 0, "alerts": 0}
     with (

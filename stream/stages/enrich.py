@@ -12,10 +12,19 @@ from datetime import UTC, datetime
 from schemas.alert import Alert
 from schemas.declaration import Declaration, DeclarationBatch, RawRef
 from schemas.enriched import EnrichedBatch, EnrichedDeclaration
-from schemas.rule_data import RuleSet
+from schemas.rule_data import FxTable, RuleSet
 from stream.stages import alert
-from stream.stages.classify import CodeClassifier
-from stream.stages.normalise import normalise_country, normalise_hs
+from stream.stages.classify import Classifier
+from stream.stages.normalise import Normaliser, usd_value
+
+COUNTRY_FIELDS = (
+    "origin_country",
+    "dispatch_country",
+    "destination_country",
+    "exporter_country",
+    "importer_country",
+    "reporter",
+)
 
 
 @dataclass(slots=True)
@@ -27,25 +36,22 @@ class EnrichedLines:
 class Enricher:
     """Holds the tables built from one rule set; calling it does no I/O."""
 
-    def __init__(self, rules: RuleSet) -> None:
+    def __init__(self, rules: RuleSet, fx: FxTable | None = None) -> None:
         self.rules = rules
-        self._classify = CodeClassifier.from_rules(rules)
+        self.normalise = Normaliser(rules, fx)
+        self.classify = Classifier(rules)
 
     def line(
         self, line: Declaration, ref: RawRef | None = None, now: datetime | None = None
     ) -> tuple[EnrichedDeclaration, list[Alert]]:
-        hs = normalise_hs(line.hs_code)
-        found = self._classify(hs)
+        hs, hs6_known = self.normalise.hs(line.hs_code)
+        found = self.classify(hs, line.description)
         fields = dict(line)
-        for name in (
-            "origin_country",
-            "dispatch_country",
-            "destination_country",
-            "exporter_country",
-            "importer_country",
-            "reporter",
-        ):
-            fields[name] = normalise_country(fields[name])
+        flags = [] if hs6_known else ["hs6_not_in_hs2022"]
+        for name in COUNTRY_FIELDS:
+            fields[name], resolved = self.normalise.country(fields[name])
+            if not resolved:
+                flags.append(f"{name}_unresolved")
         # Inputs were validated as a Declaration; construct without re-validating (hot path).
         enriched = EnrichedDeclaration.model_construct(
             **fields,
@@ -53,10 +59,16 @@ class Enricher:
             hs2=hs.hs2,
             hs4=hs.hs4,
             hs6=hs.hs6,
+            hs6_known=hs6_known,
+            unit_code=self.normalise.unit(line.unit),
+            value_usd=usd_value(line.value, line.currency, line.declared_at, self.normalise.fx),
+            flags=flags,
             categories=found.categories,
             chpl_tier=found.chpl_tier,
             evidence=found.evidence,
             confidence=found.confidence,
+            misdeclaration_suspected=found.misdeclaration_reason is not None,
+            misdeclaration_reason=found.misdeclaration_reason,
             screening_hits=[],
             alert_rules=[],
             rules_version=self.rules.version,

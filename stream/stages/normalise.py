@@ -1,15 +1,33 @@
-"""Stage ``normalise``: HS codes to digits and levels (issue 4 adds countries, text, money)."""
+"""Stage ``normalise``: HS codes, countries, units and money, as plain functions.
+
+- HS codes: ``'6211.33.00.00'``, ``'6211 33'``, ``'8542 31 900 0'`` → digits and HS2/4/6, with
+  a flag when the HS6 is not in the HS 2022 nomenclature (``hs2022_subheadings.csv``).
+- Countries: ISO 3166-1 alpha-2 from alpha-2/alpha-3/numeric codes (pycountry) and from names
+  in English, Russian, Ukrainian and Chinese (Unicode CLDR via Babel, plus
+  ``country_aliases.yaml`` for КНР, ОАЭ, 香港 and the like). An unresolved value is kept as
+  declared and flagged.
+- Units: declared unit → UN/ECE Rec. 20 code (``units.yaml``).
+- Money: value and currency kept as declared, plus USD when a rate table is configured.
+"""
 
 from __future__ import annotations
 
+import re
+from datetime import date
+from decimal import Decimal
+
+import pycountry
+from babel import Locale
+
 from schemas.enriched import HsCode
+from schemas.rule_data import FxTable, RuleSet
+from stream.stages.text import normalise_text
+
+_PUNCTUATION = re.compile(r"[\s.,'\"()\-_/]+")
 
 
 def normalise_hs(declared: str) -> HsCode:
-    """``'6211.33.00.00'``, ``'6211 33'``, ``'8542 31 900 0'`` → digits and HS2/HS4/HS6.
-
-    Levels the code is too short for are empty strings.
-    """
+    """Digits and HS levels of a declared code; levels the code is too short for are ''."""
     digits = "".join(ch for ch in declared if ch.isdigit())
     return HsCode(
         declared=declared,
@@ -20,9 +38,93 @@ def normalise_hs(declared: str) -> HsCode:
     )
 
 
-def normalise_country(value: str | None) -> str | None:
-    """Upper-case ISO 3166 alpha-2 as declared; full name/alpha-3 mapping arrives with issue 4."""
-    if value is None:
+def _key(text: str) -> str:
+    return _PUNCTUATION.sub("", normalise_text(text))
+
+
+class CountryResolver:
+    """Maps codes and names in several languages to ISO 3166-1 alpha-2."""
+
+    LOCALES = ("en", "ru", "uk", "zh", "zh_Hant")
+
+    def __init__(self, aliases: dict[str, list[str]]) -> None:
+        self.known: set[str] = set()
+        names: dict[str, str] = {}
+        for country in pycountry.countries:
+            alpha2 = country.alpha_2
+            self.known.add(alpha2)
+            names[country.alpha_3.casefold()] = alpha2
+            names[str(int(country.numeric))] = alpha2
+            names[country.numeric] = alpha2
+            for attribute in ("name", "official_name", "common_name"):
+                value = getattr(country, attribute, None)
+                if value:
+                    names[_key(value)] = alpha2
+        for locale in self.LOCALES:
+            for code, name in Locale.parse(locale).territories.items():
+                if len(code) == 2 and code.isalpha():
+                    names.setdefault(_key(name), code)
+        for alpha2, values in aliases.items():
+            self.known.add(alpha2)
+            for value in values:
+                names[_key(str(value))] = alpha2
+        self.names = names
+
+    def __call__(self, value: str | None) -> tuple[str | None, bool]:
+        """``(alpha-2 or the declared text, resolved?)``; ``(None, True)`` for blank."""
+        if value is None or not value.strip():
+            return None, True
+        text = value.strip()
+        if len(text) == 2 and text.isalpha() and text.upper() in self.known:
+            return text.upper(), True
+        resolved = self.names.get(text.casefold()) or self.names.get(_key(text))
+        if resolved is not None:
+            return resolved, True
+        return text, False
+
+
+class UnitResolver:
+    def __init__(self, units: dict[str, list[str]]) -> None:
+        self.codes = {code.casefold(): code for code in units}
+        for code, spellings in units.items():
+            for spelling in spellings:
+                self.codes[_unit_key(str(spelling))] = code
+
+    def __call__(self, unit: str | None) -> str | None:
+        if unit is None or not unit.strip():
+            return None
+        return self.codes.get(_unit_key(unit))
+
+
+def _unit_key(unit: str) -> str:
+    return normalise_text(unit).replace(".", "").strip()
+
+
+def usd_value(
+    value: Decimal | None, currency: str | None, on: date, table: FxTable | None
+) -> Decimal | None:
+    """The declared value in US dollars at the table's rate for the declaration's year."""
+    if value is None or currency is None or table is None:
         return None
-    code = value.strip().upper()
-    return code or None
+    code = currency.strip().upper()
+    for iso, aliases in table.currency_aliases.items():
+        if currency.strip().casefold() in {str(a).casefold() for a in aliases}:
+            code = iso
+            break
+    rate = table.usd_rate(code, on)
+    return None if rate is None else (value * rate).quantize(Decimal("0.01"))
+
+
+class Normaliser:
+    """Resolvers built once from the rule set (and an optional rate table)."""
+
+    def __init__(self, rules: RuleSet, fx: FxTable | None = None) -> None:
+        self.hs2022 = rules.hs2022
+        self.country = CountryResolver(rules.country_aliases)
+        self.unit = UnitResolver(rules.units)
+        self.fx = fx
+
+    def hs(self, declared: str) -> tuple[HsCode, bool]:
+        """The code and whether its HS6 exists in HS 2022 (False also when shorter than 6)."""
+        code = normalise_hs(declared)
+        return code, code.hs6 in self.hs2022

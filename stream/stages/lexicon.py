@@ -1,0 +1,95 @@
+"""The multilingual lexicon compiled into two Aho-Corasick automata; one scan per description.
+
+Terms from ``schemas/rules/lexicon.yaml`` are normalised and stemmed exactly like the
+descriptions (:mod:`stream.stages.text`). Cyrillic and Latin terms become keys over the
+space-joined stem string (``' бронежилет '`` for a whole word, ``' тепловиз'`` for a prefix
+term ``тепловиз*``); Chinese terms are keys over the normalised text itself. Scanning costs
+O(text length + matches), whatever the number of terms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import ahocorasick
+
+from schemas.enriched import Category
+from schemas.rule_data import LexiconCategory
+from stream.stages.text import Tokens, normalise_text, stem
+
+Role = Literal["strong", "weak", "qualifiers", "negative"]
+ROLES: tuple[Role, ...] = ("strong", "weak", "qualifiers", "negative")
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    category: str
+    role: Role
+    language: str
+    term: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    term: Term
+    start: int  # span in the normalised text
+    end: int
+
+
+def _token_key(term: str) -> str | None:
+    prefix = term.endswith("*")
+    words = Tokens.of(normalise_text(term.rstrip("*"))).stems.split()
+    if not words:
+        return None
+    if prefix:
+        typed = normalise_text(term.rstrip("*")).split()[-1]
+        stemmed = stem(typed)
+        last = stemmed if typed.startswith(stemmed) and len(stemmed) >= 4 else typed
+        return " " + " ".join([*words[:-1], last])
+    return " " + " ".join(words) + " "
+
+
+class Lexicon:
+    def __init__(self, categories: Mapping[Category, LexiconCategory]) -> None:
+        self._tokens = ahocorasick.Automaton()
+        self._raw = ahocorasick.Automaton()
+        token_entries: dict[str, list[Term]] = {}
+        raw_entries: dict[str, list[Term]] = {}
+        for category, table in categories.items():
+            for role in ROLES:
+                for language, terms in getattr(table, role).items():
+                    for text in terms:
+                        term = Term(category, role, language, text)
+                        if language == "zh":
+                            key = normalise_text(text)
+                            raw_entries.setdefault(key, []).append(term)
+                        elif (token_key := _token_key(text)) is not None:
+                            token_entries.setdefault(token_key, []).append(term)
+        for key, entries in token_entries.items():
+            self._tokens.add_word(key, (len(key), tuple(entries)))
+        for key, entries in raw_entries.items():
+            self._raw.add_word(key, (len(key), tuple(entries)))
+        self._tokens.make_automaton()
+        self._raw.make_automaton()
+        self.size = sum(len(v) for v in token_entries.values()) + sum(
+            len(v) for v in raw_entries.values()
+        )
+
+    def scan(self, normalised: str, tokens: Tokens) -> list[Hit]:
+        hits: list[Hit] = []
+        for end, (length, terms) in self._tokens.iter(tokens.stems):
+            start, stop = tokens.span_of(end - length + 2, end)
+            hits.extend(Hit(term, start, stop) for term in terms)
+        if any(ord(ch) > 0x2E7F for ch in normalised):  # CJK and beyond
+            for end, (length, terms) in self._raw.iter(normalised):
+                hits.extend(Hit(term, end - length + 1, end + 1) for term in terms)
+        return hits
+
+
+def by_category(hits: Iterable[Hit]) -> dict[str, dict[Role, list[Hit]]]:
+    out: dict[str, dict[Role, list[Hit]]] = {}
+    for hit in hits:
+        out.setdefault(hit.term.category, {}).setdefault(hit.term.role, []).append(hit)
+    return out
