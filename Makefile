@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv check lint typecheck test unit integration demo bench schemas clean
+.PHONY: venv check lint typecheck test unit integration demo bench eval schemas clean
 
 venv: $(STAMP)
 
@@ -43,7 +43,12 @@ demo: venv
 	deploy/run-demo
 
 bench: venv
+	$(PY) bench/classify.py
 	$(PY) bench/run.py
+
+# Per-category precision and recall on the labelled development set.
+eval: venv
+	$(VENV)/bin/customs-watch eval tests/data/labelled_lines.jsonl
 
 schemas: venv
 	$(VENV)/bin/customs-watch schemas export

@@ -333,6 +333,44 @@ def classify(
     typer.echo(" ".join(f"{k}={v}" for k, v in counts.items()) + f" output={output_path}")
 
 
+@app.command("eval")
+def evaluate_labelled(
+    labelled: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="Labelled lines (JSONL).")
+    ] = Path("tests/data/labelled_lines.jsonl"),
+    misses: Annotated[bool, typer.Option("--misses", help="Also list every miss.")] = False,
+) -> None:
+    """Print per-category precision and recall of the classifier on a labelled set."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from schemas.rule_data import default_rules
+    from stream.evaluate import evaluate, load_labelled
+
+    result = evaluate(default_rules(), load_labelled(labelled))
+    table = Table(title=f"{labelled} ({result.lines} lines)")
+    for column in ("category", "TP", "FP", "FN", "precision", "recall"):
+        table.add_column(column, justify="left" if column == "category" else "right")
+    for category, score in result.scores.items():
+        table.add_row(
+            category,
+            str(score.true_positive),
+            str(score.false_positive),
+            str(score.false_negative),
+            f"{score.precision:.3f}",
+            f"{score.recall:.3f}",
+        )
+    console = Console(width=120)
+    console.print(table)
+    if misses:
+        for miss in result.misses:
+            console.print(
+                f"{miss.id} [{miss.hs_code}] expected={miss.expected} "
+                f"predicted={miss.predicted}: {miss.description}",
+                markup=False,
+            )
+
+
 @app.command()
 def generate(
     output_path: Annotated[Path, typer.Option("--output", help="Where to write the JSONL.")],

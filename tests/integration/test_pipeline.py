@@ -14,7 +14,7 @@ from schemas.enriched import EnrichedBatch
 from stream.admin import group_lag
 from stream.reader import named_query, via_worker
 from stream.topic_reader import read_to_end
-from stream.warehouse import Warehouse
+from stream.warehouse import Warehouse, migration_files
 from tests.integration.conftest import Pipeline, wait_for
 
 pytestmark = pytest.mark.integration
@@ -143,7 +143,7 @@ def test_warehouse_drops_a_batch_replayed_with_the_same_token(tmp_path: Path) ->
 
     warehouse = Warehouse(ClickHouseSettings(dsn=f"chdb://{tmp_path / 'ch'}"))
     try:
-        assert warehouse.migrate() == ["0001_declarations", "0002_alerts"]
+        assert warehouse.migrate() == [p.stem for p in migration_files()]
         assert warehouse.migrate() == []
         lines = [Declaration.model_validate(x) for x in synthetic_lines(50, seed=2)]
         enriched = Enricher(load_rules()).lines(lines)
@@ -174,3 +174,47 @@ def test_migrate_refuses_an_applied_file_that_changed(tmp_path: Path) -> None:
             warehouse.migrate(ddl)
     finally:
         warehouse.close()
+
+
+def test_stream_and_offline_classify_give_the_same_results(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    feed = Path(__file__).resolve().parents[2] / "ingest" / "samples" / "demo.jsonl"
+    pipeline.start_worker()
+    pipeline.cli("ingest", "jsonl", str(feed))
+    pipeline.cli("wait", "--timeout", "120")
+    settings = pipeline.settings
+    streamed = {
+        (line.declaration_id, line.line_no): line
+        for record in read_to_end(settings, settings.topics.enriched)
+        for line in EnrichedBatch.model_validate_json(record.value).lines
+    }
+    offline_path = tmp_path / "offline.jsonl"
+    pipeline.cli("classify", "--input", str(feed), "--output", str(offline_path))
+    offline = {
+        (x["declaration_id"], x["line_no"]): x
+        for x in map(orjson.loads, offline_path.read_bytes().splitlines())
+    }
+    assert set(streamed) == set(offline)
+    assert len(offline) == 24
+    compared = (
+        "categories",
+        "chpl_tier",
+        "evidence",
+        "confidence",
+        "hs6_known",
+        "flags",
+        "misdeclaration_suspected",
+        "misdeclaration_reason",
+        "destination_country",
+        "unit_code",
+        "alert_rules",
+    )
+    for key, line in streamed.items():
+        stream_view = line.model_dump(mode="json", include=set(compared))
+        offline_view = {name: offline[key][name] for name in compared}
+        assert stream_view == offline_view, key
+    assert any(x["categories"] for x in offline.values())
+    assert {"body_armor", "uav", "thermal_imaging"} <= {
+        c for x in offline.values() for c in x["categories"]
+    }
