@@ -99,7 +99,7 @@ class Classifier:
                 if weak_code is None and reading in ("text", "qualified"):
                     cover = _longest_prefix(hs.digits, self.cover, self.cover_lengths)
                     if cover is not None:
-                        term = used[0].term.term if used else category
+                        term = normalised[used[0].start : used[0].end] if used else category
                         misdeclared.append(
                             f"description names {category} ('{term}') but HS {hs.digits} is "
                             f"{cover.note} (heading {cover.prefix})"

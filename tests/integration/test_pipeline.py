@@ -196,7 +196,7 @@ def test_stream_and_offline_classify_give_the_same_results(
         for x in map(orjson.loads, offline_path.read_bytes().splitlines())
     }
     assert set(streamed) == set(offline)
-    assert len(offline) == 24
+    assert len(offline) == 27
     compared = (
         "categories",
         "chpl_tier",
