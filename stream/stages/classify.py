@@ -15,12 +15,15 @@ Signals (rule data in ``schemas/rules/``: chpl.csv, hs_categories.yaml, lexicon.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 from schemas.enriched import Category, ChplTier, Evidence, HsCode
 from schemas.rule_data import PrefixRule, RuleSet
 from stream.stages.lexicon import Hit, Lexicon, Role, by_category
 from stream.stages.text import Tokens, normalise_text
+
+CACHE_SIZE = 50_000
 
 # How sure a reading is, by the signals behind it.
 CONFIDENCE = {
@@ -36,9 +39,9 @@ CONFIDENCE = {
 
 @dataclass(frozen=True, slots=True)
 class Classification:
-    categories: list[Category] = field(default_factory=list)
+    categories: tuple[Category, ...] = ()
     chpl_tier: ChplTier | None = None
-    evidence: list[Evidence] = field(default_factory=list)
+    evidence: tuple[Evidence, ...] = ()
     confidence: float = 0.0
     misdeclaration_reason: str | None = None
 
@@ -59,38 +62,66 @@ class Classifier:
 
     def __init__(self, rules: RuleSet) -> None:
         self.chpl: dict[str, ChplTier] = {hs6: e.tier for hs6, e in rules.chpl.items()}
-        self.strong_codes: dict[Category, dict[str, PrefixRule]] = {}
-        self.weak_codes: dict[Category, dict[str, PrefixRule]] = {}
-        lengths: set[int] = set()
+        # One table for every category's code prefixes: a line costs a handful of lookups.
+        self.codes: dict[str, list[tuple[Category, bool, PrefixRule]]] = {}
         for category, table in rules.categories.items():
-            self.strong_codes[category] = {r.prefix: r for r in table.code_alone}
-            self.weak_codes[category] = {r.prefix: r for r in table.needs_text}
-            lengths.update(len(r.prefix) for r in (*table.code_alone, *table.needs_text))
-        self.lengths = tuple(sorted(lengths))
+            for rule in table.code_alone:
+                self.codes.setdefault(rule.prefix, []).append((category, True, rule))
+            for rule in table.needs_text:
+                self.codes.setdefault(rule.prefix, []).append((category, False, rule))
+        self.lengths = tuple(sorted({len(p) for p in self.codes}))
         self.cover = {r.prefix: r for r in rules.cover_headings}
         self.cover_lengths = tuple(sorted({len(p) for p in self.cover}))
-        self.categories: tuple[Category, ...] = tuple(rules.categories)
+        self.order = {category: i for i, category in enumerate(rules.categories)}
         self.lexicon = Lexicon(rules.lexicon)
+        self._cache: dict[tuple[str, str], Classification] = {}
+
+    def _codes(self, digits: str) -> dict[Category, tuple[PrefixRule | None, PrefixRule | None]]:
+        """Per category: the longest strong and the longest weak prefix of ``digits``."""
+        found: dict[Category, tuple[PrefixRule | None, PrefixRule | None]] = {}
+        for length in self.lengths:
+            if len(digits) < length:
+                break
+            for category, strong, rule in self.codes.get(digits[:length], ()):
+                current = found.get(category, (None, None))
+                found[category] = (rule, current[1]) if strong else (current[0], rule)
+        return found
 
     def __call__(self, hs: HsCode, description: str) -> Classification:
+        """Classify one line; results are cached per (code digits, description).
+
+        Feeds repeat the same goods descriptions line after line; the cache holds up to
+        CACHE_SIZE distinct pairs and starts over when full. Results are immutable.
+        """
+        key = (hs.digits, description)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._classify(hs, description)
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.clear()
+            self._cache[key] = found
+        return found
+
+    def _classify(self, hs: HsCode, description: str) -> Classification:
         normalised = normalise_text(description)
-        tokens = Tokens.of(normalised)
-        text_hits = by_category(self.lexicon.scan(normalised, tokens)) if normalised else {}
+        text_hits = (
+            by_category(self.lexicon.scan(normalised, Tokens.of(normalised))) if normalised else {}
+        )
+        codes = self._codes(hs.digits)
+        candidates: list[Category] = sorted({*codes, *text_hits}, key=self.order.__getitem__)
         categories: list[Category] = []
         evidence: list[Evidence] = []
         confidence = 0.0
         misdeclared: list[str] = []
-        for category in self.categories:
-            strong_code = _longest_prefix(hs.digits, self.strong_codes[category], self.lengths)
-            weak_code = _longest_prefix(hs.digits, self.weak_codes[category], self.lengths)
-            hits = text_hits.get(category, {})
-            reading, used = self._read_text(hits, weak_code)
+        for category in candidates:
+            strong_code, weak_code = codes.get(category, (None, None))
+            reading, used = self._read_text(text_hits.get(category, {}), weak_code)
             if strong_code is None and reading is None:
                 continue
             categories.append(category)
             code = strong_code or (weak_code if reading else None)
             if code is not None:
-                evidence.append(Evidence(kind="hs_prefix", target=category, matched=code.prefix))
+                evidence.append(_evidence(kind="hs_prefix", target=category, matched=code.prefix))
             evidence.extend(_term_evidence(category, used, description, normalised))
             if strong_code is not None:
                 confidence = max(confidence, CONFIDENCE["code+text" if reading else "code"])
@@ -106,10 +137,10 @@ class Classifier:
                         )
         tier = self.chpl.get(hs.hs6) if hs.hs6 else None
         if tier is not None:
-            evidence.append(Evidence(kind="hs_prefix", target="chpl", matched=hs.hs6))
+            evidence.append(_evidence(kind="hs_prefix", target="chpl", matched=hs.hs6))
             confidence = max(confidence, CONFIDENCE["code"])
         return Classification(
-            categories, tier, evidence, confidence, "; ".join(misdeclared) or None
+            tuple(categories), tier, tuple(evidence), confidence, "; ".join(misdeclared) or None
         )
 
     @staticmethod
@@ -129,6 +160,11 @@ class Classifier:
         if weak and weak_code is not None and weak_code.accepts == "weak":
             return "weak code+weak text", weak
         return None, []
+
+
+def _evidence(**fields: Any) -> Evidence:
+    # pydantic-core validation is faster here than model_construct's Python path.
+    return Evidence(**fields)
 
 
 def _term_evidence(

@@ -9,9 +9,10 @@ O(text length + matches), whatever the number of terms.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import ahocorasick
 
@@ -19,20 +20,20 @@ from schemas.enriched import Category
 from schemas.rule_data import LexiconCategory
 from stream.stages.text import Tokens, normalise_text, stem
 
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 Role = Literal["strong", "weak", "qualifiers", "negative"]
 ROLES: tuple[Role, ...] = ("strong", "weak", "qualifiers", "negative")
 
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    category: str
+    category: Category
     role: Role
     language: str
     term: str
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     term: Term
     start: int  # span in the normalised text
     end: int
@@ -82,14 +83,14 @@ class Lexicon:
         for end, (length, terms) in self._tokens.iter(tokens.stems):
             start, stop = tokens.span_of(end - length + 2, end)
             hits.extend(Hit(term, start, stop) for term in terms)
-        if any(ord(ch) > 0x2E7F for ch in normalised):  # CJK and beyond
+        if not normalised.isascii() and _CJK.search(normalised):
             for end, (length, terms) in self._raw.iter(normalised):
                 hits.extend(Hit(term, end - length + 1, end + 1) for term in terms)
         return hits
 
 
-def by_category(hits: Iterable[Hit]) -> dict[str, dict[Role, list[Hit]]]:
-    out: dict[str, dict[Role, list[Hit]]] = {}
+def by_category(hits: Iterable[Hit]) -> dict[Category, dict[Role, list[Hit]]]:
+    out: dict[Category, dict[Role, list[Hit]]] = {}
     for hit in hits:
         out.setdefault(hit.term.category, {}).setdefault(hit.term.role, []).append(hit)
     return out

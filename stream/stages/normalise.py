@@ -23,12 +23,14 @@ from schemas.enriched import HsCode
 from schemas.rule_data import FxTable, RuleSet
 from stream.stages.text import normalise_text
 
+CACHE_SIZE = 10_000
+_NOT_DIGIT = re.compile(r"\D+")
 _PUNCTUATION = re.compile(r"[\s.,'\"()\-_/]+")
 
 
 def normalise_hs(declared: str) -> HsCode:
     """Digits and HS levels of a declared code; levels the code is too short for are ''."""
-    digits = "".join(ch for ch in declared if ch.isdigit())
+    digits = _NOT_DIGIT.sub("", declared)
     return HsCode(
         declared=declared,
         digits=digits,
@@ -69,10 +71,21 @@ class CountryResolver:
             for value in values:
                 names[_key(str(value))] = alpha2
         self.names = names
+        self._cache: dict[str, tuple[str | None, bool]] = {}
 
     def __call__(self, value: str | None) -> tuple[str | None, bool]:
         """``(alpha-2 or the declared text, resolved?)``; ``(None, True)`` for blank."""
-        if value is None or not value.strip():
+        if value is None:
+            return None, True
+        cached = self._cache.get(value)
+        if cached is None:
+            cached = self._resolve(value)
+            if len(self._cache) < CACHE_SIZE:  # feeds repeat a few hundred spellings
+                self._cache[value] = cached
+        return cached
+
+    def _resolve(self, value: str) -> tuple[str | None, bool]:
+        if not value.strip():
             return None, True
         text = value.strip()
         if len(text) == 2 and text.isalpha() and text.upper() in self.known:
@@ -89,11 +102,17 @@ class UnitResolver:
         for code, spellings in units.items():
             for spelling in spellings:
                 self.codes[_unit_key(str(spelling))] = code
+        self._cache: dict[str, str | None] = {}
 
     def __call__(self, unit: str | None) -> str | None:
-        if unit is None or not unit.strip():
+        if unit is None:
             return None
-        return self.codes.get(_unit_key(unit))
+        if unit in self._cache:
+            return self._cache[unit]
+        code = self.codes.get(_unit_key(unit)) if unit.strip() else None
+        if len(self._cache) < CACHE_SIZE:
+            self._cache[unit] = code
+        return code
 
 
 def _unit_key(unit: str) -> str:

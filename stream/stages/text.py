@@ -50,8 +50,10 @@ def _repair_word(match: re.Match[str]) -> str:
 
 
 def normalise_text(text: str) -> str:
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    folded = _APOSTROPHE.sub("", folded)
+    # NFKC leaves ASCII as it is.
+    folded = (text if text.isascii() else unicodedata.normalize("NFKC", text)).casefold()
+    if "'" in folded or "\u2019" in folded or "\u02bc" in folded or "`" in folded:
+        folded = _APOSTROPHE.sub("", folded)
     if _HAS_CYRILLIC.search(folded) and _HAS_LATIN.search(folded):
         folded = _LETTERS.sub(_repair_word, folded)
     return _SPACE.sub(" ", folded).strip()
@@ -76,17 +78,14 @@ class Tokens:
 
     @classmethod
     def of(cls, normalised: str) -> Tokens:
-        spans = []
-        parts = []
+        matches = list(_WORD.finditer(normalised))
+        stems = [stem(m.group(0)) for m in matches]
         offsets = []
         position = 1
-        for match in _WORD.finditer(normalised):
-            word_stem = stem(match.group(0))
-            spans.append(match.span())
+        for word_stem in stems:
             offsets.append(position)
-            parts.append(word_stem)
             position += len(word_stem) + 1
-        return cls(tuple(spans), " " + " ".join(parts) + " ", tuple(offsets))
+        return cls(tuple(m.span() for m in matches), " " + " ".join(stems) + " ", tuple(offsets))
 
     def span_of(self, start: int, end: int) -> tuple[int, int]:
         """Text span covered by the stems between ``start`` and ``end`` (inclusive)."""

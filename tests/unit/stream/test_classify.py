@@ -34,20 +34,20 @@ def test_code_and_text_combined(
     code: str, description: str, categories: list[str], tier: str | None
 ) -> None:
     found = CLASSIFY(normalise_hs(code), description)
-    assert found.categories == categories
+    assert list(found.categories) == categories
     assert found.chpl_tier == tier
 
 
 def test_strong_text_under_a_toy_heading_is_a_suspected_misdeclaration() -> None:
     found = CLASSIFY(normalise_hs("9503.00"), "Квадрокоптер с тепловизором")
-    assert found.categories == ["uav", "thermal_imaging"]
+    assert found.categories == ("uav", "thermal_imaging")
     assert found.misdeclaration_reason is not None
     assert "9503" in found.misdeclaration_reason
 
 
 def test_a_ballistic_vest_under_garments_is_not_a_misdeclaration() -> None:
     found = CLASSIFY(normalise_hs("6211.33"), "Bulletproof vest NIJ IIIA")
-    assert found.categories == ["body_armor"]
+    assert found.categories == ("body_armor",)
     assert found.misdeclaration_reason is None
 
 
