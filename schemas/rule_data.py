@@ -85,6 +85,7 @@ class LexiconCategory(BaseModel):
     weak: dict[str, list[str]] = Field(default_factory=dict)
     qualifiers: dict[str, list[str]] = Field(default_factory=dict)
     negative: dict[str, list[str]] = Field(default_factory=dict)
+    yields_to: list[Category] = Field(default_factory=list)
 
 
 class FxTable(BaseModel):

@@ -74,6 +74,7 @@ class Classifier:
         self.cover_lengths = tuple(sorted({len(p) for p in self.cover}))
         self.order = {category: i for i, category in enumerate(rules.categories)}
         self.lexicon = Lexicon(rules.lexicon)
+        self.yields_to = {c: tuple(t.yields_to) for c, t in rules.lexicon.items() if t.yields_to}
         self._cache: dict[tuple[str, str], Classification] = {}
 
     def _codes(self, digits: str) -> dict[Category, tuple[PrefixRule | None, PrefixRule | None]]:
@@ -113,10 +114,22 @@ class Classifier:
         evidence: list[Evidence] = []
         confidence = 0.0
         misdeclared: list[str] = []
+        readings: dict[
+            Category, tuple[PrefixRule | None, PrefixRule | None, str | None, list[Hit]]
+        ] = {}
         for category in candidates:
             strong_code, weak_code = codes.get(category, (None, None))
             reading, used = self._read_text(text_hits.get(category, {}), weak_code)
-            if strong_code is None and reading is None:
+            if strong_code is not None or reading is not None:
+                readings[category] = (strong_code, weak_code, reading, used)
+        for category, (strong_code, weak_code, reading, used) in readings.items():
+            # A reading from a weak term and a qualifier gives way to a category the data
+            # names as more specific (ballistic ceramic plates are armour ceramics).
+            if (
+                strong_code is None
+                and reading in ("qualified", "weak code+qualified")
+                and any(other in readings for other in self.yields_to.get(category, ()))
+            ):
                 continue
             categories.append(category)
             code = strong_code or (weak_code if reading else None)
@@ -155,6 +168,10 @@ class Classifier:
         qualifiers = hits.get("qualifiers", [])
         if strong:
             return ("weak code+text" if weak_code else "text"), strong + qualifiers
+        # A qualifier inside the weak term itself (полетн in полетный контроллер) is no support.
+        qualifiers = [
+            q for q in qualifiers if not any(w.start <= q.start and q.end <= w.end for w in weak)
+        ]
         if weak and qualifiers:
             return ("weak code+qualified" if weak_code else "qualified"), weak + qualifiers
         if weak and weak_code is not None and weak_code.accepts == "weak":

@@ -39,17 +39,28 @@ class Hit(NamedTuple):
     end: int
 
 
-def _token_key(term: str) -> str | None:
+def _token_keys(term: str) -> set[str]:
+    """Keys of a Latin/Cyrillic term: its words stemmed, and its words as typed.
+
+    Terms may be written as full words (``ночного видения``) or as stems already
+    (``баллистическ``); stemming a stem can cut it further (``виден`` → ``вид``), so both
+    spellings become keys and either matches the stemmed description.
+    """
     prefix = term.endswith("*")
-    words = Tokens.of(normalise_text(term.rstrip("*"))).stems.split()
-    if not words:
-        return None
-    if prefix:
-        typed = normalise_text(term.rstrip("*")).split()[-1]
-        stemmed = stem(typed)
-        last = stemmed if typed.startswith(stemmed) and len(stemmed) >= 4 else typed
-        return " " + " ".join([*words[:-1], last])
-    return " " + " ".join(words) + " "
+    typed = normalise_text(term.rstrip("*")).split()
+    stems = Tokens.of(" ".join(typed)).stems.split()
+    if not stems:
+        return set()
+    keys = set()
+    for words in (stems, typed):
+        if prefix:
+            last = typed[-1]
+            stemmed = stem(last)
+            last = stemmed if last.startswith(stemmed) and len(stemmed) >= 4 else last
+            keys.add(" " + " ".join([*words[:-1], last]))
+        else:
+            keys.add(" " + " ".join(words) + " ")
+    return keys
 
 
 class Lexicon:
@@ -66,8 +77,9 @@ class Lexicon:
                         if language == "zh":
                             key = normalise_text(text)
                             raw_entries.setdefault(key, []).append(term)
-                        elif (token_key := _token_key(text)) is not None:
-                            token_entries.setdefault(token_key, []).append(term)
+                        else:
+                            for token_key in _token_keys(text):
+                                token_entries.setdefault(token_key, []).append(term)
         for key, entries in token_entries.items():
             self._tokens.add_word(key, (len(key), tuple(entries)))
         for key, entries in raw_entries.items():

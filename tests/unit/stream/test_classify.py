@@ -13,7 +13,8 @@ CLASSIFY = Classifier(load_rules())
     ("code", "description", "categories", "tier"),
     [
         ("8542.31.90", "", ["microelectronics"], "1"),
-        ("8526.91.20", "", ["gnss"], "2"),
+        ("8526.91.20", "", [], "2"),  # also car navigators: the text must say GNSS
+        ("8526.91.20", "GPS module", ["gnss"], "2"),
         ("8806.22.00", "", ["uav"], None),
         ("9013.10.00", "", ["weapon_optics"], "3B"),
         ("8807.30.00", "", [], "3B"),  # aircraft parts too: the text must confirm a UAV
