@@ -10,28 +10,16 @@ CHPL_TO_HIGH_RISK = "chpl_to_high_risk"
 
 
 def line_parties(line: EnrichedDeclaration) -> list[Party]:
-    parties = []
-    if line.importer_name:
-        parties.append(
-            Party(
-                role="importer",
-                name=line.importer_name,
-                country=line.importer_country,
-                id=line.importer_id,
-            )
-        )
-    if line.exporter_name:
-        parties.append(
-            Party(
-                role="exporter",
-                name=line.exporter_name,
-                country=line.exporter_country,
-                id=line.exporter_id,
-            )
-        )
-    if line.manufacturer:
-        parties.append(Party(role="manufacturer", name=line.manufacturer))
-    return parties
+    named = (
+        ("importer", line.importer_name, line.importer_country, line.importer_id),
+        ("exporter", line.exporter_name, line.exporter_country, line.exporter_id),
+        ("manufacturer", line.manufacturer, None, None),
+    )
+    return [
+        Party(role=role, name=name, country=country, id=party_id)
+        for role, name, country, party_id in named
+        if name
+    ]
 
 
 def chpl_to_high_risk(line: EnrichedDeclaration, rules: AlertRules) -> Alert | None:
