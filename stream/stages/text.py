@@ -30,7 +30,8 @@ _TO_CYRILLIC = str.maketrans(_LATIN, _CYRILLIC)
 _TO_LATIN = str.maketrans(_CYRILLIC, _LATIN)
 _HAS_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _HAS_LATIN = re.compile(r"[a-z]")
-_LETTERS = re.compile(r"[^\W\d_]+")
+# A word with a Latin letter next to a Cyrillic one: the only words worth repairing.
+_MIXED_WORD = re.compile(r"[^\W\d_]*(?:[a-z][\u0400-\u04ff]|[\u0400-\u04ff][a-z])[^\W\d_]*")
 _APOSTROPHE = re.compile(r"(?<=\w)['\u2019\u02bc`](?=\w)")
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
@@ -55,7 +56,7 @@ def normalise_text(text: str) -> str:
     if "'" in folded or "\u2019" in folded or "\u02bc" in folded or "`" in folded:
         folded = _APOSTROPHE.sub("", folded)
     if _HAS_CYRILLIC.search(folded) and _HAS_LATIN.search(folded):
-        folded = _LETTERS.sub(_repair_word, folded)
+        folded = _MIXED_WORD.sub(_repair_word, folded)
     return _SPACE.sub(" ", folded).strip()
 
 
