@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from schemas.enriched import Category, ChplTier, Severity
 from schemas.errors import InvalidRuleData
@@ -115,6 +115,19 @@ class AlertRules(BaseModel):
     chpl_to_high_risk: ChplToHighRiskRule
 
 
+READINGS = frozenset(
+    {
+        "code+text",
+        "code",
+        "weak code+text",
+        "text",
+        "weak code+qualified",
+        "weak code+weak text",
+        "qualified",
+    }
+)
+
+
 class RuleSet(BaseModel):
     """Everything the pure stages need, loaded once per process."""
 
@@ -126,6 +139,16 @@ class RuleSet(BaseModel):
     categories: dict[Category, CategoryPrefixes]
     cover_headings: list[PrefixRule]
     lexicon: dict[Category, LexiconCategory]
+    confidence: dict[str, float]
+
+    @field_validator("confidence")
+    @classmethod
+    def _every_reading_has_a_confidence(cls, value: dict[str, float]) -> dict[str, float]:
+        missing = READINGS - set(value)
+        if missing:
+            raise ValueError(f"lexicon.yaml confidence lacks {sorted(missing)}")
+        return value
+
     country_aliases: dict[str, list[str]]
     units: dict[str, list[str]]
     alerts: AlertRules
@@ -185,13 +208,15 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
             if name not in manifest.files:
                 raise InvalidRuleData(f"manifest.yaml does not name a source for {name}")
         hs_categories = _read_yaml(rules_dir / "hs_categories.yaml")
+        lexicon = _read_yaml(rules_dir / "lexicon.yaml")
         return RuleSet(
             version=manifest.version,
             chpl=_read_chpl(rules_dir / "chpl.csv"),
             hs2022=_read_hs6(rules_dir / "hs2022_subheadings.csv"),
             categories=hs_categories["categories"],
             cover_headings=hs_categories["cover_headings"],
-            lexicon=_read_yaml(rules_dir / "lexicon.yaml")["categories"],
+            lexicon=lexicon["categories"],
+            confidence=lexicon["confidence"],
             country_aliases=_read_yaml(rules_dir / "country_aliases.yaml")["aliases"],
             units=_read_yaml(rules_dir / "units.yaml")["units"],
             alerts=_read_yaml(rules_dir / "alert_rules.yaml")["rules"],

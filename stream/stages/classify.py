@@ -25,17 +25,6 @@ from stream.stages.text import Tokens, normalise_text
 
 CACHE_SIZE = 50_000
 
-# How sure a reading is, by the signals behind it.
-CONFIDENCE = {
-    "code+text": 0.95,
-    "code": 0.9,
-    "text": 0.85,
-    "weak code+text": 0.9,
-    "qualified": 0.7,
-    "weak code+qualified": 0.85,
-    "weak code+weak text": 0.75,
-}
-
 
 @dataclass(frozen=True, slots=True)
 class Classification:
@@ -74,6 +63,7 @@ class Classifier:
         self.cover_lengths = tuple(sorted({len(p) for p in self.cover}))
         self.order = {category: i for i, category in enumerate(rules.categories)}
         self.lexicon = Lexicon(rules.lexicon)
+        self.confidence = rules.confidence
         self.yields_to = {c: tuple(t.yields_to) for c, t in rules.lexicon.items() if t.yields_to}
         self._cache: dict[tuple[str, str], Classification] = {}
 
@@ -137,9 +127,9 @@ class Classifier:
                 evidence.append(_evidence(kind="hs_prefix", target=category, matched=code.prefix))
             evidence.extend(_term_evidence(category, used, description, normalised))
             if strong_code is not None:
-                confidence = max(confidence, CONFIDENCE["code+text" if reading else "code"])
+                confidence = max(confidence, self.confidence["code+text" if reading else "code"])
             else:
-                confidence = max(confidence, CONFIDENCE[reading or "text"])
+                confidence = max(confidence, self.confidence[reading or "text"])
                 if weak_code is None and reading in ("text", "qualified"):
                     cover = _longest_prefix(hs.digits, self.cover, self.cover_lengths)
                     if cover is not None:
@@ -151,7 +141,7 @@ class Classifier:
         tier = self.chpl.get(hs.hs6) if hs.hs6 else None
         if tier is not None:
             evidence.append(_evidence(kind="hs_prefix", target="chpl", matched=hs.hs6))
-            confidence = max(confidence, CONFIDENCE["code"])
+            confidence = max(confidence, self.confidence["code"])
         return Classification(
             tuple(categories), tier, tuple(evidence), confidence, "; ".join(misdeclared) or None
         )
