@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 from datetime import date
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -95,6 +95,19 @@ class FxTable(BaseModel):
 
     currency_aliases: dict[str, list[str]] = Field(default_factory=dict)
     rates: dict[int, dict[str, Decimal]]
+
+    @cached_property
+    def _codes(self) -> dict[str, str]:
+        return {
+            str(a).casefold(): iso
+            for iso, aliases in self.currency_aliases.items()
+            for a in aliases
+        }
+
+    def currency_code(self, declared: str) -> str:
+        """ISO 4217 code of a declared currency (``руб`` → RUB), built once per table."""
+        text = declared.strip()
+        return self._codes.get(text.casefold(), text.upper())
 
     def usd_rate(self, currency: str, on: date) -> Decimal | None:
         return self.rates.get(on.year, {}).get(currency)

@@ -125,12 +125,7 @@ def usd_value(
     """The declared value in US dollars at the table's rate for the declaration's year."""
     if value is None or currency is None or table is None:
         return None
-    code = currency.strip().upper()
-    for iso, aliases in table.currency_aliases.items():
-        if currency.strip().casefold() in {str(a).casefold() for a in aliases}:
-            code = iso
-            break
-    rate = table.usd_rate(code, on)
+    rate = table.usd_rate(table.currency_code(currency), on)
     return None if rate is None else (value * rate).quantize(Decimal("0.01"))
 
 
