@@ -41,6 +41,12 @@ class Declaration(BaseModel):
     importer_name: str | None = None
     importer_country: str | None = None
     importer_id: str | None = None
+    notify_name: str | None = Field(default=None, description="Notify party (bills of lading).")
+    notify_country: str | None = None
+    notify_id: str | None = None
+    declarant_name: str | None = Field(default=None, description="Customs broker or declarant.")
+    declarant_country: str | None = None
+    declarant_id: str | None = None
     manufacturer: str | None = None
     brand: str | None = None
     source: str | None = None

@@ -46,17 +46,20 @@ class Evidence(BaseModel):
 
 
 class ScreeningHit(BaseModel):
-    """A party on the line that matched a watchlist entry."""
+    """A party on the line that matched a watchlist entry (by identifier or by name)."""
 
     model_config = ConfigDict(frozen=True)
 
     role: str
     party_name: str
-    dataset: str
+    party_country: str | None = None
+    dataset: str = Field(description="The watchlist the entity was loaded from.")
     entity_id: str
-    entity_name: str
+    entity_name: str = Field(description="The entity's caption on its list.")
+    entity_schema: str = ""
+    matched_name: str = Field(default="", description="The list name or alias that matched.")
     score: float = Field(ge=0, le=1)
-    explanation: str = ""
+    explanation: str = Field(default="", description="Which features matched, and how.")
 
 
 class HsCode(BaseModel):

@@ -3,7 +3,8 @@
 Reads ``manifest.yaml`` (sources and version), ``chpl.csv`` (CHPL tiers per HS6),
 ``hs2022_subheadings.csv`` (valid HS6 codes), ``hs_categories.yaml`` (HS prefixes per
 category, cover headings), ``lexicon.yaml`` (terms per category and language),
-``country_aliases.yaml``, ``units.yaml`` and ``alert_rules.yaml`` (rule parameters); and, when
+``country_aliases.yaml``, ``units.yaml``, ``alert_rules.yaml`` and ``screening.yaml`` (rule
+parameters); and, when
 configured, a rate table such as ``fx_rates_sample.yaml``. A malformed or unsourced file
 raises :class:`InvalidRuleData` at load time, never halfway through a stream.
 """
@@ -141,6 +142,40 @@ READINGS = frozenset(
 )
 
 
+class ScreeningRules(BaseModel):
+    """Parameters of name screening (``screening.yaml``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    threshold: float = Field(ge=0, le=1)
+    country_mismatch_penalty: float = Field(ge=0, le=1)
+    identifier_score: float = Field(ge=0, le=1)
+    identifier_min_length: int = Field(ge=1)
+    allowed_edits: list[tuple[int, int]] = Field(min_length=1)
+    generic_weight: float = Field(ge=0, le=1)
+    generic_words: frozenset[str]
+    legal_forms: list[tuple[str, ...]]
+    folds: list[tuple[str, str]]
+    max_key_postings: int = Field(ge=1)
+    max_candidates: int = Field(ge=1)
+    cache_size: int = Field(ge=0)
+
+    @field_validator("allowed_edits")
+    @classmethod
+    def _ascending(cls, value: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        if value[0][0] != 0 or [r[0] for r in value] != sorted({r[0] for r in value}):
+            raise ValueError("allowed_edits rows must start at length 0 and ascend")
+        return value
+
+    def edits_allowed(self, length: int) -> int:
+        allowed = 0
+        for min_length, edits in self.allowed_edits:
+            if length < min_length:
+                break
+            allowed = edits
+        return allowed
+
+
 class RuleSet(BaseModel):
     """Everything the pure stages need, loaded once per process."""
 
@@ -165,6 +200,7 @@ class RuleSet(BaseModel):
     country_aliases: dict[str, list[str]]
     units: dict[str, list[str]]
     alerts: AlertRules
+    screening: ScreeningRules
 
 
 def _read_yaml(path: Path) -> Any:
@@ -210,6 +246,7 @@ REQUIRED_FILES = (
     "country_aliases.yaml",
     "units.yaml",
     "alert_rules.yaml",
+    "screening.yaml",
 )
 
 
@@ -233,6 +270,7 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
             country_aliases=_read_yaml(rules_dir / "country_aliases.yaml")["aliases"],
             units=_read_yaml(rules_dir / "units.yaml")["units"],
             alerts=_read_yaml(rules_dir / "alert_rules.yaml")["rules"],
+            screening=_read_yaml(rules_dir / "screening.yaml"),
         )
     except (ValidationError, KeyError, TypeError) as exc:
         raise InvalidRuleData(f"rule data in {rules_dir}: {exc}") from exc

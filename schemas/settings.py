@@ -166,6 +166,23 @@ class RulesSettings(BaseModel):
     )
 
 
+class ScreeningSettings(BaseModel):
+    """Where the worker finds its watchlists, and how strict screening is."""
+
+    model_config = ConfigDict(frozen=True)
+
+    watchlist_dir: Path = Field(
+        default=Path("./data/watchlists"),
+        description="Lists saved by `customs-watch watchlist load`; the worker watches it.",
+    )
+    threshold: float | None = Field(
+        default=None, ge=0, le=1, description="Overrides screening.yaml's threshold (0.70)."
+    )
+    reload_interval_s: float = Field(
+        default=5.0, gt=0, description="How often the worker checks the folder for new lists."
+    )
+
+
 class Settings(BaseSettings):
     """Everything customs-watch can be told. Built once by the CLI and passed down."""
 
@@ -183,4 +200,5 @@ class Settings(BaseSettings):
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     rules: RulesSettings = Field(default_factory=RulesSettings)
+    screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
     log: Literal["kv", "json"] = Field(default="kv", description="Log line format.")

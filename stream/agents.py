@@ -22,6 +22,7 @@ from schemas.rule_data import RuleSet, fx_table
 from schemas.settings import Settings
 from stream.app import Topics
 from stream.errors import WarehouseRejected
+from stream.screening.store import WatchedScreener
 from stream.sink import AsyncWarehouse
 from stream.stages.enrich import Enricher
 from stream.stages.parse import describe_validation_error, parse_message
@@ -47,7 +48,10 @@ async def _deliver(sends: list[Any]) -> None:
 def register_agents(
     app: faust.App, topics: Topics, settings: Settings, rules: RuleSet, warehouse: AsyncWarehouse
 ) -> None:
-    enricher = Enricher(rules, fx_table(settings.rules.fx_rates))
+    watched = WatchedScreener(
+        settings.screening.watchlist_dir, rules.screening, settings.screening.threshold
+    )
+    enricher = Enricher(rules, fx_table(settings.rules.fx_rates), lambda: watched.current)
     take = settings.worker.take_events
     within = settings.worker.take_within_s
 
@@ -130,3 +134,11 @@ def register_agents(
         async for events in stream.take_events(take, within=within):
             sends = [send for event in events for send in await enrich_one(event)]
             await _deliver(sends)
+
+    # A new list version is built off the event loop and swapped in between two batches.
+    @app.timer(interval=settings.screening.reload_interval_s)  # type: ignore[untyped-decorator]
+    async def reload_watchlists() -> None:
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, watched.refresh)
+        except (OSError, ValueError) as exc:
+            log.error("watchlist reload failed; keeping the loaded lists", extra={"error": exc})

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from schemas.settings import Settings
+from stream.cli_watchlist import watchlist_app
 
 app = typer.Typer(
     name="customs-watch",
@@ -34,6 +35,7 @@ app.add_typer(ingest_app, name="ingest")
 app.add_typer(db_app, name="db")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(deadletter_app, name="deadletter")
+app.add_typer(watchlist_app, name="watchlist")
 
 log = logging.getLogger("customs_watch.cli")
 
@@ -71,6 +73,12 @@ def main_options(
             help="Comma-separated feeds the worker reads (env CUSTOMS_WATCH_TOPICS_SOURCES)."
         ),
     ] = None,
+    watchlist_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of saved watchlists (env CUSTOMS_WATCH_SCREENING_WATCHLIST_DIR)."
+        ),
+    ] = None,
     log_format: Annotated[
         str | None, typer.Option("--log", help="Log format: kv or json (env CUSTOMS_WATCH_LOG).")
     ] = None,
@@ -87,6 +95,8 @@ def main_options(
         overrides.setdefault("topics", {})["prefix"] = topic_prefix
     if sources:
         overrides.setdefault("topics", {})["sources"] = sources
+    if watchlist_dir:
+        overrides.setdefault("screening", {})["watchlist_dir"] = watchlist_dir
     if log_format:
         overrides["log"] = log_format
     settings = Settings(**overrides)
@@ -283,24 +293,50 @@ def classify(
         Path, typer.Option("--input", exists=True, dir_okay=False, help="JSONL of canonical lines.")
     ],
     output_path: Annotated[Path, typer.Option("--output", help="JSONL of enriched lines.")],
+    watchlists: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--watchlist",
+            exists=True,
+            dir_okay=False,
+            help="A list to screen parties against (targets.simple.csv or FtM JSON lines); "
+            "repeatable. Default: the lists saved in the watchlist folder.",
+        ),
+    ] = None,
 ) -> None:
     """Classify a JSONL file offline with the same stages as the stream (no Kafka, no ClickHouse).
 
     Each output line is the enriched line plus an ``alerts`` list; invalid input lines go to
     ``<output>.rejects.jsonl`` with the reason. A rate table set in
-    CUSTOMS_WATCH_RULES_FX_RATES fills ``value_usd``.
+    CUSTOMS_WATCH_RULES_FX_RATES fills ``value_usd``. Parties are screened against the
+    --watchlist files, or else the saved watchlist folder.
     """
     import orjson
     from pydantic import ValidationError
 
     from schemas.declaration import Declaration
     from schemas.rule_data import default_rules, fx_table
+    from stream.screening.index import WatchlistIndex
+    from stream.screening.loaders import LoadReport, read_list
+    from stream.screening.matcher import Screener
+    from stream.screening.store import load_folder
     from stream.stages.enrich import Enricher
     from stream.stages.parse import describe_validation_error
 
-    enricher = Enricher(default_rules(), fx_table(_settings(ctx).rules.fx_rates))
+    settings = _settings(ctx)
+    rules = default_rules()
+    if watchlists:
+        report = LoadReport()
+        entries = [e for path in watchlists for e in read_list(path, report=report)]
+        for reject in report.rejects:
+            typer.echo(f"watchlist line {reject.line} rejected: {reject.reason}", err=True)
+        index = WatchlistIndex.build(entries, rules.screening)
+    else:
+        index = load_folder(settings.screening.watchlist_dir, rules.screening)
+    screener = Screener(index, settings.screening.threshold) if len(index) else None
+    enricher = Enricher(rules, fx_table(settings.rules.fx_rates), lambda: screener)
     rejects_path = output_path.with_name(output_path.name + ".rejects.jsonl")
-    counts = {"lines": 0, "rejected": 0, "alerts": 0}
+    counts = {"lines": 0, "rejected": 0, "alerts": 0, "screened_hits": 0}
     with (
         input_path.open("rb") as src,
         output_path.open("wb") as out,
@@ -330,6 +366,7 @@ def classify(
             out.write(orjson.dumps(record) + b"\n")
             counts["lines"] += 1
             counts["alerts"] += len(alerts)
+            counts["screened_hits"] += len(enriched.screening_hits)
     typer.echo(" ".join(f"{k}={v}" for k, v in counts.items()) + f" output={output_path}")
 
 

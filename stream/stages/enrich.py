@@ -1,4 +1,4 @@
-"""The stages chained for one line: normalise → classify → alert.
+"""The stages chained for one line: normalise → classify → screen → alert.
 
 The stream's ``enrich`` agent and the offline ``customs-watch classify`` command both call
 :class:`Enricher`, so a line gets the same result online and offline.
@@ -16,6 +16,7 @@ from schemas.rule_data import FxTable, RuleSet
 from stream.stages import alert
 from stream.stages.classify import Classifier
 from stream.stages.normalise import Normaliser, usd_value
+from stream.stages.screen import ScreenerSource, screen_parties
 
 COUNTRY_FIELDS = (
     "origin_country",
@@ -23,6 +24,8 @@ COUNTRY_FIELDS = (
     "destination_country",
     "exporter_country",
     "importer_country",
+    "notify_country",
+    "declarant_country",
     "reporter",
 )
 
@@ -36,10 +39,14 @@ class EnrichedLines:
 class Enricher:
     """Holds the tables built from one rule set; calling it does no I/O."""
 
-    def __init__(self, rules: RuleSet, fx: FxTable | None = None) -> None:
+    def __init__(
+        self, rules: RuleSet, fx: FxTable | None = None, screener: ScreenerSource | None = None
+    ) -> None:
         self.rules = rules
         self.normalise = Normaliser(rules, fx)
         self.classify = Classifier(rules)
+        # A callable, so the worker can swap in a new watchlist version between lines.
+        self.screener = screener
 
     def line(
         self, line: Declaration, ref: RawRef | None = None, now: datetime | None = None
@@ -52,6 +59,8 @@ class Enricher:
             fields[name], resolved = self.normalise.country(fields[name])
             if not resolved:
                 flags.append(f"{name}_unresolved")
+        screener = self.screener() if self.screener else None
+        hits = screen_parties(line, screener, fields) if screener else []
         # Inputs were validated as a Declaration; construct without re-validating (hot path).
         enriched = EnrichedDeclaration.model_construct(
             **fields,
@@ -69,7 +78,7 @@ class Enricher:
             confidence=found.confidence,
             misdeclaration_suspected=found.misdeclaration_reason is not None,
             misdeclaration_reason=found.misdeclaration_reason,
-            screening_hits=[],
+            screening_hits=hits,
             alert_rules=[],
             rules_version=self.rules.version,
             raw_topic=ref.topic if ref else "",

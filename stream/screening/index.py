@@ -1,0 +1,162 @@
+"""An in-memory index of watchlist names, built once per list version.
+
+Names are stored column-wise (plain lists and one NumPy array of posting lists) so a list of
+a million names stays within a few hundred megabytes. Candidates for a query come from its
+blocking keys (tokens, whole compact name, Chinese syllable pairs), rarest key first; the
+whole list is never scanned.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz import fuzz, process
+
+from schemas.rule_data import ScreeningRules
+from schemas.watchlist import WatchlistEntry
+from stream.screening.names import NameForm, NameNormaliser
+
+_NOT_ALNUM = re.compile(r"[^0-9A-Z]")
+
+
+def identifier_key(value: str) -> str:
+    """Identifiers compare without spaces, dashes or case: ``77-01 234567`` = ``7701234567``."""
+    return _NOT_ALNUM.sub("", value.upper())
+
+
+@dataclass(frozen=True, slots=True)
+class ListedEntity:
+    """What a hit needs to say about the entity behind a matched name."""
+
+    id: str
+    dataset: str
+    schema: str
+    caption: str
+    countries: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ListedName:
+    entity: int
+    text: str
+    tokens: tuple[str, ...]
+    compact: str
+
+
+class WatchlistIndex:
+    """Entities, their names in comparable form, and the posting lists to find them."""
+
+    def __init__(self, rules: ScreeningRules, normaliser: NameNormaliser | None = None) -> None:
+        self.rules = rules
+        self.normalise = normaliser or NameNormaliser(rules)
+        self.entities: list[ListedEntity] = []
+        self.names: list[ListedName] = []
+        self.identifiers: dict[str, list[tuple[int, str]]] = {}
+        self.datasets: Counter[str] = Counter()
+        self._key_slot: dict[str, int] = {}
+        self._offsets: npt.NDArray[np.int64] = np.zeros(1, dtype=np.int64)
+        self._postings: npt.NDArray[np.int32] = np.zeros(0, dtype=np.int32)
+
+    @classmethod
+    def build(
+        cls,
+        entries: Iterable[WatchlistEntry],
+        rules: ScreeningRules,
+        normaliser: NameNormaliser | None = None,
+    ) -> WatchlistIndex:
+        index = cls(rules, normaliser)
+        pending: dict[str, list[int]] = {}
+        tokens_seen: dict[str, str] = {}
+        for entry in entries:
+            entity = len(index.entities)
+            index.entities.append(
+                ListedEntity(
+                    id=entry.id,
+                    dataset=entry.dataset,
+                    schema=entry.schema_,
+                    caption=entry.name,
+                    countries=frozenset(entry.countries),
+                )
+            )
+            index.datasets[entry.dataset] += 1
+            forms: set[tuple[str, ...]] = set()
+            for text in entry.all_names():
+                form = index.normalise(text)
+                if not form.tokens or form.tokens in forms:
+                    continue
+                forms.add(form.tokens)
+                name_no = len(index.names)
+                tokens = tuple(tokens_seen.setdefault(t, t) for t in form.tokens)
+                index.names.append(ListedName(entity, text, tokens, form.compact))
+                for key in form.keys:
+                    pending.setdefault(key, []).append(name_no)
+            for identifier in entry.identifiers:
+                key = identifier_key(identifier.value)
+                if len(key) >= rules.identifier_min_length:
+                    index.identifiers.setdefault(key, []).append(
+                        (entity, identifier.scheme or "identifier")
+                    )
+        index._freeze(pending)
+        return index
+
+    def _freeze(self, pending: dict[str, list[int]]) -> None:
+        sizes = np.fromiter((len(v) for v in pending.values()), dtype=np.int64, count=len(pending))
+        self._offsets = np.zeros(len(pending) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=self._offsets[1:])
+        self._postings = np.empty(int(self._offsets[-1]), dtype=np.int32)
+        for slot, (key, names) in enumerate(pending.items()):
+            self._key_slot[key] = slot
+            self._postings[self._offsets[slot] : self._offsets[slot + 1]] = names
+
+    def __len__(self) -> int:
+        return len(self.entities)
+
+    def postings(self, key: str) -> npt.NDArray[np.int32] | None:
+        slot = self._key_slot.get(key)
+        if slot is None:
+            return None
+        return self._postings[self._offsets[slot] : self._offsets[slot + 1]]
+
+    def candidates(self, form: NameForm) -> list[int]:
+        """Names sharing blocking keys with ``form``, at most ``max_candidates`` of them.
+
+        Keys are taken rarest first until the pool is full; a key naming more than
+        ``max_key_postings`` names is used only when nothing rarer matched, and then
+        intersected with the next key. A pool larger than ``max_candidates`` is cut down to
+        the names whose compact form is closest to the query's (rapidfuzz, in C).
+        """
+        found = [p for p in (self.postings(k) for k in form.keys) if p is not None]
+        if not found:
+            return []
+        found.sort(key=len)
+        rules = self.rules
+        pool: list[npt.NDArray[np.int32]] = []
+        size = 0
+        for postings in found:
+            if len(postings) > rules.max_key_postings or (
+                size and size + len(postings) > 4 * rules.max_candidates
+            ):
+                break
+            pool.append(postings)
+            size += len(postings)
+        if not pool:
+            common = found[0]
+            for other in found[1:2]:
+                common = np.intersect1d(common, other, assume_unique=True)
+            pool = [common[: rules.max_key_postings]]
+        ids = np.unique(np.concatenate(pool)) if len(pool) > 1 else pool[0]
+        if len(ids) <= rules.max_candidates:
+            return ids.tolist()  # type: ignore[no-any-return]
+        names = self.names
+        choices = [names[i].compact for i in ids.tolist()]
+        best = process.extract(form.compact, choices, scorer=fuzz.ratio, limit=rules.max_candidates)
+        return [int(ids[position]) for _, _, position in best]
+
+    def memory_bytes(self) -> int:
+        """Size of the NumPy posting arrays (the Python objects are measured by the bench)."""
+        return int(self._offsets.nbytes + self._postings.nbytes)

@@ -1,0 +1,59 @@
+"""Screen every party on a line against the loaded watchlists.
+
+Parties: exporter, importer, manufacturer, and the notify party and declarant when a feed
+gives them. Each party is screened by identifier and by name (with its country when known);
+the :class:`~stream.screening.matcher.Screener` caches results per distinct name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from schemas.declaration import Declaration
+from schemas.enriched import ScreeningHit
+from stream.screening.matcher import Screener
+
+# (role, name field, country field, identifier field)
+PARTIES: tuple[tuple[str, str, str | None, str | None], ...] = (
+    ("exporter", "exporter_name", "exporter_country", "exporter_id"),
+    ("importer", "importer_name", "importer_country", "importer_id"),
+    ("manufacturer", "manufacturer", None, None),
+    ("notify", "notify_name", "notify_country", "notify_id"),
+    ("declarant", "declarant_name", "declarant_country", "declarant_id"),
+)
+
+ScreenerSource = Callable[[], Screener | None]
+
+
+def screen_parties(
+    line: Declaration, screener: Screener, countries: dict[str, str | None] | None = None
+) -> list[ScreeningHit]:
+    """Hits for every party of ``line``; ``countries`` overrides the line's country fields
+    with their normalised ISO2 values."""
+    hits: list[ScreeningHit] = []
+    entities = screener.index.entities
+    for role, name_field, country_field, id_field in PARTIES:
+        name: str | None = getattr(line, name_field)
+        identifier: str | None = getattr(line, id_field) if id_field else None
+        if not name and not identifier:
+            continue
+        country: str | None = None
+        if country_field:
+            country = (countries or {}).get(country_field, getattr(line, country_field))
+        for match in screener.screen(name, country, identifier):
+            entity = entities[match.entity]
+            hits.append(
+                ScreeningHit(
+                    role=role,
+                    party_name=name or identifier or "",
+                    party_country=country,
+                    dataset=entity.dataset,
+                    entity_id=entity.id,
+                    entity_name=entity.caption,
+                    entity_schema=entity.schema,
+                    matched_name=match.matched_name,
+                    score=match.score,
+                    explanation=match.explanation,
+                )
+            )
+    return hits

@@ -1,0 +1,74 @@
+import pytest
+
+from schemas.rule_data import load_rules
+from stream.screening.names import NameNormaliser
+
+NORMALISE = NameNormaliser(load_rules().screening)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        'ООО "ВЕКТОР-СНАБ"',
+        "ООО «Вектор-Снаб»",
+        "OOO VEKTOR-SNAB",
+        "Vektor Snab, LLC",
+        'Общество с ограниченной ответственностью "Вектор-Снаб"',
+        "Obshchestvo s ogranichennoy otvetstvennost'yu Vektor-Snab",
+        "Limited Liability Company Vektor Snab",
+    ],
+)
+def test_legal_forms_scripts_and_punctuation_fold_away(name: str) -> None:
+    assert NORMALISE(name).tokens == ("vektor", "snab")
+
+
+@pytest.mark.parametrize(
+    ("strict", "loose"),
+    [
+        ("Промтехнология", "Promtehnologia"),
+        ("OOO Promtekhnologiya", "Promtehnologija"),
+        ("Центр Евгений", "Tsentr Yevgeniy"),
+        ("Центр", "Tzentr"),
+        ("Щит", "Schit"),
+        ("Майский", "Majskij"),
+        ("Тексико", "Texiko"),
+    ],
+)
+def test_strict_and_loose_romanisations_meet(strict: str, loose: str) -> None:
+    assert NORMALISE(strict).compact == NORMALISE(loose).compact
+
+
+@pytest.mark.parametrize(
+    ("name", "tokens"),
+    [
+        ("Gulf Star FZE", ("gulf", "star")),
+        ("Gulf Star FZCO", ("gulf", "star")),
+        ("Alpha Trade Sp. z o.o.", ("alfa", "trade")),
+        ("Altair Lojistik Ltd. Şti.", ("altair", "loistik")),
+        ("ТОВ «Київ Трейд»", ("kiv", "treid")),
+        ("Siemens GmbH", ("siemens",)),
+        ("ТОО Алматы Трейд", ("almati", "treid")),
+    ],
+)
+def test_legal_forms_in_many_languages(name: str, tokens: tuple[str, ...]) -> None:
+    assert NORMALISE(name).tokens == tokens
+
+
+def test_chinese_becomes_pinyin_syllables_with_word_keys() -> None:
+    form = NORMALISE("深圳华信电子有限公司")
+    assert form.han
+    assert form.tokens == ("shen", "zhen", "hua", "xin", "dian", "zi")
+    # syllable pairs let a Latin "Shenzhen Huaxin" find the Chinese name
+    assert {"shenzhen", "huaxin", "dianzi"} <= form.keys
+    assert form.compact == NORMALISE("Shenzhen Huaxin Dianzi Co., Ltd").compact
+
+
+def test_a_name_that_is_only_a_legal_form_is_kept() -> None:
+    form = NORMALISE("LLC")
+    assert form.tokens == (NORMALISE.fold("llc"),)
+
+
+def test_long_words_get_typo_keys() -> None:
+    keys = NORMALISE("Promtehnologia").keys
+    assert "prom<" in keys and ">logia" not in keys and ">ogia" in keys
+    assert not any(k.endswith("<") for k in NORMALISE("Alfa").keys)
