@@ -154,10 +154,14 @@ class ScreeningRules(BaseModel):
     allowed_edits: list[tuple[int, int]] = Field(min_length=1)
     generic_weight: float = Field(ge=0, le=1)
     generic_words: frozenset[str]
+    conflict_weight: float = Field(ge=0)
+    equivalents: dict[str, list[str]]
     legal_forms: list[tuple[str, ...]]
     folds: list[tuple[str, str]]
     max_key_postings: int = Field(ge=1)
     max_candidates: int = Field(ge=1)
+    max_pool: int = Field(ge=1)
+    prefilter_cutoff: float = Field(ge=0, le=100)
     cache_size: int = Field(ge=0)
 
     @field_validator("allowed_edits")

@@ -83,7 +83,7 @@ def load(
     if len(report.rejects) > show_rejects:
         typer.echo(f"... and {len(report.rejects) - show_rejects} more rejects", err=True)
     typer.echo(
-        f"dataset={name} entities={report.entries} names={len(index.names)} "
+        f"dataset={name} entities={report.entries} names={index.name_count} "
         f"identifiers={len(index.identifiers)} skipped={report.skipped} "
         f"rejected={len(report.rejects)} seconds={time.perf_counter() - started:.2f}"
     )

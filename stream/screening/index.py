@@ -9,6 +9,7 @@ whole list is never scanned.
 from __future__ import annotations
 
 import re
+from array import array
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,6 +23,12 @@ from schemas.watchlist import WatchlistEntry
 from stream.screening.names import NameForm, NameNormaliser
 
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]")
+
+
+def _sorted(spaced: str) -> str:
+    words = spaced.split(" ")
+    ordered = sorted(words)
+    return spaced if ordered == words else " ".join(ordered)
 
 
 def identifier_key(value: str) -> str:
@@ -40,14 +47,6 @@ class ListedEntity:
     countries: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
-class ListedName:
-    entity: int
-    text: str
-    tokens: tuple[str, ...]
-    compact: str
-
-
 class WatchlistIndex:
     """Entities, their names in comparable form, and the posting lists to find them."""
 
@@ -55,7 +54,16 @@ class WatchlistIndex:
         self.rules = rules
         self.normalise = normaliser or NameNormaliser(rules)
         self.entities: list[ListedEntity] = []
-        self.names: list[ListedName] = []
+        # One slot per listed name, column-wise (no object per name): the entity it belongs
+        # to, the name as listed, and its normalised tokens joined by spaces.
+        self.name_entity: npt.NDArray[np.int32] = np.zeros(0, dtype=np.int32)
+        self.name_text: list[str] = []
+        self.name_spaced: list[str] = []
+        # the same words sorted (the very same string when already in order), gathered by
+        # candidate ids in C for the prefilter
+        self._sorted_words: npt.NDArray[np.object_] = np.zeros(0, dtype=object)
+        # Chinese names compare as syllable pairs, so their compact form is kept aside.
+        self.han_compact: dict[int, str] = {}
         self.identifiers: dict[str, list[tuple[int, str]]] = {}
         self.datasets: Counter[str] = Counter()
         self._key_slot: dict[str, int] = {}
@@ -71,7 +79,8 @@ class WatchlistIndex:
     ) -> WatchlistIndex:
         index = cls(rules, normaliser)
         pending: dict[str, list[int]] = {}
-        tokens_seen: dict[str, str] = {}
+        name_entity = array("i")
+        countries_seen: dict[frozenset[str], frozenset[str]] = {}
         for entry in entries:
             entity = len(index.entities)
             index.entities.append(
@@ -80,7 +89,9 @@ class WatchlistIndex:
                     dataset=entry.dataset,
                     schema=entry.schema_,
                     caption=entry.name,
-                    countries=frozenset(entry.countries),
+                    countries=countries_seen.setdefault(
+                        frozenset(entry.countries), frozenset(entry.countries)
+                    ),
                 )
             )
             index.datasets[entry.dataset] += 1
@@ -90,9 +101,12 @@ class WatchlistIndex:
                 if not form.tokens or form.tokens in forms:
                     continue
                 forms.add(form.tokens)
-                name_no = len(index.names)
-                tokens = tuple(tokens_seen.setdefault(t, t) for t in form.tokens)
-                index.names.append(ListedName(entity, text, tokens, form.compact))
+                name_no = len(index.name_text)
+                name_entity.append(entity)
+                index.name_text.append(text)
+                index.name_spaced.append(" ".join(form.words))
+                if form.han:
+                    index.han_compact[name_no] = form.compact
                 for key in form.keys:
                     pending.setdefault(key, []).append(name_no)
             for identifier in entry.identifiers:
@@ -101,6 +115,8 @@ class WatchlistIndex:
                     index.identifiers.setdefault(key, []).append(
                         (entity, identifier.scheme or "identifier")
                     )
+        index.name_entity = np.frombuffer(name_entity, dtype=np.int32).copy()
+        index._sorted_words = np.array([_sorted(s) for s in index.name_spaced], dtype=object)
         index._freeze(pending)
         return index
 
@@ -116,6 +132,10 @@ class WatchlistIndex:
     def __len__(self) -> int:
         return len(self.entities)
 
+    @property
+    def name_count(self) -> int:
+        return len(self.name_text)
+
     def postings(self, key: str) -> npt.NDArray[np.int32] | None:
         slot = self._key_slot.get(key)
         if slot is None:
@@ -123,12 +143,13 @@ class WatchlistIndex:
         return self._postings[self._offsets[slot] : self._offsets[slot + 1]]
 
     def candidates(self, form: NameForm) -> list[int]:
-        """Names sharing blocking keys with ``form``, at most ``max_candidates`` of them.
+        """Names worth scoring for ``form``: at most ``max_candidates``, best first.
 
-        Keys are taken rarest first until the pool is full; a key naming more than
-        ``max_key_postings`` names is used only when nothing rarer matched, and then
-        intersected with the next key. A pool larger than ``max_candidates`` is cut down to
-        the names whose compact form is closest to the query's (rapidfuzz, in C).
+        Keys are taken rarest first while the pool stays within ``max_pool`` names; a key
+        naming more than ``max_key_postings`` names is used only when nothing rarer matched,
+        and then intersected with the next key. The pool is ranked in C by rapidfuzz's
+        token-set ratio (word order and extra words do not lower it), dropping names below
+        ``prefilter_cutoff`` that could not reach the threshold anyway.
         """
         found = [p for p in (self.postings(k) for k in form.keys) if p is not None]
         if not found:
@@ -139,7 +160,7 @@ class WatchlistIndex:
         size = 0
         for postings in found:
             if len(postings) > rules.max_key_postings or (
-                size and size + len(postings) > 4 * rules.max_candidates
+                size and size + len(postings) > rules.max_pool
             ):
                 break
             pool.append(postings)
@@ -150,11 +171,13 @@ class WatchlistIndex:
                 common = np.intersect1d(common, other, assume_unique=True)
             pool = [common[: rules.max_key_postings]]
         ids = np.unique(np.concatenate(pool)) if len(pool) > 1 else pool[0]
-        if len(ids) <= rules.max_candidates:
-            return ids.tolist()  # type: ignore[no-any-return]
-        names = self.names
-        choices = [names[i].compact for i in ids.tolist()]
-        best = process.extract(form.compact, choices, scorer=fuzz.ratio, limit=rules.max_candidates)
+        best = process.extract(
+            " ".join(sorted(form.words)),
+            self._sorted_words[ids].tolist(),
+            scorer=fuzz.ratio,
+            score_cutoff=rules.prefilter_cutoff,
+            limit=rules.max_candidates,
+        )
         return [int(ids[position]) for _, _, position in best]
 
     def memory_bytes(self) -> int:

@@ -2,12 +2,12 @@
 
 A name score is the better of two comparisons of the normalised forms:
 
-* whole names: edit distance between the compact forms, if no more edits than
-  ``allowed_edits`` grants for their length (so "vektorsnab" ~ "vektrsnab", but "alfa" is
-  not "alga");
-* word by word: each query word paired with its closest listed word (again within the
-  allowed edits), weighted by length, generic business words counting little; the score is
-  the matched weight over the weight of both names (word order does not matter).
+* word by word: each query word paired with an equal or its closest listed word, within the
+  edits ``allowed_edits`` grants for the word's length (so "promtehnologia" ~
+  "promtehnolgia", but "alfa" is not "alga"), generic business words weighing less; words
+  left over on both sides mean another company (word order does not matter);
+* whole names, when the two split into a different number of words ("Vektorsnab",
+  "Vektor Snab"): edit distance between the compact forms, within the allowed edits.
 
 A country mismatch (both sides known, none shared) subtracts ``country_mismatch_penalty``.
 """
@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from schemas.rule_data import ScreeningRules
-from stream.screening.index import ListedName, WatchlistIndex, identifier_key
+from stream.screening.index import WatchlistIndex, identifier_key
 from stream.screening.names import NameForm
 
 
@@ -35,60 +35,94 @@ class Match:
 
 
 class Scorer:
-    """Pure comparison of two :class:`NameForm`-like token sequences."""
+    """Pure comparison of a query name with a listed name, both normalised."""
 
     def __init__(self, rules: ScreeningRules, generic_words: frozenset[str]) -> None:
         self.rules = rules
         self.generic_words = generic_words
+        self.generic_weight = rules.generic_weight
         self._edits = [rules.edits_allowed(n) for n in range(64)]
 
     def allowed(self, length: int) -> int:
-        return self._edits[min(length, 63)]
-
-    def weight(self, token: str) -> float:
-        base = float(len(token))
-        return base * self.rules.generic_weight if token in self.generic_words else base
+        return self._edits[length if length < 64 else 63]
 
     def whole(self, a: str, b: str) -> float:
-        longest = max(len(a), len(b))
+        """Similarity of two strings within the edits their length allows, else 0."""
+        longest = len(a) if len(a) > len(b) else len(b)
         if not longest:
             return 0.0
-        allowed = self.allowed(longest)
-        distance = Levenshtein.distance(a, b, score_cutoff=allowed)
+        allowed = self._edits[longest if longest < 64 else 63]
+        if abs(len(a) - len(b)) > allowed:
+            return 0.0
+        distance = OSA.distance(a, b, score_cutoff=allowed)
         return 1.0 - distance / longest if distance <= allowed else 0.0
 
-    def words(self, query: tuple[str, ...], listed: tuple[str, ...]) -> tuple[float, int]:
-        """Word-alignment score and the number of words paired."""
-        total = sum(self.weight(t) for t in query) + sum(self.weight(t) for t in listed)
-        if not total:
-            return 0.0, 0
+    def words(self, query: list[str], listed: list[str], exact: bool = False) -> tuple[float, int]:
+        """Word-alignment score and the number of words paired.
+
+        Equal words pair first, then each remaining query word with its closest remaining
+        listed word. Paired words weigh 1 (generic words ``generic_weight``) times their
+        similarity; words left over on one side only weigh the same and lower the score;
+        words left over on both sides are conflicting (another company) and weigh
+        ``conflict_weight`` each. Without a distinctive (non-generic) word paired, the score
+        is 0: "Ningbo Import & Export" is not every Ningbo importer. ``exact`` allows no
+        typos (Chinese syllable pairs: one other character is another name).
+        """
+        generic = self.generic_words
+        light = self.generic_weight
         free = list(listed)
-        matched = 0.0
-        paired = 0
+        left: list[str] = []
+        matched = paired_weight = 0.0
+        paired = distinctive = 0
         for token in query:
+            if token in free:
+                free.remove(token)
+                weight = 2 * light if token in generic else 2.0
+                distinctive += token not in generic
+                matched += weight
+                paired_weight += weight
+                paired += 1
+            else:
+                left.append(token)
+        unmatched: list[str] = []
+        if exact:
+            unmatched, left = left, []
+        for token in left:
             best_at, best_sim = -1, 0.0
             for at, other in enumerate(free):
-                if not other:
-                    continue
-                sim = self.whole(token, other) if token != other else 1.0
+                sim = self.whole(token, other)
                 if sim > best_sim:
                     best_at, best_sim = at, sim
-                    if sim == 1.0:
-                        break
-            if best_at >= 0:
-                matched += best_sim * (self.weight(token) + self.weight(free[best_at]))
-                free[best_at] = ""
-                paired += 1
-        return matched / total, paired
+            if best_at < 0:
+                unmatched.append(token)
+                continue
+            other = free.pop(best_at)
+            weight = (light if token in generic else 1.0) + (light if other in generic else 1.0)
+            distinctive += token not in generic or other not in generic
+            matched += best_sim * weight
+            paired_weight += weight
+            paired += 1
+        if not distinctive:
+            return 0.0, paired
+        if unmatched and free:
+            rest = self.rules.conflict_weight * (len(unmatched) + len(free))
+        else:
+            rest = sum(light if t in generic else 1.0 for t in (*unmatched, *free))
+        return matched / (paired_weight + rest), paired
 
-    def names(self, query: NameForm, listed: ListedName) -> tuple[float, str]:
-        whole = self.whole(query.compact, listed.compact)
-        if whole == 1.0:
+    def names(
+        self, query: NameForm, listed_words: str, listed_compact: str, listed_han: bool = False
+    ) -> tuple[float, str]:
+        if query.compact == listed_compact:
             return 1.0, "same normalised name"
-        words, paired = self.words(query.tokens, listed.tokens)
-        if whole >= words:
-            return whole, f"whole name within {self.allowed(len(query.compact))} edits"
-        return words, f"{paired} of {len(query.tokens)} words paired"
+        listed = listed_words.split(" ")
+        words, paired = self.words(list(query.words), listed, query.han or listed_han)
+        if len(listed) != len(query.words):
+            # split or joined differently ("Vektorsnab", "Vektor Snab"): compare whole names
+            whole = self.whole(query.compact, listed_compact)
+            if whole > words:
+                return whole, f"whole name within {self.allowed(len(listed_compact))} edits"
+        return words, f"{paired} of {len(query.words)} words paired"
 
 
 class Screener:
@@ -112,15 +146,20 @@ class Screener:
         form = self.index.normalise(name)
         best: dict[int, tuple[int, float, str, str]] = {}
         floor = self.threshold - 1e-9
-        names = self.index.names
-        for name_no in self.index.candidates(form):
-            listed = names[name_no]
-            score, how = self.scorer.names(form, listed)
+        index = self.index
+        spaced, texts, owner = index.name_spaced, index.name_text, index.name_entity
+        han_compact = index.han_compact
+        for name_no in index.candidates(form):
+            listed = spaced[name_no]
+            han = han_compact.get(name_no)
+            compact = han or listed.replace(" ", "")
+            score, how = self.scorer.names(form, listed, compact, han is not None)
             if score < floor:
                 continue
-            current = best.get(listed.entity)
+            entity = int(owner[name_no])
+            current = best.get(entity)
             if current is None or score > current[1]:
-                best[listed.entity] = (listed.entity, score, listed.text, how)
+                best[entity] = (entity, score, texts[name_no], how)
         result = (form, sorted(best.values(), key=lambda r: -r[1]))
         if self.rules.cache_size:
             self._cache[name] = result

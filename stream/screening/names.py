@@ -28,16 +28,27 @@ TYPO_KEY_MIN_LENGTH = 7
 class NameForm:
     """A name ready for comparison.
 
-    ``tokens`` are the folded words in order; ``keys`` the blocking keys used to find
+    ``tokens`` are the folded words in order (for Chinese, pinyin syllables); ``words`` the
+    units compared word by word (the tokens, or for Chinese, syllable pairs), with
+    translations (``dianzi`` → ``electronics``) applied; ``keys`` the blocking keys used to find
     candidates (tokens, the whole compact name, the first and last four letters of long
     words, and for Chinese, joined syllable pairs);
     ``compact`` the tokens joined without spaces.
     """
 
     tokens: tuple[str, ...]
+    words: tuple[str, ...]
     keys: frozenset[str]
     compact: str
     han: bool
+
+
+def han_words(syllables: tuple[str, ...] | list[str]) -> list[str]:
+    """Chinese has no spaces and most words are two characters: compare overlapping pairs,
+    so one different character (华信/华兴) changes two units, not one syllable of six."""
+    if len(syllables) < 2:
+        return list(syllables)
+    return [a + b for a, b in pairwise(syllables)]
 
 
 class NameNormaliser:
@@ -53,6 +64,15 @@ class NameNormaliser:
         )
         self._legal_starts = {form[0] for form in self.legal_forms}
         self.generic_words = frozenset(self.fold(w) for w in rules.generic_words)
+        self.equivalents = {
+            self.fold(variant): self.fold(canonical)
+            for canonical, variants in rules.equivalents.items()
+            for variant in variants
+        }
+
+    def forget(self) -> None:
+        """Drop the memo of folded words (benchmarks measure cold)."""
+        self._folded.clear()
 
     def fold(self, token: str) -> str:
         folded = self._folded.get(token)
@@ -97,16 +117,19 @@ class NameNormaliser:
         tokens = self._strip_legal_forms(
             [self.fold(t) for t in _TOKEN.findall(remove_org_types(text))]
         )
-        if not tokens:  # a name that is only a legal form ("Trade LLC" minus "trade"?) stays
+        if not tokens:  # a name that is only a legal form stays what it is
             tokens = all_tokens
-        compact = "".join(tokens)
-        keys = set(tokens)
-        keys.add("=" + compact)
         if han:
-            keys.update(a + b for a, b in pairwise(tokens))
-        for token in tokens:
+            words = [self.equivalents.get(w, w) for w in han_words(tokens)]
+        else:
+            tokens = [self.equivalents.get(t, t) for t in tokens]
+            words = tokens
+        compact = "".join(tokens)
+        keys = set(words)
+        keys.add("=" + compact)
+        for token in words:
             # a typo leaves the start or the end of a long word intact
             if len(token) >= TYPO_KEY_MIN_LENGTH:
                 keys.add(token[:4] + "<")
                 keys.add(">" + token[-4:])
-        return NameForm(tuple(tokens), frozenset(keys), compact, han)
+        return NameForm(tuple(tokens), tuple(words), frozenset(keys), compact, han)

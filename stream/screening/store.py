@@ -128,7 +128,7 @@ class WatchedScreener:
                     "folder": str(self.folder),
                     "datasets": ",".join(f"{k}={v}" for k, v in sorted(index.datasets.items())),
                     "entities": len(index),
-                    "names": len(index.names),
+                    "names": index.name_count,
                 },
             )
             return True

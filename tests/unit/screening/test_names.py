@@ -58,9 +58,12 @@ def test_chinese_becomes_pinyin_syllables_with_word_keys() -> None:
     form = NORMALISE("深圳华信电子有限公司")
     assert form.han
     assert form.tokens == ("shen", "zhen", "hua", "xin", "dian", "zi")
-    # syllable pairs let a Latin "Shenzhen Huaxin" find the Chinese name
-    assert {"shenzhen", "huaxin", "dianzi"} <= form.keys
-    assert form.compact == NORMALISE("Shenzhen Huaxin Dianzi Co., Ltd").compact
+    # syllable pairs let a Latin "Shenzhen Huaxin" find the Chinese name; 电子 (dianzi)
+    # compares as its English equivalent
+    electronics = NORMALISE.fold("electronics")
+    assert form.words == ("shenzhen", "zhenhua", "huaxin", "xindian", electronics)
+    assert {"shenzhen", "huaxin", electronics} <= form.keys
+    assert form.compact == "shenzhenhuaxindianzi"
 
 
 def test_a_name_that_is_only_a_legal_form_is_kept() -> None:
