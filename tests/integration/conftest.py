@@ -123,12 +123,15 @@ def pipeline(bootstrap: str, tmp_path: Path) -> Iterator[Pipeline]:
         "CUSTOMS_WATCH_WORKER_WEB_PORT": str(free_port()),
         "CUSTOMS_WATCH_WORKER_DATA_DIR": str(tmp_path / "faust"),
         "CUSTOMS_WATCH_CLICKHOUSE_DSN": f"chdb://{tmp_path / 'clickhouse'}",
+        "CUSTOMS_WATCH_SCREENING_WATCHLIST_DIR": str(tmp_path / "watchlists"),
+        "CUSTOMS_WATCH_SCREENING_RELOAD_INTERVAL_S": "1",
     }
     settings = Settings(
         kafka={"bootstrap": bootstrap},
         topics={"prefix": f"t{tag}", "sources": ["jsonl"], "partitions": 2},
         worker={"app_id": f"cw-test-{tag}"},
         clickhouse={"dsn": env["CUSTOMS_WATCH_CLICKHOUSE_DSN"]},
+        screening={"watchlist_dir": tmp_path / "watchlists", "reload_interval_s": 1},
     )
     create_topics(settings)
     pipe = Pipeline(env=env, settings=settings, workdir=tmp_path)

@@ -179,7 +179,9 @@ def test_migrate_refuses_an_applied_file_that_changed(tmp_path: Path) -> None:
 def test_stream_and_offline_classify_give_the_same_results(
     pipeline: Pipeline, tmp_path: Path
 ) -> None:
-    feed = Path(__file__).resolve().parents[2] / "ingest" / "samples" / "demo.jsonl"
+    samples = Path(__file__).resolve().parents[2] / "ingest" / "samples"
+    feed = samples / "demo.jsonl"
+    pipeline.cli("watchlist", "load", str(samples / "watchlist_demo.csv"), "--dataset", "demo")
     pipeline.start_worker()
     pipeline.cli("ingest", "jsonl", str(feed))
     pipeline.cli("wait", "--timeout", "120")
@@ -209,6 +211,7 @@ def test_stream_and_offline_classify_give_the_same_results(
         "destination_country",
         "unit_code",
         "alert_rules",
+        "screening_hits",
     )
     for key, line in streamed.items():
         stream_view = line.model_dump(mode="json", include=set(compared))
@@ -218,3 +221,5 @@ def test_stream_and_offline_classify_give_the_same_results(
     assert {"body_armor", "uav", "thermal_imaging"} <= {
         c for x in offline.values() for c in x["categories"]
     }
+    hits = {(h["role"], h["entity_id"]) for x in offline.values() for h in x["screening_hits"]}
+    assert {("importer", "cw-demo-0001"), ("importer", "cw-demo-0003")} <= hits
