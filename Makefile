@@ -42,13 +42,18 @@ integration: venv
 demo: venv
 	deploy/run-demo
 
+# The bench extra brings the peers measured side by side (nomenklatura for screening).
 bench: venv
+	$(PY) -m pip install --quiet -e ".[dev,bench]"
 	$(PY) bench/classify.py
+	$(PY) -m bench.screening
 	$(PY) bench/run.py
 
-# Per-category precision and recall on the labelled development set.
+# Per-category precision and recall on the labelled development set, and screening P/R on
+# the labelled name pairs.
 eval: venv
 	$(VENV)/bin/customs-watch eval tests/data/labelled_lines.jsonl
+	$(VENV)/bin/customs-watch watchlist eval tests/data/screening_pairs.jsonl
 
 schemas: venv
 	$(VENV)/bin/customs-watch schemas export

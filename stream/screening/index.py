@@ -1,9 +1,9 @@
 """An in-memory index of watchlist names, built once per list version.
 
-Names are stored column-wise (plain lists and one NumPy array of posting lists) so a list of
-a million names stays within a few hundred megabytes. Candidates for a query come from its
-blocking keys (tokens, whole compact name, Chinese syllable pairs), rarest key first; the
-whole list is never scanned.
+Names are stored column-wise (plain lists, and the posting lists of all keys end to end in
+one typed array) so a list of a million names stays within a few hundred megabytes.
+Candidates for a query come from its blocking keys (words, whole compact name, first and
+last letters of long words), rarest key first; the whole list is never scanned.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 from schemas.rule_data import ScreeningRules
@@ -56,19 +55,19 @@ class WatchlistIndex:
         self.entities: list[ListedEntity] = []
         # One slot per listed name, column-wise (no object per name): the entity it belongs
         # to, the name as listed, and its normalised tokens joined by spaces.
-        self.name_entity: npt.NDArray[np.int32] = np.zeros(0, dtype=np.int32)
+        self.name_entity: array[int] = array("i")
         self.name_text: list[str] = []
         self.name_spaced: list[str] = []
-        # the same words sorted (the very same string when already in order), gathered by
-        # candidate ids in C for the prefilter
-        self._sorted_words: npt.NDArray[np.object_] = np.zeros(0, dtype=object)
+        # the same words sorted (the very same string when already in order), for the prefilter
+        self._sorted_words: list[str] = []
         # Chinese names compare as syllable pairs, so their compact form is kept aside.
         self.han_compact: dict[int, str] = {}
         self.identifiers: dict[str, list[tuple[int, str]]] = {}
         self.datasets: Counter[str] = Counter()
         self._key_slot: dict[str, int] = {}
-        self._offsets: npt.NDArray[np.int64] = np.zeros(1, dtype=np.int64)
-        self._postings: npt.NDArray[np.int32] = np.zeros(0, dtype=np.int32)
+        # posting lists of every key, end to end: key slot -> offsets[slot]:offsets[slot + 1]
+        self._offsets: array[int] = array("q", [0])
+        self._postings: array[int] = array("i")
 
     @classmethod
     def build(
@@ -115,19 +114,19 @@ class WatchlistIndex:
                     index.identifiers.setdefault(key, []).append(
                         (entity, identifier.scheme or "identifier")
                     )
-        index.name_entity = np.frombuffer(name_entity, dtype=np.int32).copy()
-        index._sorted_words = np.array([_sorted(s) for s in index.name_spaced], dtype=object)
+        index.name_entity = name_entity
+        index._sorted_words = [_sorted(s) for s in index.name_spaced]
         index._freeze(pending)
         return index
 
     def _freeze(self, pending: dict[str, list[int]]) -> None:
-        sizes = np.fromiter((len(v) for v in pending.values()), dtype=np.int64, count=len(pending))
-        self._offsets = np.zeros(len(pending) + 1, dtype=np.int64)
-        np.cumsum(sizes, out=self._offsets[1:])
-        self._postings = np.empty(int(self._offsets[-1]), dtype=np.int32)
+        offsets = array("q", [0])
+        postings = array("i")
         for slot, (key, names) in enumerate(pending.items()):
             self._key_slot[key] = slot
-            self._postings[self._offsets[slot] : self._offsets[slot + 1]] = names
+            postings.extend(names)
+            offsets.append(len(postings))
+        self._offsets, self._postings = offsets, postings
 
     def __len__(self) -> int:
         return len(self.entities)
@@ -136,7 +135,7 @@ class WatchlistIndex:
     def name_count(self) -> int:
         return len(self.name_text)
 
-    def postings(self, key: str) -> npt.NDArray[np.int32] | None:
+    def postings(self, key: str) -> array[int] | None:
         slot = self._key_slot.get(key)
         if slot is None:
             return None
@@ -148,38 +147,51 @@ class WatchlistIndex:
         Keys are taken rarest first while the pool stays within ``max_pool`` names; a key
         naming more than ``max_key_postings`` names is used only when nothing rarer matched,
         and then intersected with the next key. The pool is ranked in C by rapidfuzz's
-        token-set ratio (word order and extra words do not lower it), dropping names below
+        ratio over sorted words (so word order does not lower it), dropping names below
         ``prefilter_cutoff`` that could not reach the threshold anyway.
         """
-        found = [p for p in (self.postings(k) for k in form.keys) if p is not None]
+        slot_of = self._key_slot
+        offsets = self._offsets
+        found = sorted(
+            (offsets[slot + 1] - offsets[slot], offsets[slot])
+            for slot in map(slot_of.get, form.keys)
+            if slot is not None
+        )
         if not found:
             return []
-        found.sort(key=len)
         rules = self.rules
-        pool: list[npt.NDArray[np.int32]] = []
+        postings = self._postings
+        pool: set[int] = set()
         size = 0
-        for postings in found:
-            if len(postings) > rules.max_key_postings or (
-                size and size + len(postings) > rules.max_pool
-            ):
+        for length, start in found:
+            if length > rules.max_key_postings or (size and size + length > rules.max_pool):
                 break
-            pool.append(postings)
-            size += len(postings)
-        if not pool:
-            common = found[0]
-            for other in found[1:2]:
-                common = np.intersect1d(common, other, assume_unique=True)
-            pool = [common[: rules.max_key_postings]]
-        ids = np.unique(np.concatenate(pool)) if len(pool) > 1 else pool[0]
+            pool.update(postings[start : start + length])
+            size += length
+        # when every key is common: the names having the two rarest
+        ids = list(pool) if pool else self._common(found[:2])[: rules.max_key_postings]
+        ordered = self._sorted_words
         best = process.extract(
             " ".join(sorted(form.words)),
-            self._sorted_words[ids].tolist(),
+            [ordered[i] for i in ids],
             scorer=fuzz.ratio,
             score_cutoff=rules.prefilter_cutoff,
             limit=rules.max_candidates,
         )
-        return [int(ids[position]) for _, _, position in best]
+        return [ids[position] for _, _, position in best]
+
+    def _common(self, keys: list[tuple[int, int]]) -> list[int]:
+        lists = [
+            np.frombuffer(self._postings, dtype=np.int32, count=length, offset=start * 4)
+            for length, start in keys
+        ]
+        common = lists[0]
+        for other in lists[1:]:
+            common = np.intersect1d(common, other, assume_unique=True)
+        return common.tolist()  # type: ignore[no-any-return]
 
     def memory_bytes(self) -> int:
-        """Size of the NumPy posting arrays (the Python objects are measured by the bench)."""
-        return int(self._offsets.nbytes + self._postings.nbytes)
+        """Size of the posting arrays (the Python objects are measured by the bench)."""
+        return self._offsets.itemsize * len(self._offsets) + self._postings.itemsize * len(
+            self._postings
+        )

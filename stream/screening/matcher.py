@@ -156,7 +156,7 @@ class Screener:
             score, how = self.scorer.names(form, listed, compact, han is not None)
             if score < floor:
                 continue
-            entity = int(owner[name_no])
+            entity = owner[name_no]
             current = best.get(entity)
             if current is None or score > current[1]:
                 best[entity] = (entity, score, texts[name_no], how)

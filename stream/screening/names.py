@@ -113,12 +113,11 @@ class NameNormaliser:
 
     def __call__(self, name: str) -> NameForm:
         text, han = self.latin(name)
-        all_tokens = [self.fold(t) for t in _TOKEN.findall(text)]
         tokens = self._strip_legal_forms(
             [self.fold(t) for t in _TOKEN.findall(remove_org_types(text))]
         )
         if not tokens:  # a name that is only a legal form stays what it is
-            tokens = all_tokens
+            tokens = [self.fold(t) for t in _TOKEN.findall(text)]
         if han:
             words = [self.equivalents.get(w, w) for w in han_words(tokens)]
         else:
