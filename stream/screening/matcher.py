@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 from rapidfuzz.distance import OSA
 
@@ -125,25 +126,54 @@ class Scorer:
         return words, f"{paired} of {len(query.words)} words paired"
 
 
+Scored = list[tuple[int, float, str, str]]
+
+
+class _Bounded(OrderedDict[str, Any]):
+    """A least-recently-used map of at most ``size`` entries."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def remember(self, key: str, value: Any) -> None:
+        if self.size:
+            self[key] = value
+            if len(self) > self.size:
+                self.popitem(last=False)
+
+    def recall(self, key: str) -> Any:
+        value = self.get(key)
+        if value is not None:
+            self.move_to_end(key)
+        return value
+
+
 class Screener:
-    """Finds the listed entities a party is, with a bounded cache per distinct name."""
+    """Finds the listed entities a party is.
+
+    Two bounded caches: written name → normalised form, and normalised form → scores, so
+    ``ООО "ВЕКТОР-СНАБ"`` and ``OOO Vektor-Snab`` are scored once between them.
+    """
 
     def __init__(self, index: WatchlistIndex, threshold: float | None = None) -> None:
         self.index = index
         self.rules = index.rules
         self.threshold = self.rules.threshold if threshold is None else threshold
         self.scorer = Scorer(self.rules, index.normalise.generic_words)
-        self._cache: OrderedDict[str, tuple[NameForm, list[tuple[int, float, str, str]]]] = (
-            OrderedDict()
-        )
+        self._forms = _Bounded(self.rules.cache_size)
+        self._scored = _Bounded(self.rules.cache_size)
 
-    def _name_candidates(self, name: str) -> tuple[NameForm, list[tuple[int, float, str, str]]]:
+    def _name_candidates(self, name: str) -> Scored:
         """Best score per entity for a name, before countries are considered (cached)."""
-        cached = self._cache.get(name)
+        form: NameForm | None = self._forms.recall(name)
+        if form is None:
+            form = self.index.normalise(name)
+            self._forms.remember(name, form)
+        key = f"{form.compact}\x00{' '.join(form.words)}"
+        cached: Scored | None = self._scored.recall(key)
         if cached is not None:
-            self._cache.move_to_end(name)
             return cached
-        form = self.index.normalise(name)
         best: dict[int, tuple[int, float, str, str]] = {}
         floor = self.threshold - 1e-9
         index = self.index
@@ -160,11 +190,8 @@ class Screener:
             current = best.get(entity)
             if current is None or score > current[1]:
                 best[entity] = (entity, score, texts[name_no], how)
-        result = (form, sorted(best.values(), key=lambda r: -r[1]))
-        if self.rules.cache_size:
-            self._cache[name] = result
-            if len(self._cache) > self.rules.cache_size:
-                self._cache.popitem(last=False)
+        result = sorted(best.values(), key=lambda r: -r[1])
+        self._scored.remember(key, result)
         return result
 
     def screen(
@@ -183,7 +210,7 @@ class Screener:
                         f"{scheme} {key} identical",
                     )
         if name and name.strip():
-            _, scored = self._name_candidates(name)
+            scored = self._name_candidates(name)
             penalty = self.rules.country_mismatch_penalty
             wanted = country.lower() if country else None
             for entity, score, matched_name, how in scored:
@@ -198,5 +225,6 @@ class Screener:
                     matches[entity] = Match(entity, round(score, 4), matched_name, how)
         return sorted(matches.values(), key=lambda m: -m.score)
 
-    def cache_info(self) -> tuple[int, int]:
-        return len(self._cache), self.rules.cache_size
+    def cache_info(self) -> tuple[int, int, int]:
+        """Names remembered, normalised forms scored, and the bound of each."""
+        return len(self._forms), len(self._scored), self.rules.cache_size

@@ -101,11 +101,15 @@ def test_candidates_are_bounded_by_the_index_not_the_list() -> None:
     assert Screener(index).screen("Vektor Trade")[0].entity == len(common)
 
 
-def test_results_are_cached_per_distinct_name(demo: Screener) -> None:
+def test_results_are_cached_per_distinct_normalised_name(demo: Screener) -> None:
     screener = Screener(demo.index)
     screener.screen("OOO Vektor-Snab", "RU")
     screener.screen("OOO Vektor-Snab", "DE")
-    assert screener.cache_info()[0] == 1
+    screener.screen('ООО "ВЕКТОР-СНАБ"', "RU")
+    names, forms, _ = screener.cache_info()
+    assert (names, forms) == (2, 1)
+    # the country is applied after the cache: a cached name still gets its penalty
+    assert screener.screen("OOO Vektor-Snab", "DE")[0].score < 1.0
 
 
 def test_every_party_of_a_line_is_screened(demo: Screener) -> None:

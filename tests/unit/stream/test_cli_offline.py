@@ -27,6 +27,48 @@ def test_classify_command_writes_enriched_lines_and_rejects(tmp_path: Path) -> N
     assert orjson.loads(rejects[0])["position"] == 51
 
 
+def test_classify_screens_parties_against_the_given_watchlist(tmp_path: Path) -> None:
+    samples = Path(__file__).resolve().parents[3] / "ingest" / "samples"
+    source = tmp_path / "in.jsonl"
+    line = {
+        "declaration_id": "W1",
+        "line_no": 1,
+        "declared_at": "2024-05-01",
+        "flow": "export",
+        "hs_code": "854231",
+        "importer_name": "ООО «Вектор-Снаб»",
+        "importer_country": "RU",
+    }
+    source.write_bytes(
+        orjson.dumps(line)
+        + b"\n"
+        + orjson.dumps({**line, "line_no": 2, "importer_name": "Unlisted Trading Co"})
+        + b"\n"
+    )
+    target = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(
+        app,
+        [
+            "--watchlist-dir",
+            str(tmp_path / "empty"),
+            "classify",
+            "--input",
+            str(source),
+            "--output",
+            str(target),
+            "--watchlist",
+            str(samples / "watchlist_demo.csv"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    first, second = (orjson.loads(x) for x in target.read_bytes().splitlines())
+    assert [(h["entity_id"], h["dataset"]) for h in first["screening_hits"]] == [
+        ("cw-demo-0001", "watchlist_demo")
+    ]
+    assert second["screening_hits"] == []
+    assert "screened_hits=1" in result.output
+
+
 def test_help_lists_every_subcommand() -> None:
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0
@@ -41,5 +83,9 @@ def test_help_lists_every_subcommand() -> None:
         "deadletter",
         "schemas",
         "generate",
+        "watchlist",
     ):
         assert name in result.output
+    watchlist = CliRunner().invoke(app, ["watchlist", "--help"])
+    for name in ("load", "list", "remove", "eval"):
+        assert name in watchlist.output
