@@ -114,19 +114,86 @@ class FxTable(BaseModel):
         return self.rates.get(on.year, {}).get(currency)
 
 
+DestinationKind = Literal["restricted", "third_country", "lower_weight_third_country"]
+
+
+class BattlefieldRule(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    description: str
+    categories: frozenset[Category]
+    severity: dict[DestinationKind, Severity]
+    score: dict[DestinationKind, float]
+
+
 class ChplToHighRiskRule(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     description: str
-    destinations: frozenset[str]
     severity_by_tier: dict[ChplTier, Severity]
     score_by_tier: dict[ChplTier, float]
+    third_country_severity_by_tier: dict[ChplTier, Severity]
+    third_country_score_factor: float = Field(gt=0, le=1)
+
+
+class TransshipmentRule(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    description: str
+    severity: Severity
+    score: float
+    chpl_reexport_severity: Severity
+    chpl_reexport_score: float
+
+
+class SanctionedPartyRule(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    description: str
+    severity_by_match: dict[Literal["identifier", "strong", "name"], Severity]
+    strong_score: float = Field(ge=0, le=1)
+
+
+class MisdeclarationRule(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    description: str
+    severity: dict[Literal["restricted", "third_country", "other"], Severity]
+    score: dict[Literal["restricted", "third_country", "other"], float]
+
+
+class RuleParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    battlefield_goods_to_high_risk: BattlefieldRule
+    chpl_to_high_risk: ChplToHighRiskRule
+    transshipment: TransshipmentRule
+    sanctioned_party: SanctionedPartyRule
+    misdeclaration: MisdeclarationRule
 
 
 class AlertRules(BaseModel):
+    """``alert_rules.yaml``: destination lists and each rule's parameters."""
+
     model_config = ConfigDict(frozen=True)
 
-    chpl_to_high_risk: ChplToHighRiskRule
+    restricted_destinations: frozenset[str]
+    high_risk_third_countries: frozenset[str]
+    lower_weight_third_countries: frozenset[str]
+    partner_countries: frozenset[str]
+    rules: RuleParameters
+
+    def destination_kind(self, country: str | None) -> DestinationKind | None:
+        """How risky a destination is: restricted, (lower-weight) third country, or None."""
+        if country is None:
+            return None
+        if country in self.restricted_destinations:
+            return "restricted"
+        if country in self.lower_weight_third_countries:
+            return "lower_weight_third_country"
+        if country in self.high_risk_third_countries:
+            return "third_country"
+        return None
 
 
 READINGS = frozenset(
@@ -273,7 +340,7 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
             confidence=lexicon["confidence"],
             country_aliases=_read_yaml(rules_dir / "country_aliases.yaml")["aliases"],
             units=_read_yaml(rules_dir / "units.yaml")["units"],
-            alerts=_read_yaml(rules_dir / "alert_rules.yaml")["rules"],
+            alerts=_read_yaml(rules_dir / "alert_rules.yaml"),
             screening=_read_yaml(rules_dir / "screening.yaml"),
         )
     except (ValidationError, KeyError, TypeError) as exc:

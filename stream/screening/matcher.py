@@ -33,6 +33,7 @@ class Match:
     score: float
     matched_name: str
     explanation: str
+    by_identifier: bool = False
 
 
 class Scorer:
@@ -208,6 +209,7 @@ class Screener:
                         self.rules.identifier_score,
                         self.index.entities[entity].caption,
                         f"{scheme} {key} identical",
+                        by_identifier=True,
                     )
         if name and name.strip():
             scored = self._name_candidates(name)

@@ -52,6 +52,7 @@ def screen_parties(
                     entity_name=entity.caption,
                     entity_schema=entity.schema,
                     matched_name=match.matched_name,
+                    matched_by="identifier" if match.by_identifier else "name",
                     score=match.score,
                     explanation=match.explanation,
                 )

@@ -15,7 +15,9 @@ def test_packaged_rules_load() -> None:
     assert tiers.count("1") == 4 and tiers.count("2") == 5
     assert rules.chpl["854231"].tier == "1"
     assert rules.chpl["901310"].tier == "3B"
-    assert rules.alerts.chpl_to_high_risk.destinations == {"RU", "BY"}
+    assert {"RU", "BY", "UA-43"} <= rules.alerts.restricted_destinations
+    assert {"HK", "AE", "TR", "KZ"} <= rules.alerts.high_risk_third_countries
+    assert "NO" in rules.alerts.partner_countries  # quoted in YAML, or it reads as false
 
 
 def test_every_rule_file_is_in_the_manifest_with_a_source() -> None:

@@ -4,6 +4,7 @@ import orjson
 from typer.testing import CliRunner
 
 from ingest.synthetic import synthetic_jsonl
+from schemas.rule_data import default_rules
 from stream.cli import app
 
 
@@ -16,12 +17,15 @@ def test_classify_command_writes_enriched_lines_and_rejects(tmp_path: Path) -> N
     lines = [orjson.loads(x) for x in target.read_bytes().splitlines()]
     assert len(lines) == 50
     assert all("alerts" in x and "hs6" in x for x in lines)
-    alerting = [x for x in lines if x["alerts"]]
-    assert alerting, "the synthetic mix contains CHPL goods bound for RU/BY"
-    for x in alerting:
+    chpl = [x for x in lines if any(a["rule"] == "chpl_to_high_risk" for a in x["alerts"])]
+    assert chpl, "the synthetic mix contains CHPL goods bound for RU/BY"
+    for x in chpl:
         assert x["chpl_tier"] is not None
-        assert x["destination_country"] in {"RU", "BY"}
-        assert x["alerts"][0]["rule"] == "chpl_to_high_risk"
+        assert default_rules().alerts.destination_kind(x["destination_country"]) is not None
+    for x in lines:
+        assert sorted(x["alert_rules"]) == sorted(a["rule"] for a in x["alerts"])
+        for a in x["alerts"]:
+            assert a["severity"] and a["reason"]
     rejects = (tmp_path / "out.jsonl.rejects.jsonl").read_bytes().splitlines()
     assert len(rejects) == 1
     assert orjson.loads(rejects[0])["position"] == 51
