@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from schemas.settings import Settings
+from stream.cli_alerts import alerts_app
 from stream.cli_watchlist import watchlist_app
 
 app = typer.Typer(
@@ -36,6 +37,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(deadletter_app, name="deadletter")
 app.add_typer(watchlist_app, name="watchlist")
+app.add_typer(alerts_app, name="alerts")
 
 log = logging.getLogger("customs_watch.cli")
 

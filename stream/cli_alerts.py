@@ -1,0 +1,172 @@
+"""``customs-watch alerts …``: watch the alerts topic on a terminal or forward it to a webhook."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+
+from schemas.settings import Settings
+
+alerts_app = typer.Typer(
+    help="Alerts as they arrive on <prefix>.alerts: a live view, or delivery to a webhook.",
+    no_args_is_help=True,
+)
+log = logging.getLogger("customs_watch.alerts")
+
+RuleOption = Annotated[
+    list[str] | None, typer.Option("--rule", help="Only this rule (repeatable).")
+]
+SeverityOption = Annotated[
+    str, typer.Option("--severity", help="Minimum severity: low, medium, high, critical.")
+]
+CountryOption = Annotated[
+    list[str] | None,
+    typer.Option("--country", help="Destination or party country, ISO2 (repeatable)."),
+]
+FromBeginningOption = Annotated[
+    bool,
+    typer.Option(
+        "--from-beginning",
+        help="Start at the oldest alert when this group has no position yet (default: new only).",
+    ),
+]
+MaxOption = Annotated[int | None, typer.Option("--max", help="Stop after this many alerts.")]
+IdleOption = Annotated[
+    float | None, typer.Option("--idle-timeout", help="Stop after this many idle seconds.")
+]
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+def _filter(rules: list[str] | None, severity: str, countries: list[str] | None) -> Any:
+    from stream.alert_watch import SEVERITY_ORDER, AlertFilter
+
+    if severity not in SEVERITY_ORDER:
+        raise typer.BadParameter(f"one of {', '.join(SEVERITY_ORDER)}", param_hint="--severity")
+    return AlertFilter(
+        rules=frozenset(rules or ()),
+        min_severity=severity,
+        countries=frozenset(c.upper() for c in countries or ()),
+    )
+
+
+def _on_bad(record: Any, exc: Exception) -> None:
+    log.warning(
+        "not an alert, skipped",
+        extra={"partition": record.partition, "offset": record.offset, "error": str(exc)[:200]},
+    )
+
+
+@alerts_app.command("tail")
+def tail(
+    ctx: typer.Context,
+    rule: RuleOption = None,
+    severity: SeverityOption = "low",
+    country: CountryOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON alert per line.")] = False,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            help="Consumer group (default: a new one per run, so nothing is missed "
+            "by another watcher); name one to resume where it stopped."
+        ),
+    ] = None,
+    from_beginning: FromBeginningOption = False,
+    max_alerts: MaxOption = None,
+    idle_timeout: IdleOption = None,
+) -> None:
+    """Print alerts as they arrive, one line each (or JSON with --json)."""
+    from stream.alert_watch import follow_alerts, format_alert
+
+    settings = _settings(ctx)
+    wanted = _filter(rule, severity, country)
+    group_id = group or f"{settings.worker.app_id}-tail-{uuid.uuid4().hex[:8]}"
+    shown = 0
+    for _, alert in follow_alerts(settings, group_id, from_beginning, idle_timeout, _on_bad):
+        if alert is None or not wanted.matches(alert):
+            continue
+        typer.echo(alert.model_dump_json() if as_json else format_alert(alert))
+        shown += 1
+        if max_alerts is not None and shown >= max_alerts:
+            break
+
+
+@alerts_app.command("webhook")
+def webhook(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(help="http(s) endpoint that receives each alert.")],
+    secret: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CUSTOMS_WATCH_WEBHOOK_SECRET",
+            help="HMAC-SHA256 key for the X-Customs-Watch-Signature header "
+            "(env CUSTOMS_WATCH_WEBHOOK_SECRET).",
+        ),
+    ] = None,
+    rule: RuleOption = None,
+    severity: SeverityOption = "low",
+    country: CountryOption = None,
+    group: Annotated[
+        str, typer.Option(help="Consumer group; one per endpoint, so a restart resumes.")
+    ] = "customs-watch-webhook",
+    attempts: Annotated[int, typer.Option(help="Tries per alert before it counts as failed.")] = 6,
+    failures: Annotated[
+        Path, typer.Option(help="JSON lines of alerts that could not be delivered.")
+    ] = Path("./data/webhook-failures.jsonl"),
+    from_beginning: FromBeginningOption = False,
+    max_alerts: MaxOption = None,
+    idle_timeout: IdleOption = None,
+) -> None:
+    """POST each alert as JSON, signed, retrying with backoff; failures are recorded.
+
+    The group's offset moves past an alert only once it was delivered or recorded as failed.
+    """
+    from stream.alert_watch import follow_alerts
+    from stream.webhook import RetryPolicy, deliver
+
+    if not url.startswith(("http://", "https://")):
+        raise typer.BadParameter("an http:// or https:// URL", param_hint="URL")
+    settings = _settings(ctx)
+    wanted = _filter(rule, severity, country)
+    policy = RetryPolicy(attempts=attempts)
+    counts = {"delivered": 0, "failed": 0}
+    for _, alert in follow_alerts(settings, group, from_beginning, idle_timeout, _on_bad):
+        if alert is None or not wanted.matches(alert):
+            continue
+        outcome = deliver(url, alert.alert_id, alert.model_dump_json().encode(), secret, policy)
+        if outcome.delivered:
+            counts["delivered"] += 1
+        else:
+            counts["failed"] += 1
+            failures.parent.mkdir(parents=True, exist_ok=True)
+            with failures.open("ab") as handle:
+                handle.write(
+                    orjson.dumps(
+                        {
+                            "at": datetime.now(UTC).isoformat(),
+                            "url": url,
+                            "alert_id": alert.alert_id,
+                            "status": outcome.status,
+                            "attempts": outcome.attempts,
+                            "errors": outcome.errors,
+                            "alert": alert.model_dump(mode="json"),
+                        }
+                    )
+                    + b"\n"
+                )
+            log.error(
+                "webhook delivery failed",
+                extra={"alert_id": alert.alert_id, "status": outcome.status, "url": url},
+            )
+        if max_alerts is not None and counts["delivered"] + counts["failed"] >= max_alerts:
+            break
+    typer.echo(f"delivered={counts['delivered']} failed={counts['failed']}")

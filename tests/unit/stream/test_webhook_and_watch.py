@@ -1,0 +1,124 @@
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from schemas.alert import Alert, LineKey, Party
+from stream.alert_watch import AlertFilter, format_alert
+from stream.webhook import (
+    ALERT_ID_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    RetryPolicy,
+    deliver,
+    verify,
+)
+
+
+class Receiver(HTTPServer):
+    """Answers with the next status of ``script`` (then 200) and keeps what it got."""
+
+    def __init__(self, script: list[int]) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.script = list(script)
+        self.received: list[tuple[dict[str, str], bytes]] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/hook"
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Receiver
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.received.append((dict(self.headers), body))
+        status = self.server.script.pop(0) if self.server.script else 200
+        self.send_response(status)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver(request: pytest.FixtureRequest) -> Iterator[Receiver]:
+    server = Receiver(getattr(request, "param", []))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+FAST = RetryPolicy(attempts=4, first_delay_s=0.01, max_delay_s=0.02, timeout_s=2)
+
+
+def test_signed_delivery_a_receiver_can_verify(receiver: Receiver) -> None:
+    outcome = deliver(receiver.url, "a1", b'{"rule": "x"}', "s3cret", FAST)
+    assert outcome.delivered and outcome.attempts == 1 and outcome.status == 200
+    headers, body = receiver.received[0]
+    assert headers[ALERT_ID_HEADER] == "a1"
+    timestamp = int(headers[TIMESTAMP_HEADER])
+    assert verify(body, "s3cret", timestamp, headers[SIGNATURE_HEADER])
+    assert not verify(body, "other", timestamp, headers[SIGNATURE_HEADER])
+    assert not verify(body + b" ", "s3cret", timestamp, headers[SIGNATURE_HEADER])
+
+
+@pytest.mark.parametrize("receiver", [[503, 429]], indirect=True)
+def test_server_errors_are_retried_with_backoff(receiver: Receiver) -> None:
+    delays: list[float] = []
+    outcome = deliver(receiver.url, "a2", b"{}", None, FAST, sleep=delays.append)
+    assert outcome.delivered and outcome.attempts == 3
+    assert outcome.errors == ["HTTP 503", "HTTP 429"]
+    assert delays == [0.01, 0.02]
+    assert SIGNATURE_HEADER not in receiver.received[0][0]
+
+
+@pytest.mark.parametrize("receiver", [[400]], indirect=True)
+def test_a_client_error_is_not_retried(receiver: Receiver) -> None:
+    outcome = deliver(receiver.url, "a3", b"{}", None, FAST, sleep=lambda _: None)
+    assert not outcome.delivered and outcome.attempts == 1 and outcome.status == 400
+
+
+def test_an_unreachable_endpoint_fails_after_every_attempt() -> None:
+    with HTTPServer(("127.0.0.1", 0), Handler) as closed:
+        url = f"http://127.0.0.1:{closed.server_address[1]}/"
+    outcome = deliver(url, "a4", b"{}", None, FAST, sleep=lambda _: None)
+    assert not outcome.delivered and outcome.attempts == FAST.attempts
+    assert len(outcome.errors) == FAST.attempts
+
+
+def alert(**changes: object) -> Alert:
+    now = datetime(2024, 5, 1, tzinfo=UTC)
+    base: dict[str, object] = {
+        "alert_id": "x",
+        "rule": "battlefield_goods_to_high_risk",
+        "severity": "high",
+        "score": 0.8,
+        "reason": "body_armor bound for HK",
+        "lines": [LineKey(declaration_id="D1", line_no=1)],
+        "parties": [Party(role="importer", name="Brightway", country="HK")],
+        "destination_country": "HK",
+        "first_seen": now,
+        "last_seen": now,
+    }
+    return Alert.model_validate({**base, **changes})
+
+
+def test_filters_by_rule_minimum_severity_and_country() -> None:
+    assert AlertFilter().matches(alert())
+    assert not AlertFilter(rules=frozenset({"transshipment"})).matches(alert())
+    assert AlertFilter(min_severity="high").matches(alert())
+    assert not AlertFilter(min_severity="critical").matches(alert())
+    assert AlertFilter(countries=frozenset({"HK"})).matches(alert(destination_country="RU"))
+    assert not AlertFilter(countries=frozenset({"AE"})).matches(alert())
+
+
+def test_one_line_per_alert_for_people() -> None:
+    text = format_alert(alert())
+    assert "\n" not in text
+    assert "HIGH" in text and "battlefield_goods_to_high_risk" in text and "D1:1" in text
