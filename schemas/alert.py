@@ -47,6 +47,12 @@ class Alert(BaseModel):
     lines: list[LineKey] = Field(min_length=1)
     parties: list[Party] = Field(default_factory=list)
     categories: list[str] = Field(default_factory=list)
+    subject: str | None = Field(
+        default=None,
+        description="What the alert is about beyond the party: the listed entity id "
+        "(sanctioned_party), the flow (flow_surge), the month (importer_surge).",
+    )
+    line_count: int = Field(default=1, ge=1, description="Lines grouped into this alert.")
     chpl_tier: str | None = None
     destination_country: str | None = None
     source: str | None = None

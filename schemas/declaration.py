@@ -38,9 +38,11 @@ class Declaration(BaseModel):
     exporter_name: str | None = None
     exporter_country: str | None = None
     exporter_id: str | None = None
+    exporter_address: str | None = None
     importer_name: str | None = None
     importer_country: str | None = None
     importer_id: str | None = None
+    importer_address: str | None = None
     notify_name: str | None = Field(default=None, description="Notify party (bills of lading).")
     notify_country: str | None = None
     notify_id: str | None = None

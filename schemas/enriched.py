@@ -58,7 +58,7 @@ class ScreeningHit(BaseModel):
     entity_name: str = Field(description="The entity's caption on its list.")
     entity_schema: str = ""
     matched_name: str = Field(default="", description="The list name or alias that matched.")
-    matched_by: Literal["identifier", "name"] = "name"
+    matched_by: Literal["identifier", "name", "address"] = "name"
     score: float = Field(ge=0, le=1)
     explanation: str = Field(default="", description="Which features matched, and how.")
 

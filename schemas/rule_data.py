@@ -162,6 +162,47 @@ class MisdeclarationRule(BaseModel):
     score: dict[Literal["restricted", "third_country", "other"], float]
 
 
+class NewImporterRule(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    description: str
+    new_since: date
+    recent_days: int = Field(ge=1)
+    severity: dict[DestinationKind, Severity]
+    score: float
+
+
+class ImporterSurgeRule(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    description: str
+    factor: float = Field(gt=1)
+    baseline_months: int = Field(ge=1)
+    min_baseline_usd: float = Field(ge=0)
+    min_month_usd: float = Field(ge=0)
+    severity: Severity
+    score: float
+
+
+class SharedAddressRule(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    description: str
+    severity: Severity
+    score: float
+
+
+class FlowSurgeRule(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    description: str
+    period: Literal["month", "quarter", "half", "year"]
+    threshold: float = Field(gt=0)
+    min_previous_usd: float = Field(ge=0)
+    severity: Severity
+    score: float
+
+
 class RuleParameters(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -170,6 +211,16 @@ class RuleParameters(BaseModel):
     transshipment: TransshipmentRule
     sanctioned_party: SanctionedPartyRule
     misdeclaration: MisdeclarationRule
+    new_importer_chpl: NewImporterRule
+    importer_surge: ImporterSurgeRule
+    shared_address: SharedAddressRule
+    flow_surge: FlowSurgeRule
+
+
+class Grouping(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    window_days: int = Field(ge=1)
 
 
 class AlertRules(BaseModel):
@@ -182,6 +233,7 @@ class AlertRules(BaseModel):
     lower_weight_third_countries: frozenset[str]
     partner_countries: frozenset[str]
     rules: RuleParameters
+    grouping: Grouping
 
     def destination_kind(self, country: str | None) -> DestinationKind | None:
         """How risky a destination is: restricted, (lower-weight) third country, or None."""
@@ -229,6 +281,7 @@ class ScreeningRules(BaseModel):
     max_candidates: int = Field(ge=1)
     max_pool: int = Field(ge=1)
     prefilter_cutoff: float = Field(ge=0, le=100)
+    address_noise: frozenset[str] = Field(default_factory=frozenset)
     cache_size: int = Field(ge=0)
 
     @field_validator("allowed_edits")

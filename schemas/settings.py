@@ -99,6 +99,20 @@ class TopicSettings(BaseModel):
     def deadletter(self) -> str:
         return f"{self.prefix}.deadletter"
 
+    @property
+    def facts(self) -> str:
+        """Internal: per-party line facts and alert candidates for the stateful rules."""
+        return f"{self.prefix}.facts"
+
+    @property
+    def flows(self) -> str:
+        """Internal: value per category, destination and period, for flow_surge."""
+        return f"{self.prefix}.flows"
+
+    def worker_inputs(self) -> list[str]:
+        """Every topic the worker consumes, in pipeline order."""
+        return [*(self.raw(s) for s in self.sources), self.declarations, self.facts, self.flows]
+
     def all_names(self) -> list[str]:
         return [
             *(self.raw(s) for s in self.sources),
@@ -106,6 +120,8 @@ class TopicSettings(BaseModel):
             self.enriched,
             self.alerts,
             self.deadletter,
+            self.facts,
+            self.flows,
         ]
 
 

@@ -15,6 +15,7 @@ from schemas.alert import Alert
 from schemas.dead_letter import DeadLetter
 from schemas.declaration import DeclarationBatch
 from schemas.enriched import EnrichedBatch
+from schemas.facts import FactBatch, FlowBatch
 from schemas.raw import RawBatch
 
 JSONSCHEMA_DIR = Path(__file__).resolve().parent / "jsonschema"
@@ -26,6 +27,8 @@ TOPIC_VALUES: dict[str, tuple[str, type[BaseModel]]] = {
     "enriched": ("<prefix>.enriched", EnrichedBatch),
     "alerts": ("<prefix>.alerts", Alert),
     "deadletter": ("<prefix>.deadletter", DeadLetter),
+    "facts": ("<prefix>.facts", FactBatch),
+    "flows": ("<prefix>.flows", FlowBatch),
 }
 
 

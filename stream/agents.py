@@ -1,7 +1,11 @@
 """Thin faust agents: decode, call a pure stage, send, and only then let the event be acked.
 
 ``parse``:  ``<prefix>.raw.*`` → ``<prefix>.declarations`` (+ ``<prefix>.deadletter``)
-``enrich``: ``<prefix>.declarations`` → ClickHouse, ``<prefix>.enriched``, ``<prefix>.alerts``
+``enrich``: ``<prefix>.declarations`` → ClickHouse ``declarations``, ``<prefix>.enriched``,
+            ``<prefix>.facts`` (per party), ``<prefix>.flows`` (per category × destination)
+``alerts``: ``<prefix>.facts`` → stateful rules and grouping (tables ``importers``,
+            ``alert_groups``) → ClickHouse ``alerts``, ``<prefix>.alerts``
+``flows``:  ``<prefix>.flows`` → ``flow_surge`` (table ``flows``) → the same
 
 Every send is awaited until the broker acknowledged it before the agent moves to the next
 event, so an offset is never committed ahead of the records derived from it.
@@ -16,15 +20,27 @@ from typing import Any
 import faust
 from pydantic import ValidationError
 
+from schemas.alert import Alert
 from schemas.dead_letter import DeadLetter
 from schemas.declaration import DeclarationBatch, RawRef
+from schemas.facts import FactBatch, FlowBatch
 from schemas.rule_data import RuleSet, fx_table
 from schemas.settings import Settings
 from stream.app import Topics
 from stream.errors import WarehouseRejected
+from stream.screening.names import NameNormaliser
 from stream.screening.store import WatchedScreener
 from stream.sink import AsyncWarehouse
+from stream.stages.behaviour import (
+    flow_surge,
+    group,
+    group_key,
+    importer_surge,
+    new_importer_chpl,
+    observe_importer,
+)
 from stream.stages.enrich import Enricher
+from stream.stages.facts import fact_batches, flow_batches
 from stream.stages.parse import describe_validation_error, parse_message
 
 log = logging.getLogger(__name__)
@@ -52,6 +68,13 @@ def register_agents(
         settings.screening.watchlist_dir, rules.screening, settings.screening.threshold
     )
     enricher = Enricher(rules, fx_table(settings.rules.fx_rates), lambda: watched.current)
+    party_names = NameNormaliser(rules.screening)
+    flow_rule = rules.alerts.rules.flow_surge
+    # Behavioural state, changelog-backed: a restarted worker recovers it before consuming.
+    partitions = settings.topics.partitions
+    importers = app.Table("importers", default=None, partitions=partitions)
+    alert_groups = app.Table("alert_groups", default=None, partitions=partitions)
+    flows = app.Table("flows", default=None, partitions=partitions)
     take = settings.worker.take_events
     within = settings.worker.take_within_s
 
@@ -106,20 +129,105 @@ def register_agents(
             return [await dead_letter(event, "enrich", reason)]
         enriched, alerts = enricher.batch(batch)
         try:
-            await warehouse.write(enriched.lines, alerts, token=batch.raw.token())
+            await warehouse.write(enriched.lines, [], token=batch.raw.token())
         except WarehouseRejected as exc:
             reason = f"ClickHouse rejected the batch: {exc}"
             return [await dead_letter(event, "sink", reason, batch.source)]
         sends = [
             await topics.enriched.send(key=event.key, value=enriched.model_dump_json().encode())
         ]
-        for alert in alerts:
+        for facts in fact_batches(enriched.lines, alerts, batch.raw, party_names):
             sends.append(
-                await topics.alerts.send(
-                    key=alert.partition_key().encode(), value=alert.model_dump_json().encode()
+                await topics.facts.send(
+                    key=facts.party_key.encode(), value=facts.model_dump_json().encode()
+                )
+            )
+        for flow in flow_batches(enriched.lines, batch.raw, flow_rule.period):
+            sends.append(
+                await topics.flows.send(
+                    key=flow.flow_key.encode(), value=flow.model_dump_json().encode()
                 )
             )
         return sends
+
+    async def publish_alerts(event: Any, versions: list[Alert], new: list[Alert]) -> list[Any]:
+        """Every version to ClickHouse (latest wins), only new alerts to the topic."""
+        if versions:
+            ref = _ref(event)
+            await warehouse.write_alerts(versions, f"{ref.token()}-alerts")
+        return [
+            await topics.alerts.send(
+                key=alert.partition_key().encode(), value=alert.model_dump_json().encode()
+            )
+            for alert in new
+        ]
+
+    def behave(batch: FactBatch) -> tuple[list[Alert], list[Alert]]:
+        versions: dict[str, Alert] = {}
+        new: list[Alert] = []
+        key = batch.party_key
+        window = rules.alerts.grouping.window_days
+        for fact in sorted(batch.lines, key=lambda f: f.declared_at):
+            candidates = [
+                c
+                for c in batch.candidates
+                if (c.lines[0].declaration_id, c.lines[0].line_no)
+                == (fact.declaration_id, fact.line_no)
+            ]
+            if fact.importer_name and key.startswith("importer:"):
+                before = importers.get(key)
+                after = observe_importer(before, fact)
+                importers[key] = after
+                for found in (
+                    new_importer_chpl(key, before, fact, rules.alerts),
+                    importer_surge(key, after, fact, rules.alerts),
+                ):
+                    if found is not None:
+                        candidates.append(found)
+            for candidate in candidates:
+                gkey = group_key(candidate, key, fact.declared_at, window)
+                grouped, state = group(alert_groups.get(gkey), gkey, candidate)
+                alert_groups[gkey] = state
+                versions[grouped.alert.alert_id] = grouped.alert
+                if grouped.new:
+                    new.append(grouped.alert)
+        return list(versions.values()), new
+
+    async def alerts_one(event: Any) -> list[Any]:
+        try:
+            batch = FactBatch.model_validate_json(event.value)
+        except ValidationError as exc:
+            reason = f"not a fact batch: {describe_validation_error(exc)}"
+            return [await dead_letter(event, "alerts", reason)]
+        versions, new = behave(batch)
+        return await publish_alerts(event, versions, new)
+
+    async def flows_one(event: Any) -> list[Any]:
+        try:
+            batch = FlowBatch.model_validate_json(event.value)
+        except ValidationError as exc:
+            reason = f"not a flow batch: {describe_validation_error(exc)}"
+            return [await dead_letter(event, "flows", reason)]
+        state = dict(flows.get(batch.flow_key) or {"totals": {}, "fired": []})
+        totals = dict(state["totals"])
+        fired = list(state["fired"])
+        raised = []
+        for fact in batch.facts:
+            totals[fact.period] = totals.get(fact.period, 0.0) + fact.value_usd
+            alert = flow_surge(
+                batch.flow_key,
+                {"totals": totals, "fired": fired},
+                fact.period,
+                fact.first_line,
+                flow_rule,
+                batch.source,
+                batch.rules_version,
+            )
+            if alert is not None:
+                fired.append(fact.period)
+                raised.append(alert)
+        flows[batch.flow_key] = {"totals": totals, "fired": fired}
+        return await publish_alerts(event, raised, raised)
 
     # take_events hands over up to `take` events and acks them only after the body ran, so
     # the wait for the broker's acknowledgements is paid once per group, not once per event.
@@ -134,6 +242,18 @@ def register_agents(
         async for events in stream.take_events(take, within=within):
             sends = [send for event in events for send in await enrich_one(event)]
             await _deliver(sends)
+
+    # One event at a time here: faust writes a table's changelog to the partition of the
+    # event being processed, which it only knows while iterating event by event.
+    @app.agent(topics.facts, name="alerts")
+    async def alerts(stream: Any) -> None:
+        async for event in stream.events():
+            await _deliver(await alerts_one(event))
+
+    @app.agent(topics.flows, name="flows")
+    async def flow_alerts(stream: Any) -> None:
+        async for event in stream.events():
+            await _deliver(await flows_one(event))
 
     # A new list version is built off the event loop and swapped in between two batches.
     @app.timer(interval=settings.screening.reload_interval_s)  # type: ignore[untyped-decorator]

@@ -19,6 +19,8 @@ class Topics:
     enriched: Any
     alerts: Any
     deadletter: Any
+    facts: Any
+    flows: Any
 
 
 def faust_settings(settings: Settings) -> dict[str, Any]:
@@ -76,5 +78,7 @@ def create_app(settings: Settings) -> tuple[faust.App, Topics]:
         enriched=topic(t.enriched),
         alerts=topic(t.alerts),
         deadletter=topic(t.deadletter),
+        facts=topic(t.facts),
+        flows=topic(t.flows),
     )
     return app, topics

@@ -231,9 +231,9 @@ def wait(
     from stream.admin import wait_until_drained
 
     settings = _settings(ctx)
-    topics = [settings.topics.raw(s) for s in settings.topics.sources]
-    topics.append(settings.topics.declarations)
-    lag = wait_until_drained(settings, settings.worker.app_id, topics, timeout)
+    lag = wait_until_drained(
+        settings, settings.worker.app_id, settings.topics.worker_inputs(), timeout
+    )
     typer.echo("drained: " + ", ".join(f"{t}={n}" for t, n in sorted(lag.items())))
 
 

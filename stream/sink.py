@@ -51,6 +51,21 @@ class AsyncWarehouse:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF_S)
 
+    async def write_alerts(self, alerts: Sequence[Alert], token: str) -> None:
+        """Insert alert versions (ReplacingMergeTree keeps the latest per id), retrying."""
+        delay = 0.5
+        while True:
+            try:
+                await self._run(lambda: self._warehouse.insert_alerts(alerts, token))
+                return
+            except WarehouseUnavailable as exc:
+                log.warning(
+                    "clickhouse unavailable, retrying",
+                    extra={"token": token, "retry_in_s": delay, "error": str(exc)},
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF_S)
+
     async def named_query(self, name: str) -> QueryResult:
         return await self._run(lambda: self._warehouse.named_query(name))
 

@@ -16,18 +16,33 @@ from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, process
+from rigour.addresses import normalize_address
 
 from schemas.rule_data import ScreeningRules
 from schemas.watchlist import WatchlistEntry
 from stream.screening.names import NameForm, NameNormaliser
 
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]")
+MIN_ADDRESS_LENGTH = 12
 
 
 def _sorted(spaced: str) -> str:
     words = spaced.split(" ")
     ordered = sorted(words)
     return spaced if ordered == words else " ".join(ordered)
+
+
+def address_key(address: str, noise: frozenset[str] = frozenset()) -> str | None:
+    """rigour's normalised, latinised form without street-type words, its words sorted
+    ("ул. Вымышленная, д. 12" = "12 Vymyshlennaya St"). An address too short to name one
+    building, or without a number, gives None."""
+    normal = normalize_address(address, latinize=True)
+    if not normal:
+        return None
+    words = sorted(w for w in normal.split() if w not in noise)
+    key = " ".join(words)
+    has_number = any(c.isdigit() for c in key)
+    return key if has_number and len(key) >= MIN_ADDRESS_LENGTH else None
 
 
 def identifier_key(value: str) -> str:
@@ -63,6 +78,7 @@ class WatchlistIndex:
         # Chinese names compare as syllable pairs, so their compact form is kept aside.
         self.han_compact: dict[int, str] = {}
         self.identifiers: dict[str, list[tuple[int, str]]] = {}
+        self.addresses: dict[str, list[int]] = {}
         self.datasets: Counter[str] = Counter()
         self._key_slot: dict[str, int] = {}
         # posting lists of every key, end to end: key slot -> offsets[slot]:offsets[slot + 1]
@@ -108,6 +124,10 @@ class WatchlistIndex:
                     index.han_compact[name_no] = form.compact
                 for key in form.keys:
                     pending.setdefault(key, []).append(name_no)
+            for address in entry.addresses:
+                place = address_key(address, rules.address_noise)
+                if place:
+                    index.addresses.setdefault(place, []).append(entity)
             for identifier in entry.identifiers:
                 key = identifier_key(identifier.value)
                 if len(key) >= rules.identifier_min_length:

@@ -21,7 +21,7 @@ from typing import Any
 from rapidfuzz.distance import OSA
 
 from schemas.rule_data import ScreeningRules
-from stream.screening.index import WatchlistIndex, identifier_key
+from stream.screening.index import WatchlistIndex, address_key, identifier_key
 from stream.screening.names import NameForm
 
 
@@ -34,6 +34,7 @@ class Match:
     matched_name: str
     explanation: str
     by_identifier: bool = False
+    by_address: bool = False
 
 
 class Scorer:
@@ -226,6 +227,19 @@ class Screener:
                 if score >= self.threshold:
                     matches[entity] = Match(entity, round(score, 4), matched_name, how)
         return sorted(matches.values(), key=lambda m: -m.score)
+
+    def screen_address(self, address: str | None) -> list[Match]:
+        """Listed entities registered at this address (after normalisation)."""
+        key = address_key(address, self.rules.address_noise) if address else None
+        if not key:
+            return []
+        entities = self.index.entities
+        return [
+            Match(
+                entity, 1.0, entities[entity].caption, f"address identical: {key}", by_address=True
+            )
+            for entity in dict.fromkeys(self.index.addresses.get(key, ()))
+        ]
 
     def cache_info(self) -> tuple[int, int, int]:
         """Names remembered, normalised forms scored, and the bound of each."""

@@ -1,7 +1,8 @@
 """Stage ``alert``: stateless rules over one enriched line (parameters in alert_rules.yaml).
 
 Rule names are part of the interface: ``battlefield_goods_to_high_risk``,
-``chpl_to_high_risk``, ``transshipment``, ``sanctioned_party``, ``misdeclaration``. Each
+``chpl_to_high_risk``, ``transshipment``, ``sanctioned_party``, ``shared_address``,
+``misdeclaration``. Each
 alert's id is derived from the rule and the line (and the listed entity for
 ``sanctioned_party``), so a replayed line raises the same alert id.
 """
@@ -19,6 +20,7 @@ BATTLEFIELD = "battlefield_goods_to_high_risk"
 CHPL_TO_HIGH_RISK = "chpl_to_high_risk"
 TRANSSHIPMENT = "transshipment"
 SANCTIONED_PARTY = "sanctioned_party"
+SHARED_ADDRESS = "shared_address"
 MISDECLARATION = "misdeclaration"
 
 _DESTINATION_WORDS = {
@@ -50,6 +52,7 @@ def _alert(
     score: float,
     reason: str,
     *id_parts: str,
+    subject: str | None = None,
 ) -> Alert:
     seen = line.enriched_at
     return Alert(
@@ -63,6 +66,7 @@ def _alert(
         lines=[LineKey(declaration_id=line.declaration_id, line_no=line.line_no)],
         parties=line_parties(line),
         categories=list(line.categories),
+        subject=subject,
         chpl_tier=line.chpl_tier,
         destination_country=line.destination_country,
         source=line.source,
@@ -133,6 +137,8 @@ def sanctioned_party(line: EnrichedDeclaration, rules: AlertRules) -> list[Alert
     rule = rules.rules.sanctioned_party
     alerts = []
     for hit in line.screening_hits:
+        if hit.matched_by == "address":
+            continue
         if hit.matched_by == "identifier":
             match: Literal["identifier", "strong", "name"] = "identifier"
         else:
@@ -152,9 +158,30 @@ def sanctioned_party(line: EnrichedDeclaration, rules: AlertRules) -> list[Alert
                 hit.role,
                 hit.dataset,
                 hit.entity_id,
+                subject=f"{hit.dataset}:{hit.entity_id}",
             )
         )
     return alerts
+
+
+def shared_address(line: EnrichedDeclaration, rules: AlertRules) -> list[Alert]:
+    rule = rules.rules.shared_address
+    return [
+        _alert(
+            line,
+            SHARED_ADDRESS,
+            rule.severity,
+            rule.score,
+            f"{hit.role} {hit.party_name!r} is at the address of listed {hit.entity_name!r} "
+            f"({hit.entity_id}, list {hit.dataset}): {hit.explanation}",
+            hit.role,
+            hit.dataset,
+            hit.entity_id,
+            subject=f"{hit.dataset}:{hit.entity_id}",
+        )
+        for hit in line.screening_hits
+        if hit.matched_by == "address"
+    ]
 
 
 def misdeclaration(line: EnrichedDeclaration, rules: AlertRules) -> list[Alert]:
@@ -176,6 +203,7 @@ RULES: tuple[Callable[[EnrichedDeclaration, AlertRules], list[Alert]], ...] = (
     chpl_to_high_risk,
     transshipment,
     sanctioned_party,
+    shared_address,
     misdeclaration,
 )
 

@@ -13,13 +13,13 @@ from schemas.declaration import Declaration
 from schemas.enriched import ScreeningHit
 from stream.screening.matcher import Screener
 
-# (role, name field, country field, identifier field)
-PARTIES: tuple[tuple[str, str, str | None, str | None], ...] = (
-    ("exporter", "exporter_name", "exporter_country", "exporter_id"),
-    ("importer", "importer_name", "importer_country", "importer_id"),
-    ("manufacturer", "manufacturer", None, None),
-    ("notify", "notify_name", "notify_country", "notify_id"),
-    ("declarant", "declarant_name", "declarant_country", "declarant_id"),
+# (role, name field, country field, identifier field, address field)
+PARTIES: tuple[tuple[str, str, str | None, str | None, str | None], ...] = (
+    ("exporter", "exporter_name", "exporter_country", "exporter_id", "exporter_address"),
+    ("importer", "importer_name", "importer_country", "importer_id", "importer_address"),
+    ("manufacturer", "manufacturer", None, None, None),
+    ("notify", "notify_name", "notify_country", "notify_id", None),
+    ("declarant", "declarant_name", "declarant_country", "declarant_id", None),
 )
 
 ScreenerSource = Callable[[], Screener | None]
@@ -32,27 +32,35 @@ def screen_parties(
     with their normalised ISO2 values."""
     hits: list[ScreeningHit] = []
     entities = screener.index.entities
-    for role, name_field, country_field, id_field in PARTIES:
+    for role, name_field, country_field, id_field, address_field in PARTIES:
         name: str | None = getattr(line, name_field)
         identifier: str | None = getattr(line, id_field) if id_field else None
-        if not name and not identifier:
+        address: str | None = getattr(line, address_field) if address_field else None
+        if not name and not identifier and not address:
             continue
         country: str | None = None
         if country_field:
             country = (countries or {}).get(country_field, getattr(line, country_field))
-        for match in screener.screen(name, country, identifier):
+        matches = screener.screen(name, country, identifier)
+        named = {m.entity for m in matches}
+        matches += [m for m in screener.screen_address(address) if m.entity not in named]
+        for match in matches:
             entity = entities[match.entity]
             hits.append(
                 ScreeningHit(
                     role=role,
-                    party_name=name or identifier or "",
+                    party_name=name or identifier or address or "",
                     party_country=country,
                     dataset=entity.dataset,
                     entity_id=entity.id,
                     entity_name=entity.caption,
                     entity_schema=entity.schema,
                     matched_name=match.matched_name,
-                    matched_by="identifier" if match.by_identifier else "name",
+                    matched_by="identifier"
+                    if match.by_identifier
+                    else "address"
+                    if match.by_address
+                    else "name",
                     score=match.score,
                     explanation=match.explanation,
                 )

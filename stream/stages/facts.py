@@ -1,0 +1,107 @@
+"""Cut one batch of enriched lines into per-party fact messages and per-flow value messages.
+
+The stateful rules need all of a party's lines in one place, and all of a category's value
+to one destination in another; these messages are keyed so (see ``schemas/facts.py``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from schemas.alert import Alert
+from schemas.declaration import RawRef
+from schemas.enriched import EnrichedDeclaration
+from schemas.facts import FactBatch, FlowBatch, FlowFact, LineFact
+from stream.screening.names import NameNormaliser
+from stream.stages.behaviour import period_of
+
+
+def party_key(line: EnrichedDeclaration, normalise: NameNormaliser) -> str:
+    """The importer's normalised name (``ООО «Вектор-Снаб»`` = ``OOO Vektor-Snab``), else
+    the exporter's, else the declaration."""
+    for role, name in (("importer", line.importer_name), ("exporter", line.exporter_name)):
+        if name:
+            compact = normalise(name).compact
+            if compact:
+                return f"{role}:{compact}"
+    return f"declaration:{line.declaration_id}"
+
+
+def line_fact(line: EnrichedDeclaration) -> LineFact:
+    return LineFact(
+        declaration_id=line.declaration_id,
+        line_no=line.line_no,
+        declared_at=line.declared_at,
+        importer_name=line.importer_name,
+        importer_country=line.importer_country,
+        exporter_name=line.exporter_name,
+        exporter_country=line.exporter_country,
+        destination_country=line.destination_country,
+        categories=list(line.categories),
+        chpl_tier=line.chpl_tier,
+        value_usd=None if line.value_usd is None else float(line.value_usd),
+        description=line.description[:160],
+        source=line.source,
+        rules_version=line.rules_version,
+    )
+
+
+def fact_batches(
+    lines: list[EnrichedDeclaration],
+    alerts: list[Alert],
+    raw: RawRef,
+    normalise: NameNormaliser,
+) -> list[FactBatch]:
+    by_line = defaultdict(list)
+    for alert in alerts:
+        first = alert.lines[0]
+        by_line[(first.declaration_id, first.line_no)].append(alert)
+    parties: dict[str, tuple[list[LineFact], list[Alert]]] = {}
+    for line in lines:
+        facts, candidates = parties.setdefault(party_key(line, normalise), ([], []))
+        facts.append(line_fact(line))
+        candidates.extend(by_line.get((line.declaration_id, line.line_no), ()))
+    return [
+        FactBatch(party_key=key, raw=raw, lines=facts, candidates=candidates)
+        for key, (facts, candidates) in parties.items()
+    ]
+
+
+@dataclass
+class _Flow:
+    value_usd: float
+    lines: int
+    first_line: tuple[str, int]
+
+
+def flow_batches(lines: list[EnrichedDeclaration], raw: RawRef, period: str) -> list[FlowBatch]:
+    totals: dict[str, dict[str, _Flow]] = defaultdict(dict)
+    source: str | None = None
+    rules_version = ""
+    for line in lines:
+        if line.value_usd is None or not line.destination_country or not line.categories:
+            continue
+        source, rules_version = line.source, line.rules_version
+        label = period_of(line.declared_at, period)
+        for category in line.categories:
+            flow = totals[f"{category}|{line.destination_country}"].setdefault(
+                label, _Flow(0.0, 0, (line.declaration_id, line.line_no))
+            )
+            flow.value_usd += float(line.value_usd)
+            flow.lines += 1
+    return [
+        FlowBatch(
+            flow_key=key,
+            raw=raw,
+            facts=[
+                FlowFact(
+                    period=label, value_usd=f.value_usd, lines=f.lines, first_line=f.first_line
+                )
+                for label, f in sorted(periods.items())
+            ],
+            source=source,
+            rules_version=rules_version,
+        )
+        for key, periods in totals.items()
+    ]
