@@ -150,3 +150,22 @@ def test_alert_ids_are_deterministic_per_rule_and_line() -> None:
     first = [a.alert_id for a in ENRICHER.line(line, now=NOW)[1]]
     again = [a.alert_id for a in ENRICHER.line(line)[1]]
     assert first == again and len(set(first)) == len(first) >= 1
+
+
+def test_shared_address_with_a_listed_entity() -> None:
+    fired = rules_fired(
+        hs_code="9403.60",
+        description="Wooden office desk",
+        importer_name="OOO Nadezhnyi Partner",
+        importer_address="Москва, ул. Вымышленная, д. 12",
+    )
+    assert fired == {}  # Cyrillic "Москва" vs the list's "Moscow": not the same key
+    fired = rules_fired(
+        hs_code="9403.60",
+        description="Wooden office desk",
+        importer_name="OOO Nadezhnyi Partner",
+        importer_address="12 Vymyshlennaya St., Moscow",
+    )
+    assert fired == {"shared_address": "high"}
+    assert rules_fired(importer_address="14 Vymyshlennaya St., Moscow", hs_code="9403.60",
+                       description="desk") == {}  # fmt: skip

@@ -1,0 +1,147 @@
+"""Stateful rules and grouping, on plain-dict state as the faust tables hold it."""
+
+from datetime import date
+from typing import Any
+
+from schemas.alert import Alert
+from schemas.facts import LineFact
+from schemas.rule_data import load_rules
+from stream.stages.behaviour import (
+    flow_surge,
+    group,
+    group_key,
+    importer_surge,
+    new_importer_chpl,
+    observe_importer,
+    period_of,
+    previous_period,
+)
+
+RULES = load_rules().alerts
+
+
+def fact(day: str, value: float = 1000.0, n: int = 1, **more: Any) -> LineFact:
+    base: dict[str, Any] = {
+        "declaration_id": f"D-{day}-{n}",
+        "line_no": 1,
+        "declared_at": day,
+        "importer_name": "OOO Pozitron",
+        "importer_country": "RU",
+        "destination_country": "RU",
+        "categories": [],
+        "chpl_tier": "1",
+        "value_usd": value,
+    }
+    return LineFact.model_validate({**base, **more})
+
+
+def replay(facts: list[LineFact]) -> dict[str, Any] | None:
+    state = None
+    for f in facts:
+        state = observe_importer(state, f)
+    return state
+
+
+def test_periods_and_their_predecessors() -> None:
+    day = date(2024, 2, 10)
+    assert [period_of(day, p) for p in ("month", "quarter", "half", "year")] == [
+        "2024-02",
+        "2024-Q1",
+        "2024-H1",
+        "2024",
+    ]
+    assert previous_period("2024-01", "month") == "2023-12"
+    assert previous_period("2024-Q1", "quarter") == "2023-Q4"
+    assert previous_period("2024-H2", "half") == "2024-H1"
+    assert previous_period("2024", "year") == "2023"
+
+
+def test_a_new_importer_of_chpl_goods_raises_once_per_party() -> None:
+    first = fact("2024-03-05")
+    alert = new_importer_chpl("importer:pozitron", None, first, RULES)
+    assert alert is not None and alert.rule == "new_importer_chpl"
+    assert "first seen in the feed on 2024-03-05" in alert.reason
+    again = new_importer_chpl("importer:pozitron", replay([first]), fact("2024-03-20"), RULES)
+    assert again is not None and again.alert_id == alert.alert_id  # same party, same id
+
+
+def test_an_importer_seen_before_the_invasion_is_not_new() -> None:
+    history = replay([fact("2021-06-01", chpl_tier=None)])
+    assert new_importer_chpl("importer:old", history, fact("2024-03-05"), RULES) is None
+
+
+def test_ordinary_goods_or_safe_destinations_do_not_make_a_new_importer_alert() -> None:
+    assert new_importer_chpl("k", None, fact("2024-03-05", chpl_tier=None), RULES) is None
+    assert new_importer_chpl("k", None, fact("2024-03-05", destination_country="DE"), RULES) is None
+
+
+def test_importer_surge_against_its_trailing_baseline() -> None:
+    history = [fact(f"2023-{m:02d}-10", 400_000 / 6) for m in range(7, 13)]
+    state = replay(history)
+    quiet = fact("2024-01-10", 100_000)
+    assert importer_surge("k", observe_importer(state, quiet), quiet, RULES) is None
+    jump = fact("2024-01-11", 300_000_000)
+    after = observe_importer(observe_importer(state, quiet), jump)
+    alert = importer_surge("k", after, jump, RULES)
+    assert alert is not None and alert.severity == "high" and alert.subject == "2024-01"
+    assert "2024-01" in alert.reason and "x its mean" in alert.reason
+
+
+def test_no_surge_without_a_baseline() -> None:
+    only = fact("2024-01-11", 300_000_000)
+    assert importer_surge("k", observe_importer(None, only), only, RULES) is None
+
+
+def candidate(rule: str, key: tuple[str, int], day: str, **more: Any) -> Alert:
+    moment = f"{day}T00:00:00"
+    return Alert.model_validate(
+        {
+            "alert_id": f"{rule}-{key}",
+            "rule": rule,
+            "severity": "high",
+            "score": 0.9,
+            "reason": "r",
+            "lines": [{"declaration_id": key[0], "line_no": key[1]}],
+            "categories": ["body_armor"],
+            "first_seen": moment,
+            "last_seen": moment,
+            **more,
+        }
+    )
+
+
+def test_alerts_of_one_rule_party_and_category_in_a_window_are_grouped() -> None:
+    first = candidate("battlefield_goods_to_high_risk", ("D1", 1), "2024-03-01")
+    key = group_key(first, "importer:vektorsnab", date(2024, 3, 1), 30)
+    opened, state = group(None, key, first)
+    assert opened.new
+    second = candidate("battlefield_goods_to_high_risk", ("D2", 1), "2024-03-02")
+    assert group_key(second, "importer:vektorsnab", date(2024, 3, 2), 30) == key
+    joined, state = group(state, key, second)
+    assert not joined.new
+    assert joined.alert.alert_id == opened.alert.alert_id
+    assert [k.declaration_id for k in joined.alert.lines] == ["D1", "D2"]
+    assert joined.alert.line_count == 2
+    # the same line again (a replay) changes nothing
+    replayed, same = group(state, key, second)
+    assert not replayed.new and same == state
+    # another category, another party or another window: another alert
+    helmets = candidate(
+        "battlefield_goods_to_high_risk", ("D3", 1), "2024-03-02", categories=["helmet"]
+    )
+    assert group_key(helmets, "importer:vektorsnab", date(2024, 3, 2), 30) != key
+    assert group_key(second, "importer:other", date(2024, 3, 2), 30) != key
+    assert group_key(second, "importer:vektorsnab", date(2024, 6, 2), 30) != key
+
+
+def test_flow_surge_fires_once_per_flow_and_period() -> None:
+    rule = RULES.rules.flow_surge
+    state = {"totals": {"2023-Q1": 100_000.0, "2023-Q2": 160_000.0}, "fired": []}
+    alert = flow_surge("armor_ceramics|RU", state, "2023-Q2", ("D9", 1), rule, "jsonl", "v")
+    assert alert is not None and "+60%" in alert.reason
+    state["fired"] = ["2023-Q2"]
+    assert flow_surge("armor_ceramics|RU", state, "2023-Q2", ("D9", 1), rule, None, "") is None
+    falling = {"totals": {"2023-Q1": 100_000.0, "2023-Q2": 39_000.0}, "fired": []}
+    assert flow_surge("armor_ceramics|UA", falling, "2023-Q2", ("D9", 1), rule, None, "") is None
+    small = {"totals": {"2023-Q1": 1_000.0, "2023-Q2": 9_000.0}, "fired": []}
+    assert flow_surge("uav|RU", small, "2023-Q2", ("D9", 1), rule, None, "") is None
