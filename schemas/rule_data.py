@@ -220,7 +220,7 @@ class RuleParameters(BaseModel):
 class Grouping(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    window_days: int = Field(ge=1)
+    window: Literal["month", "quarter", "half", "year"]
 
 
 class AlertRules(BaseModel):

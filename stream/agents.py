@@ -166,7 +166,7 @@ def register_agents(
         versions: dict[str, Alert] = {}
         new: list[Alert] = []
         key = batch.party_key
-        window = rules.alerts.grouping.window_days
+        window = rules.alerts.grouping.window
         for fact in sorted(batch.lines, key=lambda f: f.declared_at):
             candidates = [
                 c

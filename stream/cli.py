@@ -415,10 +415,27 @@ def generate(
     output_path: Annotated[Path, typer.Option("--output", help="Where to write the JSONL.")],
     lines: Annotated[int, typer.Option(help="How many lines.")] = 1000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same file).")] = 7,
+    seeds: Annotated[
+        bool,
+        typer.Option(
+            "--seeds",
+            help="Instead: the scenario modelled on the seed cases (vests to a new importer, "
+            "drones via Hong Kong, ceramics rising, chips via Türkiye/UAE, a listed importer, "
+            "a surging importer), invented companies, about 40 lines.",
+        ),
+    ] = False,
 ) -> None:
     """Write a synthetic feed of canonical lines (invented companies) for trials and benchmarks."""
+    import orjson
+
+    from ingest.seeds import seed_lines
     from ingest.synthetic import synthetic_jsonl
 
+    if seeds:
+        records = seed_lines()
+        output_path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+        typer.echo(f"wrote {len(records)} seed-scenario lines to {output_path}")
+        return
     output_path.write_bytes(synthetic_jsonl(lines, seed))
     typer.echo(f"wrote {lines} lines to {output_path}")
 

@@ -185,14 +185,18 @@ def importer_surge(
 # --- grouping --------------------------------------------------------------------------
 
 
-def group_key(candidate: Alert, party_key: str, declared_at: date, window_days: int) -> str:
+ONCE_PER_PARTY = frozenset({NEW_IMPORTER_CHPL})
+
+
+def group_key(candidate: Alert, party_key: str, declared_at: date, window: str) -> str:
     """Alerts with the same key are one alert: rule, party, subject (the listed entity, the
-    category, or the CHPL tier), and date window."""
+    category, or the CHPL tier), and calendar window of the declaration date."""
+    if candidate.rule in ONCE_PER_PARTY:
+        return f"{candidate.rule}|{party_key}"
     subject = candidate.subject or (
         candidate.categories[0] if candidate.categories else f"tier{candidate.chpl_tier}"
     )
-    window = declared_at.toordinal() // window_days
-    return f"{candidate.rule}|{party_key}|{subject}|{window}"
+    return f"{candidate.rule}|{party_key}|{subject}|{period_of(declared_at, window)}"
 
 
 @dataclass

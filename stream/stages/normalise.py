@@ -122,8 +122,14 @@ def _unit_key(unit: str) -> str:
 def usd_value(
     value: Decimal | None, currency: str | None, on: date, table: FxTable | None
 ) -> Decimal | None:
-    """The declared value in US dollars at the table's rate for the declaration's year."""
-    if value is None or currency is None or table is None:
+    """The declared value in US dollars at the table's rate for the declaration's year.
+
+    A value declared in US dollars needs no table."""
+    if value is None or currency is None:
+        return None
+    if currency.strip().upper() in {"USD", "US$", "840"}:
+        return value.quantize(Decimal("0.01"))
+    if table is None:
         return None
     rate = table.usd_rate(table.currency_code(currency), on)
     return None if rate is None else (value * rate).quantize(Decimal("0.01"))

@@ -112,11 +112,11 @@ def candidate(rule: str, key: tuple[str, int], day: str, **more: Any) -> Alert:
 
 def test_alerts_of_one_rule_party_and_category_in_a_window_are_grouped() -> None:
     first = candidate("battlefield_goods_to_high_risk", ("D1", 1), "2024-03-01")
-    key = group_key(first, "importer:vektorsnab", date(2024, 3, 1), 30)
+    key = group_key(first, "importer:vektorsnab", date(2024, 3, 1), "month")
     opened, state = group(None, key, first)
     assert opened.new
     second = candidate("battlefield_goods_to_high_risk", ("D2", 1), "2024-03-02")
-    assert group_key(second, "importer:vektorsnab", date(2024, 3, 2), 30) == key
+    assert group_key(second, "importer:vektorsnab", date(2024, 3, 30), "month") == key
     joined, state = group(state, key, second)
     assert not joined.new
     assert joined.alert.alert_id == opened.alert.alert_id
@@ -129,9 +129,14 @@ def test_alerts_of_one_rule_party_and_category_in_a_window_are_grouped() -> None
     helmets = candidate(
         "battlefield_goods_to_high_risk", ("D3", 1), "2024-03-02", categories=["helmet"]
     )
-    assert group_key(helmets, "importer:vektorsnab", date(2024, 3, 2), 30) != key
-    assert group_key(second, "importer:other", date(2024, 3, 2), 30) != key
-    assert group_key(second, "importer:vektorsnab", date(2024, 6, 2), 30) != key
+    assert group_key(helmets, "importer:vektorsnab", date(2024, 3, 2), "month") != key
+    assert group_key(second, "importer:other", date(2024, 3, 2), "month") != key
+    assert group_key(second, "importer:vektorsnab", date(2024, 4, 2), "month") != key
+    # a new importer is one alert whatever the month
+    new = candidate("new_importer_chpl", ("D4", 1), "2024-03-02")
+    assert group_key(new, "importer:x", date(2024, 3, 2), "month") == group_key(
+        new, "importer:x", date(2025, 1, 2), "month"
+    )
 
 
 def test_flow_surge_fires_once_per_flow_and_period() -> None:
