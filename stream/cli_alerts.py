@@ -100,6 +100,35 @@ def tail(
             break
 
 
+@alerts_app.command("list")
+def list_alerts(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per alert.")] = False,
+) -> None:
+    """Every alert in ClickHouse, one line each, grouped by rule (through the worker when
+    it owns the embedded data directory)."""
+    from stream.reader import named_query
+
+    result = named_query(_settings(ctx).clickhouse, "alerts_by_rule")
+    rows = result.as_dicts()
+    if as_json:
+        for row in rows:
+            typer.echo(orjson.dumps(row, default=str).decode())
+        return
+    current = None
+    for row in rows:
+        if row["rule"] != current:
+            current = row["rule"]
+            count = sum(1 for r in rows if r["rule"] == current)
+            typer.echo(f"== {current} ({count})")
+        typer.echo(
+            f"  {str(row['severity']).upper():8} {float(row['score']):.2f} "
+            f"lines={row['lines']:<3} {row['party_key'] or '-'} "
+            f"-> {row['destination_country'] or '-'} | {row['reason']}"
+        )
+    typer.echo(f"{len(rows)} alert(s)", err=True)
+
+
 @alerts_app.command("webhook")
 def webhook(
     ctx: typer.Context,
