@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import faust
+from faust import streams as faust_streams
 from pydantic import ValidationError
 
 from schemas.alert import Alert
@@ -49,6 +53,18 @@ log = logging.getLogger(__name__)
 def _ref(event: Any) -> RawRef:
     message = event.message
     return RawRef(topic=message.topic, partition=message.partition, offset=message.offset)
+
+
+@contextmanager
+def _current(event: Any) -> Iterator[None]:
+    """Make ``event`` faust's current event while a group taken with ``take_events`` is
+    handled one by one: a table write goes to the changelog partition of the current event,
+    which faust only sets itself when a stream is iterated event by event."""
+    token = faust_streams._current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        faust_streams._current_event.reset(token)
 
 
 def _source_of(topic: str, settings: Settings) -> str:
@@ -150,11 +166,15 @@ def register_agents(
             )
         return sends
 
-    async def publish_alerts(event: Any, versions: list[Alert], new: list[Alert]) -> list[Any]:
-        """Every version to ClickHouse (latest wins), only new alerts to the topic."""
+    async def publish_alerts(
+        events: list[Any], versions: list[Alert], new: list[Alert]
+    ) -> list[Any]:
+        """Every version to ClickHouse in one insert (ReplacingMergeTree keeps the latest
+        per alert id, so a replay that groups events differently stays correct), only new
+        alerts to the topic."""
         if versions:
-            ref = _ref(event)
-            await warehouse.write_alerts(versions, f"{ref.token()}-alerts")
+            first, last = _ref(events[0]), _ref(events[-1])
+            await warehouse.write_alerts(versions, f"{first.token()}-{last.offset}-alerts")
         return [
             await topics.alerts.send(
                 key=alert.partition_key().encode(), value=alert.model_dump_json().encode()
@@ -193,21 +213,38 @@ def register_agents(
                     new.append(grouped.alert)
         return list(versions.values()), new
 
-    async def alerts_one(event: Any) -> list[Any]:
-        try:
-            batch = FactBatch.model_validate_json(event.value)
-        except ValidationError as exc:
-            reason = f"not a fact batch: {describe_validation_error(exc)}"
-            return [await dead_letter(event, "alerts", reason)]
-        versions, new = behave(batch)
-        return await publish_alerts(event, versions, new)
+    async def alerts_group(events: list[Any]) -> list[Any]:
+        versions: dict[str, Alert] = {}
+        new: list[Alert] = []
+        sends = []
+        for event in events:
+            try:
+                batch = FactBatch.model_validate_json(event.value)
+            except ValidationError as exc:
+                reason = f"not a fact batch: {describe_validation_error(exc)}"
+                sends.append(await dead_letter(event, "alerts", reason))
+                continue
+            with _current(event):
+                changed, opened = behave(batch)
+            versions.update((a.alert_id, a) for a in changed)
+            new.extend(opened)
+        return sends + await publish_alerts(events, list(versions.values()), new)
 
-    async def flows_one(event: Any) -> list[Any]:
-        try:
-            batch = FlowBatch.model_validate_json(event.value)
-        except ValidationError as exc:
-            reason = f"not a flow batch: {describe_validation_error(exc)}"
-            return [await dead_letter(event, "flows", reason)]
+    async def flows_group(events: list[Any]) -> list[Any]:
+        raised: list[Alert] = []
+        sends = []
+        for event in events:
+            try:
+                batch = FlowBatch.model_validate_json(event.value)
+            except ValidationError as exc:
+                reason = f"not a flow batch: {describe_validation_error(exc)}"
+                sends.append(await dead_letter(event, "flows", reason))
+                continue
+            with _current(event):
+                raised.extend(surge(batch))
+        return sends + await publish_alerts(events, raised, raised)
+
+    def surge(batch: FlowBatch) -> list[Alert]:
         state = dict(flows.get(batch.flow_key) or {"totals": {}, "fired": []})
         totals = dict(state["totals"])
         fired = list(state["fired"])
@@ -227,7 +264,7 @@ def register_agents(
                 fired.append(fact.period)
                 raised.append(alert)
         flows[batch.flow_key] = {"totals": totals, "fired": fired}
-        return await publish_alerts(event, raised, raised)
+        return raised
 
     # take_events hands over up to `take` events and acks them only after the body ran, so
     # the wait for the broker's acknowledgements is paid once per group, not once per event.
@@ -243,17 +280,15 @@ def register_agents(
             sends = [send for event in events for send in await enrich_one(event)]
             await _deliver(sends)
 
-    # One event at a time here: faust writes a table's changelog to the partition of the
-    # event being processed, which it only knows while iterating event by event.
     @app.agent(topics.facts, name="alerts")
     async def alerts(stream: Any) -> None:
-        async for event in stream.events():
-            await _deliver(await alerts_one(event))
+        async for events in stream.take_events(take, within=within):
+            await _deliver(await alerts_group(events))
 
     @app.agent(topics.flows, name="flows")
     async def flow_alerts(stream: Any) -> None:
-        async for event in stream.events():
-            await _deliver(await flows_one(event))
+        async for events in stream.take_events(take, within=within):
+            await _deliver(await flows_group(events))
 
     # A new list version is built off the event loop and swapped in between two batches.
     @app.timer(interval=settings.screening.reload_interval_s)  # type: ignore[untyped-decorator]

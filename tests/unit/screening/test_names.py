@@ -75,3 +75,9 @@ def test_long_words_get_typo_keys() -> None:
     keys = NORMALISE("Promtehnologia").keys
     assert "prom<" in keys and ">logia" not in keys and ">ogia" in keys
     assert not any(k.endswith("<") for k in NORMALISE("Alfa").keys)
+
+
+def test_doubled_letters_fold_but_numbers_stay_apart() -> None:
+    assert NORMALISE("Alliance").compact == NORMALISE("Aliance").compact
+    assert NORMALISE("Plant No. 11").compact != NORMALISE("Plant No. 1").compact
+    assert NORMALISE("Importer 00000100").compact != NORMALISE("Importer 00000110").compact
