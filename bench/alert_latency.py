@@ -4,9 +4,9 @@ lines/s for 60 s).
 One local broker (or CUSTOMS_WATCH_KAFKA_BOOTSTRAP), one `customs-watch worker` process on
 the embedded ClickHouse engine, fresh topics. A producer publishes raw batches of
 --batch lines every --batch/--rate seconds (what a connector tailing a live feed does),
-for --seconds. One line in ten is a CHPL line bound for Russia from an importer never seen
-before, so it opens new alert groups and its first alert reaches `<prefix>.alerts`; the
-others are ordinary goods. A consumer on the alerts topic notes when each alerting line's
+for --seconds. One line in --every is a CHPL line bound for Russia from an importer never
+seen before, so it opens new alert groups and its first alert reaches `<prefix>.alerts`;
+the others are ordinary goods. A consumer on the alerts topic notes when each alerting line's
 first alert arrives. Latency = arrival − the moment its raw batch was handed to the
 producer (both clocks on this machine).
 """
@@ -58,10 +58,10 @@ def line(number: int, alerting: bool) -> dict[str, Any]:
     }
 
 
-def raw_batch(numbers: range) -> bytes:
+def raw_batch(numbers: range, every: int) -> bytes:
     records = []
     for n in numbers:
-        payload = orjson.dumps(line(n, n % 10 == 0))
+        payload = orjson.dumps(line(n, n % every == 0))
         records.append(
             RawRecord(
                 source="jsonl",
@@ -74,11 +74,18 @@ def raw_batch(numbers: range) -> bytes:
     return RawBatch(source="jsonl", origin="latency", records=records).model_dump_json().encode()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=int, default=2000, help="lines per second")
     parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--batch", type=int, default=100, help="lines per raw message")
+    parser.add_argument("--batch", type=int, default=1000, help="lines per raw message")
+    parser.add_argument("--every", type=int, default=50, help="one alerting line in N")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="cw-latency-"))
     bootstrap, started_broker = start_broker(workdir / "broker")
@@ -103,7 +110,28 @@ def main() -> int:
     log = (workdir / "worker.log").open("wb")
     worker = subprocess.Popen([cli, "worker"], env=env, stdout=log, stderr=subprocess.STDOUT)
     arrivals: dict[str, float] = {}
+    enriched_at: dict[str, float] = {}
     stop = threading.Event()
+
+    def watch_enriched() -> None:
+        consumer = KafkaConsumer(
+            settings.topics.enriched,
+            bootstrap_servers=[bootstrap],
+            group_id=f"lat-enriched-{tag}",
+            auto_offset_reset="earliest",
+            session_timeout_ms=6000,
+            heartbeat_interval_ms=2000,
+            fetch_max_wait_ms=50,
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+            fetch_max_bytes=8 * 1024 * 1024,
+        )
+        while not stop.is_set():
+            for records in consumer.poll(timeout_ms=100).values():
+                now = time.time()
+                for record in records:
+                    for item in orjson.loads(record.value)["lines"]:
+                        enriched_at.setdefault(item["declaration_id"], now)
+        consumer.close()
 
     def watch() -> None:
         consumer = KafkaConsumer(
@@ -113,6 +141,7 @@ def main() -> int:
             auto_offset_reset="earliest",
             session_timeout_ms=6000,
             heartbeat_interval_ms=2000,
+            fetch_max_wait_ms=50,
         )
         while not stop.is_set():
             for records in consumer.poll(timeout_ms=100).values():
@@ -124,17 +153,20 @@ def main() -> int:
         consumer.close()
 
     watcher = threading.Thread(target=watch, daemon=True)
+    enriched_watcher = threading.Thread(target=watch_enriched, daemon=True)
     try:
         deadline = time.monotonic() + 60
         while line_count(port) < 0 and time.monotonic() < deadline:
             time.sleep(0.5)
         watcher.start()
+        enriched_watcher.start()
         time.sleep(8)  # group joins settle (about one session timeout on Tansu)
         producer = KafkaProducer(
             bootstrap_servers=[bootstrap], acks="all", linger_ms=0, compression_type="lz4",
             max_request_size=8 * 1024 * 1024,
         )  # fmt: skip
         sent_at: dict[str, float] = {}
+        idle_cpu_s = cpu_seconds(worker.pid)
         interval = args.batch / args.rate
         total = args.rate * args.seconds
         started = time.monotonic()
@@ -144,19 +176,21 @@ def main() -> int:
             if pause > 0:
                 time.sleep(pause)
             numbers = range(first, min(first + args.batch, total))
-            value = raw_batch(numbers)
+            value = raw_batch(numbers, args.every)
             now = time.time()
             producer.send(settings.topics.raw("jsonl"), key=b"latency", value=value)
             for n in numbers:
-                if n % 10 == 0:
+                if n % args.every == 0:
                     sent_at[f"LAT-{n:08d}"] = now
         producer.flush()
         publish_s = time.monotonic() - started
+        worker_cpu_s = cpu_seconds(worker.pid) - idle_cpu_s
         deadline = time.monotonic() + 120
         while len(arrivals.keys() & sent_at.keys()) < len(sent_at) and time.monotonic() < deadline:
             time.sleep(0.5)
         stop.set()
         watcher.join(timeout=10)
+        enriched_watcher.join(timeout=10)
     finally:
         worker.terminate()
         worker.wait(timeout=60)
@@ -171,17 +205,22 @@ def main() -> int:
             )
     latencies = sorted(arrivals[k] - sent_at[k] for k in sent_at if k in arrivals)
     missing = sorted(k for k in sent_at if k not in arrivals)
+    to_enriched = sorted(enriched_at[k] - sent_at[k] for k in sent_at if k in enriched_at)
     report = {
         "machine": f"{platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}",
         "rate_lines_per_s": args.rate,
         "seconds": args.seconds,
         "lines_per_raw_message": args.batch,
+        "alerting_share": round(1 / args.every, 3),
+        "take_within_s": float(os.environ.get("CUSTOMS_WATCH_WORKER_TAKE_WITHIN_S", 0.02)),
         "publish_s": round(publish_s, 1),
         "alerting_lines": len(sent_at),
         "alerts_seen": len(latencies),
         "p50_ms": round(statistics.median(latencies) * 1000) if latencies else None,
         "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000) if latencies else None,
         "max_ms": round(latencies[-1] * 1000) if latencies else None,
+        "to_enriched_p50_ms": round(statistics.median(to_enriched) * 1000) if to_enriched else None,
+        "worker_cpu_share_while_publishing": round(worker_cpu_s / publish_s, 2),
         "missing": len(missing),
         "missing_sample": missing[:5],
         "worker_log": str(workdir / "worker.log"),

@@ -30,6 +30,12 @@ class KafkaSettings(BaseModel):
     session_timeout_ms: int = Field(default=6000, ge=1000)
     heartbeat_interval_ms: int = Field(default=2000, ge=100)
     request_timeout_ms: int = Field(default=30000, ge=1000)
+    fetch_max_wait_ms: int = Field(
+        default=100,
+        ge=1,
+        description="Longest a consumer fetch waits for new records (latency on brokers "
+        "that do not answer a waiting fetch early).",
+    )
     compression: Literal["none", "gzip", "lz4", "zstd", "snappy"] = "lz4"
     linger_ms: int = Field(default=20, ge=0)
 
@@ -156,7 +162,9 @@ class WorkerSettings(BaseModel):
     data_dir: Path = Path("./data/faust")
     commit_interval_s: float = Field(default=1.0, gt=0)
     take_events: int = Field(default=16, ge=1, description="Messages an agent handles at once.")
-    take_within_s: float = Field(default=0.2, gt=0, description="Max wait to fill that group.")
+    take_within_s: float = Field(
+        default=0.02, gt=0, description="Max wait to fill that group (adds to latency per stage)."
+    )
 
 
 class IngestSettings(BaseModel):

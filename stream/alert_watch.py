@@ -64,7 +64,8 @@ def follow_alerts(
 ) -> Iterator[tuple[Any, Alert | None]]:
     """Yield ``(consumer, alert)`` as alerts arrive, committing after the caller is done
     with each (the next ``next()``). ``alert`` is None for a record that is not an alert
-    (``on_bad`` is told). Stops after ``idle_timeout_s`` without a record, if given."""
+    (``on_bad`` is told). Stops after ``idle_timeout_s`` without a record once the group has
+    assigned it partitions, if given."""
     consumer = KafkaConsumer(
         settings.topics.alerts,
         **settings.kafka.client_config(),
@@ -73,6 +74,7 @@ def follow_alerts(
         auto_offset_reset="earliest" if from_beginning else "latest",
         session_timeout_ms=settings.kafka.session_timeout_ms,
         heartbeat_interval_ms=settings.kafka.heartbeat_interval_ms,
+        fetch_max_wait_ms=settings.kafka.fetch_max_wait_ms,
         fetch_max_bytes=settings.topics.max_message_bytes,
         max_partition_fetch_bytes=settings.topics.max_message_bytes,
     )
@@ -81,7 +83,9 @@ def follow_alerts(
         while True:
             batch = consumer.poll(timeout_ms=500)
             if not batch:
-                if idle_timeout_s is not None and time.monotonic() - last_record > idle_timeout_s:
+                if not consumer.assignment():  # still joining the group: not idle yet
+                    last_record = time.monotonic()
+                elif idle_timeout_s is not None and time.monotonic() - last_record > idle_timeout_s:
                     return
                 continue
             last_record = time.monotonic()

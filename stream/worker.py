@@ -13,6 +13,7 @@ from schemas.settings import Settings
 from stream import logs, ownership
 from stream.agents import register_agents
 from stream.app import create_app
+from stream.fetch_wait import patch_fetch_wait
 from stream.recovery import patch_highwaters
 from stream.sink import AsyncWarehouse
 from stream.web import register_pages
@@ -31,6 +32,7 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
     try:
         applied = warehouse.migrate()
         patch_highwaters(settings)
+        patch_fetch_wait(settings.kafka.fetch_max_wait_ms)
         app, topics = create_app(settings)
         register_agents(app, topics, settings, rules, warehouse)
         register_pages(app, warehouse)
