@@ -47,6 +47,7 @@ bench: venv
 	$(PY) -m pip install --quiet -e ".[dev,bench]"
 	$(PY) bench/classify.py
 	$(PY) -m bench.screening
+	$(PY) -m bench.alert_latency
 	$(PY) bench/run.py
 
 # Per-category precision and recall on the labelled development set, and screening P/R on
