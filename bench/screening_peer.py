@@ -27,28 +27,18 @@ from pathlib import Path
 from followthemoney import EntityProxy, model
 from nomenklatura.matching import LogicV1
 
-from stream.screening.pairs import Pair, read_pairs
+from stream.screening.pairs import Pair, PairScores, read_pairs
 
 PAIRS = Path(__file__).resolve().parents[1] / "tests" / "data" / "screening_pairs.jsonl"
 MEMO_MODULES = ("nomenklatura", "followthemoney", "rigour", "fingerprints", "normality")
 
 
 @dataclass
-class PeerResult:
-    pairs: int
-    seconds: float  # best of `repeat` timed passes over all pairs
-    tp: int
-    fp: int
-    fn: int
-    tn: int
+class PeerResult(PairScores):
+    """The same counts as our matcher's, plus how long the peer took."""
 
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+    pairs: int = 0
+    seconds: float = 0.0  # best of `repeat` timed passes over all pairs
 
     @property
     def pairs_per_second(self) -> float:
@@ -112,7 +102,7 @@ def score_with_nomenklatura(
         for query, entry in entities:
             LogicV1.compare(query, entry, config)
         best = min(best, time.perf_counter() - started)
-    return PeerResult(len(pairs), best, tp, fp, fn, tn)
+    return PeerResult(tp=tp, fp=fp, fn=fn, tn=tn, pairs=len(pairs), seconds=best)
 
 
 def screen_with_nomenklatura(
@@ -147,7 +137,8 @@ def screen_with_nomenklatura(
         fp += hit and not pair.should_match
         fn += not hit and pair.should_match
         tn += not hit and not pair.should_match
-    return PeerResult(len(pairs), time.perf_counter() - started, tp, fp, fn, tn)
+    seconds = time.perf_counter() - started
+    return PeerResult(tp=tp, fp=fp, fn=fn, tn=tn, pairs=len(pairs), seconds=seconds)
 
 
 if __name__ == "__main__":

@@ -183,34 +183,47 @@ def register_agents(
         ]
 
     def behave(batch: FactBatch) -> tuple[list[Alert], list[Alert]]:
+        """Run one party's batch through the stateful rules and grouping. State is read
+        once and written once per key, so a batch adds one changelog record per key it
+        changed, not one per line."""
         versions: dict[str, Alert] = {}
         new: list[Alert] = []
         key = batch.party_key
         window = rules.alerts.grouping.window
+        by_line: dict[tuple[str, int], list[Alert]] = {}
+        for candidate in batch.candidates:
+            first = candidate.lines[0]
+            by_line.setdefault((first.declaration_id, first.line_no), []).append(candidate)
+        tracks_importer = key.startswith("importer:")
+        importer = importers.get(key) if tracks_importer else None
+        read: dict[str, Any] = {}
+        changed: dict[str, Any] = {}
         for fact in sorted(batch.lines, key=lambda f: f.declared_at):
-            candidates = [
-                c
-                for c in batch.candidates
-                if (c.lines[0].declaration_id, c.lines[0].line_no)
-                == (fact.declaration_id, fact.line_no)
-            ]
-            if fact.importer_name and key.startswith("importer:"):
-                before = importers.get(key)
-                after = observe_importer(before, fact)
-                importers[key] = after
+            candidates = list(by_line.get((fact.declaration_id, fact.line_no), ()))
+            if tracks_importer and fact.importer_name:
+                before = importer
+                importer = observe_importer(before, fact)
                 for found in (
                     new_importer_chpl(key, before, fact, rules.alerts),
-                    importer_surge(key, after, fact, rules.alerts),
+                    importer_surge(key, importer, fact, rules.alerts),
                 ):
                     if found is not None:
                         candidates.append(found)
             for candidate in candidates:
                 gkey = group_key(candidate, key, fact.declared_at, window)
-                grouped, state = group(alert_groups.get(gkey), gkey, candidate)
-                alert_groups[gkey] = state
+                if gkey not in read:
+                    read[gkey] = alert_groups.get(gkey)
+                current = changed.get(gkey, read[gkey])
+                grouped, state = group(current, gkey, candidate)
+                if state is not current:
+                    changed[gkey] = state
                 versions[grouped.alert.alert_id] = grouped.alert
                 if grouped.new:
                     new.append(grouped.alert)
+        if tracks_importer and importer is not None:
+            importers[key] = importer
+        for gkey, state in changed.items():
+            alert_groups[gkey] = state
         return list(versions.values()), new
 
     async def alerts_group(events: list[Any]) -> list[Any]:

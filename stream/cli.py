@@ -16,6 +16,7 @@ import typer
 
 from schemas.settings import Settings
 from stream.cli_alerts import alerts_app
+from stream.cli_context import settings_of
 from stream.cli_watchlist import watchlist_app
 
 app = typer.Typer(
@@ -47,9 +48,7 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-def _settings(ctx: typer.Context) -> Settings:
-    settings: Settings = ctx.obj
-    return settings
+_settings = settings_of
 
 
 @app.callback()

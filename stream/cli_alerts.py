@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-from schemas.settings import Settings
+from stream.cli_context import settings_of
 
 alerts_app = typer.Typer(
     help="Alerts as they arrive on <prefix>.alerts: a live view, or delivery to a webhook.",
@@ -42,9 +42,7 @@ IdleOption = Annotated[
 ]
 
 
-def _settings(ctx: typer.Context) -> Settings:
-    settings: Settings = ctx.obj
-    return settings
+_settings = settings_of
 
 
 def _filter(rules: list[str] | None, severity: str, countries: list[str] | None) -> Any:

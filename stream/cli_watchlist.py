@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from schemas.settings import Settings
+from stream.cli_context import settings_of
 
 watchlist_app = typer.Typer(
     help=(
@@ -26,9 +26,7 @@ class ListFormatOption(StrEnum):
     ftm = "ftm"
 
 
-def _settings(ctx: typer.Context) -> Settings:
-    settings: Settings = ctx.obj
-    return settings
+_settings = settings_of
 
 
 @watchlist_app.command("load")

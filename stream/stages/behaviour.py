@@ -27,19 +27,6 @@ IMPORTER_SURGE = "importer_surge"
 FLOW_SURGE = "flow_surge"
 MAX_GROUP_LINES = 1000  # an alert lists at most this many lines; `line_count` has them all
 
-BATTLEFIELD = frozenset(
-    {
-        "body_armor",
-        "helmet",
-        "armor_ceramics",
-        "uav",
-        "thermal_imaging",
-        "night_vision",
-        "weapon_optics",
-        "firearms",
-    }
-)
-
 
 def month_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
@@ -139,7 +126,8 @@ def new_importer_chpl(
 ) -> Alert | None:
     rule = rules.rules.new_importer_chpl
     kind = rules.destination_kind(fact.destination_country)
-    sensitive = fact.chpl_tier is not None or bool(BATTLEFIELD & set(fact.categories))
+    battlefield = rules.rules.battlefield_goods_to_high_risk.categories
+    sensitive = fact.chpl_tier is not None or bool(battlefield.intersection(fact.categories))
     if kind is None or not sensitive or not fact.importer_name:
         return None
     first_seen = date.fromisoformat(before["first_seen"]) if before else fact.declared_at
