@@ -38,13 +38,16 @@ from stream.sink import AsyncWarehouse
 from stream.stages.behaviour import (
     flow_surge,
     group,
+    group_alert,
     group_key,
+    group_state,
     importer_surge,
+    line_keys,
     new_importer_chpl,
     observe_importer,
 )
 from stream.stages.enrich import Enricher
-from stream.stages.facts import fact_batches, flow_batches
+from stream.stages.facts import PartyKeys, fact_batches, flow_batches
 from stream.stages.parse import describe_validation_error, parse_message
 
 log = logging.getLogger(__name__)
@@ -84,7 +87,7 @@ def register_agents(
         settings.screening.watchlist_dir, rules.screening, settings.screening.threshold
     )
     enricher = Enricher(rules, fx_table(settings.rules.fx_rates), lambda: watched.current)
-    party_names = NameNormaliser(rules.screening)
+    party_names = PartyKeys(NameNormaliser(rules.screening))
     flow_rule = rules.alerts.rules.flow_surge
     # Behavioural state, changelog-backed: a restarted worker recovers it before consuming.
     partitions = settings.topics.partitions
@@ -196,8 +199,9 @@ def register_agents(
             by_line.setdefault((first.declaration_id, first.line_no), []).append(candidate)
         tracks_importer = key.startswith("importer:")
         importer = importers.get(key) if tracks_importer else None
-        read: dict[str, Any] = {}
-        changed: dict[str, Any] = {}
+        current: dict[str, Alert | None] = {}
+        known: dict[str, set[tuple[str, int]]] = {}
+        changed: set[str] = set()
         for fact in sorted(batch.lines, key=lambda f: f.declared_at):
             candidates = list(by_line.get((fact.declaration_id, fact.line_no), ()))
             if tracks_importer and fact.importer_name:
@@ -211,19 +215,21 @@ def register_agents(
                         candidates.append(found)
             for candidate in candidates:
                 gkey = group_key(candidate, key, fact.declared_at, window)
-                if gkey not in read:
-                    read[gkey] = alert_groups.get(gkey)
-                current = changed.get(gkey, read[gkey])
-                grouped, state = group(current, gkey, candidate)
-                if state is not current:
-                    changed[gkey] = state
+                if gkey not in current:
+                    stored = group_alert(alert_groups.get(gkey))
+                    current[gkey] = stored
+                    known[gkey] = line_keys(stored) if stored else set()
+                grouped = group(current[gkey], gkey, candidate, known[gkey])
+                if grouped.changed:
+                    current[gkey] = grouped.alert
+                    changed.add(gkey)
                 versions[grouped.alert.alert_id] = grouped.alert
                 if grouped.new:
                     new.append(grouped.alert)
         if tracks_importer and importer is not None:
             importers[key] = importer
-        for gkey, state in changed.items():
-            alert_groups[gkey] = state
+        for gkey in changed:
+            alert_groups[gkey] = group_state(current[gkey])  # type: ignore[arg-type]
         return list(versions.values()), new
 
     async def alerts_group(events: list[Any]) -> list[Any]:

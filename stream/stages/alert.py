@@ -55,7 +55,9 @@ def _alert(
     subject: str | None = None,
 ) -> Alert:
     seen = line.enriched_at
-    return Alert(
+    # Every field comes from a validated line or validated rule data: construct without
+    # validating again (this runs for every alerting line).
+    return Alert.model_construct(
         alert_id=alert_id(
             rule, line.source or "", line.declaration_id, str(line.line_no), *id_parts
         ),

@@ -8,7 +8,7 @@ the same lines yields the same ids.
 State shapes (JSON-serialisable):
 
 * importer: ``{"first_seen": "2024-03-05", "months": {"2024-03": 123.0, ...}}``
-* group: ``{"alert": <Alert JSON>, "keys": [[declaration_id, line_no], ...]}``
+* group: ``{"alert": <Alert JSON>}`` (lines, ``line_count``, first and last seen)
 * flow: ``{"2024-Q1": 1234.0, ...}`` and ``{"fired": ["2024-Q2"]}`` per flow key
 """
 
@@ -191,36 +191,53 @@ def group_key(candidate: Alert, party_key: str, declared_at: date, window: str) 
 class Grouped:
     alert: Alert
     new: bool
+    changed: bool
+
+
+def line_keys(alert: Alert) -> set[tuple[str, int]]:
+    return {(k.declaration_id, k.line_no) for k in alert.lines}
 
 
 def group(
-    state: dict[str, Any] | None, key: str, candidate: Alert
-) -> tuple[Grouped, dict[str, Any]]:
-    """Merge a candidate into its group; ``new`` when it opened the group."""
-    if state is None:
-        grouped = candidate.model_copy(update={"alert_id": alert_id("group", key)})
-        return Grouped(grouped, True), {
-            "alert": grouped.model_dump(mode="json"),
-            "count": len(candidate.lines),
-        }
-    current = Alert.model_validate(state["alert"])
-    known = {(k.declaration_id, k.line_no) for k in current.lines}
+    current: Alert | None,
+    key: str,
+    candidate: Alert,
+    known: set[tuple[str, int]] | None = None,
+) -> Grouped:
+    """Merge a candidate into its group's alert; ``new`` when it opened the group,
+    ``changed`` when it added a line (a replayed line changes nothing). ``known`` is
+    ``line_keys(current)`` when the caller keeps it; it is updated in place."""
+    if current is None:
+        opened = candidate.model_copy(update={"alert_id": alert_id("group", key)})
+        if known is not None:
+            known.update(line_keys(candidate))
+        return Grouped(opened, new=True, changed=True)
+    if known is None:
+        known = line_keys(current)
     added = [k for k in candidate.lines if (k.declaration_id, k.line_no) not in known]
     if not added:
-        return Grouped(current, False), state
-    lines = [*current.lines, *added][:MAX_GROUP_LINES]
-    count = int(state.get("count", len(current.lines))) + len(added)
+        return Grouped(current, new=False, changed=False)
+    known.update((k.declaration_id, k.line_no) for k in added)
     merged = current.model_copy(
         update={
-            "lines": lines,
-            "line_count": count,
+            "lines": [*current.lines, *added][:MAX_GROUP_LINES],
+            "line_count": current.line_count + len(added),
             "first_seen": min(current.first_seen, candidate.first_seen),
             "last_seen": max(current.last_seen, candidate.last_seen),
             "score": max(current.score, candidate.score),
             "categories": sorted({*current.categories, *candidate.categories}),
         }
     )
-    return Grouped(merged, False), {"alert": merged.model_dump(mode="json"), "count": count}
+    return Grouped(merged, new=False, changed=True)
+
+
+def group_state(alert: Alert) -> dict[str, Any]:
+    """What the ``alert_groups`` table keeps for a group."""
+    return {"alert": alert.model_dump(mode="json")}
+
+
+def group_alert(state: dict[str, Any] | None) -> Alert | None:
+    return None if state is None else Alert.model_validate(state["alert"])
 
 
 # --- flows -----------------------------------------------------------------------------

@@ -17,15 +17,30 @@ from stream.screening.names import NameNormaliser
 from stream.stages.behaviour import period_of
 
 
-def party_key(line: EnrichedDeclaration, normalise: NameNormaliser) -> str:
+class PartyKeys:
     """The importer's normalised name (``ООО «Вектор-Снаб»`` = ``OOO Vektor-Snab``), else
-    the exporter's, else the declaration."""
-    for role, name in (("importer", line.importer_name), ("exporter", line.exporter_name)):
-        if name:
-            compact = normalise(name).compact
-            if compact:
-                return f"{role}:{compact}"
-    return f"declaration:{line.declaration_id}"
+    the exporter's, else the declaration; remembered per written name (feeds repeat them)."""
+
+    def __init__(self, normalise: NameNormaliser, size: int = 100_000) -> None:
+        self.normalise = normalise
+        self.size = size
+        self._known: dict[str, str] = {}
+
+    def _compact(self, name: str) -> str:
+        compact = self._known.get(name)
+        if compact is None:
+            compact = self.normalise(name).compact
+            if len(self._known) < self.size:
+                self._known[name] = compact
+        return compact
+
+    def __call__(self, line: EnrichedDeclaration) -> str:
+        for role, name in (("importer", line.importer_name), ("exporter", line.exporter_name)):
+            if name:
+                compact = self._compact(name)
+                if compact:
+                    return f"{role}:{compact}"
+        return f"declaration:{line.declaration_id}"
 
 
 def line_fact(line: EnrichedDeclaration) -> LineFact:
@@ -51,7 +66,7 @@ def fact_batches(
     lines: list[EnrichedDeclaration],
     alerts: list[Alert],
     raw: RawRef,
-    normalise: NameNormaliser,
+    party_key: PartyKeys,
 ) -> list[FactBatch]:
     by_line = defaultdict(list)
     for alert in alerts:
@@ -59,7 +74,7 @@ def fact_batches(
         by_line[(first.declaration_id, first.line_no)].append(alert)
     parties: dict[str, tuple[list[LineFact], list[Alert]]] = {}
     for line in lines:
-        facts, candidates = parties.setdefault(party_key(line, normalise), ([], []))
+        facts, candidates = parties.setdefault(party_key(line), ([], []))
         facts.append(line_fact(line))
         candidates.extend(by_line.get((line.declaration_id, line.line_no), ()))
     return [

@@ -9,7 +9,9 @@ from schemas.rule_data import load_rules
 from stream.stages.behaviour import (
     flow_surge,
     group,
+    group_alert,
     group_key,
+    group_state,
     importer_surge,
     new_importer_chpl,
     observe_importer,
@@ -113,18 +115,18 @@ def candidate(rule: str, key: tuple[str, int], day: str, **more: Any) -> Alert:
 def test_alerts_of_one_rule_party_and_category_in_a_window_are_grouped() -> None:
     first = candidate("battlefield_goods_to_high_risk", ("D1", 1), "2024-03-01")
     key = group_key(first, "importer:vektorsnab", date(2024, 3, 1), "month")
-    opened, state = group(None, key, first)
+    opened = group(None, key, first)
     assert opened.new
     second = candidate("battlefield_goods_to_high_risk", ("D2", 1), "2024-03-02")
     assert group_key(second, "importer:vektorsnab", date(2024, 3, 30), "month") == key
-    joined, state = group(state, key, second)
-    assert not joined.new
+    joined = group(group_alert(group_state(opened.alert)), key, second)
+    assert not joined.new and joined.changed
     assert joined.alert.alert_id == opened.alert.alert_id
     assert [k.declaration_id for k in joined.alert.lines] == ["D1", "D2"]
     assert joined.alert.line_count == 2
     # the same line again (a replay) changes nothing
-    replayed, same = group(state, key, second)
-    assert not replayed.new and same == state
+    replayed = group(joined.alert, key, second)
+    assert not replayed.new and not replayed.changed and replayed.alert == joined.alert
     # another category, another party or another window: another alert
     helmets = candidate(
         "battlefield_goods_to_high_risk", ("D3", 1), "2024-03-02", categories=["helmet"]
