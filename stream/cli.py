@@ -45,6 +45,7 @@ log = logging.getLogger("customs_watch.cli")
 
 class OutputFormat(StrEnum):
     table = "table"
+    csv = "csv"
     json = "json"
 
 
@@ -257,10 +258,18 @@ def query(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="A file stem in schemas/clickhouse/queries/.")],
     output: Annotated[
-        OutputFormat, typer.Option("--format", help="table or json.")
+        OutputFormat, typer.Option("--format", help="table, csv or json.")
     ] = OutputFormat.table,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Only declarations from this date on (YYYY-MM-DD), where the query takes a date."
+        ),
+    ] = None,
 ) -> None:
-    """Run a named query; asks the running worker when it owns the embedded data directory."""
+    """Run a named query; asks the running worker when it owns the embedded data directory.
+
+    The queries and what each answers: docs/queries.md."""
     import orjson
 
     from stream.reader import named_query
@@ -269,9 +278,22 @@ def query(
     if name not in named_queries():
         typer.echo(f"no query named {name!r}; known: {', '.join(named_queries())}", err=True)
         raise typer.Exit(2)
-    result = named_query(_settings(ctx).clickhouse, name)
+    from datetime import date
+
+    try:
+        since_day = date.fromisoformat(since) if since else None
+    except ValueError as exc:
+        raise typer.BadParameter("a date, YYYY-MM-DD", param_hint="--since") from exc
+    result = named_query(_settings(ctx).clickhouse, name, since_day)
     if output is OutputFormat.json:
         sys.stdout.write(orjson.dumps(result.as_dicts(), default=str).decode() + "\n")
+        return
+    if output is OutputFormat.csv:
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(result.columns)
+        writer.writerows(["" if v is None else v for v in row] for row in result.rows)
         return
     from rich.console import Console
     from rich.table import Table

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
+from datetime import date
 
 import orjson
 
@@ -18,8 +19,12 @@ from stream.warehouse import QueryResult, Warehouse
 from stream.web import QUERY_PATH
 
 
-def via_worker(url: str, name: str, timeout_s: float = 30.0) -> QueryResult:
+def via_worker(
+    url: str, name: str, timeout_s: float = 30.0, since: date | None = None
+) -> QueryResult:
     address = url.rstrip("/") + QUERY_PATH.format(name=name)
+    if since is not None:
+        address += f"?since={since.isoformat()}"
     try:
         with urllib.request.urlopen(address, timeout=timeout_s) as response:
             data = orjson.loads(response.read())
@@ -31,13 +36,13 @@ def via_worker(url: str, name: str, timeout_s: float = 30.0) -> QueryResult:
     return QueryResult(columns=data["columns"], rows=data["rows"])
 
 
-def named_query(settings: ClickHouseSettings, name: str) -> QueryResult:
+def named_query(settings: ClickHouseSettings, name: str, since: date | None = None) -> QueryResult:
     data_dir = settings.embedded_path()
     owner = ownership.current_owner(data_dir) if data_dir is not None else None
     if owner is not None:
-        return via_worker(owner.url, name)
+        return via_worker(owner.url, name, since=since)
     warehouse = Warehouse(settings)
     try:
-        return warehouse.named_query(name)
+        return warehouse.named_query(name, since)
     finally:
         warehouse.close()

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from typing import TypeVar
 
 from schemas.alert import Alert
@@ -66,8 +67,8 @@ class AsyncWarehouse:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF_S)
 
-    async def named_query(self, name: str) -> QueryResult:
-        return await self._run(lambda: self._warehouse.named_query(name))
+    async def named_query(self, name: str, since: date | None = None) -> QueryResult:
+        return await self._run(lambda: self._warehouse.named_query(name, since))
 
     def migrate(self) -> list[str]:
         return self._executor.submit(self._warehouse.migrate).result()

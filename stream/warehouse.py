@@ -15,6 +15,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 DDL_DIR = Path(__file__).resolve().parent.parent / "schemas" / "clickhouse"
 QUERIES_DIR = DDL_DIR / "queries"
+EPOCH = date(1970, 1, 1)
 
 DECLARATION_COLUMNS = (
     "declaration_id", "line_no", "declared_at", "flow", "reporter", "hs_code", "hs_digits",
@@ -257,8 +259,11 @@ class Warehouse:
             raise classify_error(exc) from exc
         return QueryResult(list(result.column_names), [list(r) for r in result.result_rows])
 
-    def named_query(self, name: str) -> QueryResult:
+    def named_query(self, name: str, since: date | None = None) -> QueryResult:
+        """Run a query file; ``{since:Date}`` in it is bound to ``since`` (default: all)."""
         queries = named_queries()
         if name not in queries:
             raise KeyError(f"no query named {name!r}; known: {', '.join(sorted(queries))}")
-        return self.query(queries[name])
+        sql = queries[name]
+        parameters = {"since": since or EPOCH} if "{since:" in sql else None
+        return self.query(sql, parameters)

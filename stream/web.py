@@ -1,12 +1,13 @@
 """Read-only pages on the worker's faust web server (bound to 127.0.0.1 by default).
 
-``GET /customs-watch/query/<name>/`` runs one of the named queries in
+``GET /customs-watch/query/<name>/[?since=YYYY-MM-DD]`` runs one of the named queries in
 ``schemas/clickhouse/queries/`` and answers ``{"columns": [...], "rows": [[...]]}``. Only
 named queries are served, never arbitrary SQL.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import faust
@@ -23,6 +24,11 @@ def register_pages(app: faust.App, warehouse: AsyncWarehouse) -> None:
     async def query(web: Any, request: Any, name: str) -> Any:
         if name not in named_queries():
             return web.json({"error": f"no query named {name!r}"}, status=404)
-        result = await warehouse.named_query(name)
+        since_text = request.query.get("since")
+        try:
+            since = date.fromisoformat(since_text) if since_text else None
+        except ValueError:
+            return web.json({"error": f"since: not a date: {since_text!r}"}, status=400)
+        result = await warehouse.named_query(name, since)
         body = orjson.dumps({"columns": result.columns, "rows": result.rows}, default=str)
         return web.bytes(body, content_type="application/json")

@@ -142,6 +142,18 @@ def test_seeded_feed_raises_exactly_the_expected_alerts_across_a_restart(
     controls = {"SEED-0011", "SEED-0020", "SEED-0021", "SEED-0025", "SEED-0031"}
     assert not controls & {line for lines in actual.values() for line in lines}
 
+    # the BI question of the seeds, answered by a named query through the worker
+    flows = pipeline.cli(
+        "query", "category_flow_change", "--since", "2024-01-01", "--format", "csv"
+    )
+    assert "armor_ceramics,RU,2024-04-01,203000.00,120000.00,69.20" in flows.stdout
+    assert "armor_ceramics,UA,2024-04-01,43000.00,110000.00,-60.90" in flows.stdout
+    later = pipeline.cli(
+        "query", "top_importers_battlefield", "--since", "2024-04-01", "--format", "json"
+    )
+    assert {row["importer_name"] for row in orjson.loads(later.stdout)} >= {"OOO Silva-Snab"}
+    assert all(row["first_seen"] >= "2024-04-01" for row in orjson.loads(later.stdout))
+
     # a watcher on a terminal, and a webhook, each in its own consumer group
     tail = pipeline.cli("alerts", "tail", "--from-beginning", "--json", "--idle-timeout", "4")
     assert sorted(orjson.loads(x)["alert_id"] for x in tail.stdout.splitlines()) == sorted(ids)
