@@ -299,15 +299,20 @@ def register_agents(
             sends = [send for event in events for send in await enrich_one(event)]
             await _deliver(sends)
 
+    # The tables' changelog records are sent in the background; flushing before the events
+    # are acked keeps the state on the broker before the input offsets can be committed, so
+    # a worker stopped right after a batch does not come back without that batch's state.
     @app.agent(topics.facts, name="alerts")
     async def alerts(stream: Any) -> None:
         async for events in stream.take_events(take, within=within):
             await _deliver(await alerts_group(events))
+            await app.producer.flush()
 
     @app.agent(topics.flows, name="flows")
     async def flow_alerts(stream: Any) -> None:
         async for events in stream.take_events(take, within=within):
             await _deliver(await flows_group(events))
+            await app.producer.flush()
 
     # A new list version is built off the event loop and swapped in between two batches.
     @app.timer(interval=settings.screening.reload_interval_s)  # type: ignore[untyped-decorator]
