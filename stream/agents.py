@@ -70,6 +70,14 @@ def _current(event: Any) -> Iterator[None]:
         faust_streams._current_event.reset(token)
 
 
+APPLIED_MEMORY = 2000  # raw messages remembered per party or flow, to drop redeliveries
+
+
+def remember(state: dict[str, Any], token: str) -> list[str]:
+    """The state's applied raw-message tokens with ``token`` added, newest last, bounded."""
+    return [*state.get("applied", ()), token][-APPLIED_MEMORY:]
+
+
 def _source_of(topic: str, settings: Settings) -> str:
     return topic.removeprefix(f"{settings.topics.prefix}.raw.")
 
@@ -199,6 +207,11 @@ def register_agents(
             by_line.setdefault((first.declaration_id, first.line_no), []).append(candidate)
         tracks_importer = key.startswith("importer:")
         importer = importers.get(key) if tracks_importer else None
+        # Totals are sums: lines delivered again after a rebalance or restart (at least once
+        # upstream) must not count twice. The raw message they came from says which.
+        token = batch.raw.token()
+        if importer is not None and token in importer.get("applied", ()):
+            tracks_importer = False
         current: dict[str, Alert | None] = {}
         known: dict[str, set[tuple[str, int]]] = {}
         changed: set[str] = set()
@@ -227,7 +240,7 @@ def register_agents(
                 if grouped.new:
                     new.append(grouped.alert)
         if tracks_importer and importer is not None:
-            importers[key] = importer
+            importers[key] = {**importer, "applied": remember(importer, token)}
         for gkey in changed:
             alert_groups[gkey] = group_state(current[gkey])  # type: ignore[arg-type]
         return list(versions.values()), new
@@ -265,6 +278,9 @@ def register_agents(
 
     def surge(batch: FlowBatch) -> list[Alert]:
         state = dict(flows.get(batch.flow_key) or {"totals": {}, "fired": []})
+        token = batch.raw.token()
+        if token in state.get("applied", ()):  # delivered again: already counted
+            return []
         totals = dict(state["totals"])
         fired = list(state["fired"])
         raised = []
@@ -282,7 +298,11 @@ def register_agents(
             if alert is not None:
                 fired.append(fact.period)
                 raised.append(alert)
-        flows[batch.flow_key] = {"totals": totals, "fired": fired}
+        flows[batch.flow_key] = {
+            "totals": totals,
+            "fired": fired,
+            "applied": remember(state, token),
+        }
         return raised
 
     # take_events hands over up to `take` events and acks them only after the body ran, so

@@ -7,7 +7,10 @@ the same lines yields the same ids.
 
 State shapes (JSON-serialisable):
 
-* importer: ``{"first_seen": "2024-03-05", "months": {"2024-03": 123.0, ...}}``
+* importer: ``{"first_seen": "2024-03-05", "months": {"2024-03": 123.0, ...},
+  "applied": ["<raw topic>-<partition>-<offset>", ...]}`` (the raw messages already counted,
+  so lines delivered again after a rebalance or restart are not summed twice; flows keep
+  the same list)
 * group: ``{"alert": <Alert JSON>}`` (lines, ``line_count``, first and last seen)
 * flow: ``{"2024-Q1": 1234.0, ...}`` and ``{"fired": ["2024-Q2"]}`` per flow key
 """
