@@ -34,15 +34,13 @@ class AsyncWarehouse:
     async def _run(self, call: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
-    async def write(
-        self, lines: Sequence[EnrichedDeclaration], alerts: Sequence[Alert], token: str
-    ) -> None:
-        """Insert one batch's lines and alerts, retrying transient errors until they pass."""
+    async def _until_done(self, call: Callable[[], None], token: str) -> None:
+        """Run ``call`` on the ClickHouse thread, retrying transient errors with capped
+        exponential backoff until it passes; rejections propagate."""
         delay = 0.5
         while True:
             try:
-                await self._run(lambda: self._warehouse.insert_declarations(lines, token))
-                await self._run(lambda: self._warehouse.insert_alerts(alerts, f"{token}-alerts"))
+                await self._run(call)
                 return
             except WarehouseUnavailable as exc:
                 log.warning(
@@ -52,20 +50,22 @@ class AsyncWarehouse:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF_S)
 
+    async def write(
+        self, lines: Sequence[EnrichedDeclaration], alerts: Sequence[Alert], token: str
+    ) -> None:
+        """Insert one batch's lines and alerts, retrying transient errors until they pass."""
+        warehouse = self._warehouse
+
+        def both() -> None:
+            warehouse.insert_declarations(lines, token)
+            warehouse.insert_alerts(alerts, f"{token}-alerts")
+
+        await self._until_done(both, token)
+
     async def write_alerts(self, alerts: Sequence[Alert], token: str) -> None:
         """Insert alert versions (ReplacingMergeTree keeps the latest per id), retrying."""
-        delay = 0.5
-        while True:
-            try:
-                await self._run(lambda: self._warehouse.insert_alerts(alerts, token))
-                return
-            except WarehouseUnavailable as exc:
-                log.warning(
-                    "clickhouse unavailable, retrying",
-                    extra={"token": token, "retry_in_s": delay, "error": str(exc)},
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, MAX_BACKOFF_S)
+        warehouse = self._warehouse
+        await self._until_done(lambda: warehouse.insert_alerts(alerts, token), token)
 
     async def named_query(self, name: str, since: date | None = None) -> QueryResult:
         return await self._run(lambda: self._warehouse.named_query(name, since))
