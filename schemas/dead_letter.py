@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,3 +25,20 @@ class DeadLetter(BaseModel):
     partition: int | None = None
     offset: int | None = None
     failed_at: datetime = Field(default_factory=utc_now)
+
+    def identity(self) -> str:
+        """Same stage, same rejected record, same reason: the same letter, whenever it failed.
+        A stage that runs again after a restart sends such a copy; the sink keeps one."""
+        parts = [
+            self.stage,
+            self.source,
+            self.origin,
+            str(self.position),
+            str(self.topic),
+            str(self.partition),
+            str(self.offset),
+            self.reason,
+        ]
+        digest = hashlib.sha256("\x1f".join(parts).encode())
+        digest.update(self.payload)
+        return digest.hexdigest()[:32]

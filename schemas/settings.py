@@ -115,6 +115,11 @@ class TopicSettings(BaseModel):
         """Internal: value per category, destination and period, for flow_surge."""
         return f"{self.prefix}.flows"
 
+    @property
+    def alert_versions(self) -> str:
+        """Internal: every version of every alert group, for the sink (``alerts`` table)."""
+        return f"{self.prefix}.alert-versions"
+
     def worker_inputs(self) -> list[str]:
         """Every topic the worker consumes, in pipeline order."""
         return [*(self.raw(s) for s in self.sources), self.declarations, self.facts, self.flows]
@@ -128,6 +133,7 @@ class TopicSettings(BaseModel):
             self.deadletter,
             self.facts,
             self.flows,
+            self.alert_versions,
         ]
 
 
@@ -141,6 +147,17 @@ class ClickHouseSettings(BaseModel):
         description="chdb://<dir> (embedded, default) or http(s)://user:pass@host:8123/db",
     )
     database: str = "customs_watch"
+    # Applied by `db migrate` and at worker start (ALTER TABLE … MODIFY/REMOVE TTL), so a
+    # retention change needs no new migration file. None keeps rows for ever.
+    declarations_ttl_days: int | None = Field(
+        default=None, ge=1, description="Drop declaration lines this many days after declared_at."
+    )
+    alerts_ttl_days: int | None = Field(
+        default=None, ge=1, description="Drop alert versions this many days after last_seen."
+    )
+    dead_letters_ttl_days: int | None = Field(
+        default=90, ge=1, description="Drop dead letters this many days after they failed."
+    )
 
     @property
     def embedded(self) -> bool:
@@ -149,6 +166,27 @@ class ClickHouseSettings(BaseModel):
     def embedded_path(self) -> Path | None:
         dsn = self.dsn.get_secret_value()
         return Path(dsn.removeprefix("chdb://")) if self.embedded else None
+
+
+class SinkSettings(BaseModel):
+    """The ClickHouse sink: batches per topic-partition, committed only after ClickHouse
+    acknowledged them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    enabled: bool = Field(
+        default=True,
+        description="Run the sink in this worker. With the embedded engine only the worker "
+        "that owns the data directory may; others run the stream stages only (--no-sink).",
+    )
+    max_rows: int = Field(default=10_000, ge=1, description="Rows that close a batch.")
+    max_wait_s: float = Field(default=1.0, gt=0, description="Age that closes a batch.")
+    dedup_memory: int = Field(
+        default=100_000,
+        ge=100,
+        description="Upstream messages remembered per partition to drop redelivered copies.",
+    )
+    retry_max_s: float = Field(default=30.0, gt=0, description="Longest wait between retries.")
 
 
 class WorkerSettings(BaseModel):
@@ -222,6 +260,7 @@ class Settings(BaseSettings):
     topics: TopicSettings = Field(default_factory=TopicSettings)
     clickhouse: ClickHouseSettings = Field(default_factory=ClickHouseSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    sink: SinkSettings = Field(default_factory=SinkSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     rules: RulesSettings = Field(default_factory=RulesSettings)
     screening: ScreeningSettings = Field(default_factory=ScreeningSettings)

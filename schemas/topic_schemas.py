@@ -29,6 +29,7 @@ TOPIC_VALUES: dict[str, tuple[str, type[BaseModel]]] = {
     "deadletter": ("<prefix>.deadletter", DeadLetter),
     "facts": ("<prefix>.facts", FactBatch),
     "flows": ("<prefix>.flows", FlowBatch),
+    "alert-versions": ("<prefix>.alert-versions", Alert),
 }
 
 

@@ -1,11 +1,15 @@
 """Thin faust agents: decode, call a pure stage, send, and only then let the event be acked.
 
 ``parse``:  ``<prefix>.raw.*`` → ``<prefix>.declarations`` (+ ``<prefix>.deadletter``)
-``enrich``: ``<prefix>.declarations`` → ClickHouse ``declarations``, ``<prefix>.enriched``,
-            ``<prefix>.facts`` (per party), ``<prefix>.flows`` (per category × destination)
+``enrich``: ``<prefix>.declarations`` → ``<prefix>.enriched``, ``<prefix>.facts`` (per
+            party), ``<prefix>.flows`` (per category × destination)
 ``alerts``: ``<prefix>.facts`` → stateful rules and grouping (tables ``importers``,
-            ``alert_groups``) → ClickHouse ``alerts``, ``<prefix>.alerts``
+            ``alert_groups``) → ``<prefix>.alert-versions`` (every version), ``<prefix>.alerts``
+            (new alerts only)
 ``flows``:  ``<prefix>.flows`` → ``flow_surge`` (table ``flows``) → the same
+
+No agent touches ClickHouse: the sink (``stream/sink``) inserts the enriched lines, alert
+versions and dead letters in batches.
 
 Every send is awaited until the broker acknowledged it before the agent moves to the next
 event, so an offset is never committed ahead of the records derived from it.
@@ -31,10 +35,8 @@ from schemas.facts import FactBatch, FlowBatch
 from schemas.rule_data import RuleSet, fx_table
 from schemas.settings import Settings
 from stream.app import Topics
-from stream.errors import WarehouseRejected
 from stream.screening.names import NameNormaliser
 from stream.screening.store import WatchedScreener
-from stream.sink import AsyncWarehouse
 from stream.stages.behaviour import (
     flow_surge,
     group,
@@ -88,9 +90,7 @@ async def _deliver(sends: list[Any]) -> None:
         await asyncio.gather(*sends)
 
 
-def register_agents(
-    app: faust.App, topics: Topics, settings: Settings, rules: RuleSet, warehouse: AsyncWarehouse
-) -> None:
+def register_agents(app: faust.App, topics: Topics, settings: Settings, rules: RuleSet) -> None:
     watched = WatchedScreener(
         settings.screening.watchlist_dir, rules.screening, settings.screening.threshold
     )
@@ -155,11 +155,6 @@ def register_agents(
             reason = f"not a declaration batch: {describe_validation_error(exc)}"
             return [await dead_letter(event, "enrich", reason)]
         enriched, alerts = enricher.batch(batch)
-        try:
-            await warehouse.write(enriched.lines, [], token=batch.raw.token())
-        except WarehouseRejected as exc:
-            reason = f"ClickHouse rejected the batch: {exc}"
-            return [await dead_letter(event, "sink", reason, batch.source)]
         sends = [
             await topics.enriched.send(key=event.key, value=enriched.model_dump_json().encode())
         ]
@@ -177,21 +172,24 @@ def register_agents(
             )
         return sends
 
-    async def publish_alerts(
-        events: list[Any], versions: list[Alert], new: list[Alert]
-    ) -> list[Any]:
-        """Every version to ClickHouse in one insert (ReplacingMergeTree keeps the latest
-        per alert id, so a replay that groups events differently stays correct), only new
-        alerts to the topic."""
-        if versions:
-            first, last = _ref(events[0]), _ref(events[-1])
-            await warehouse.write_alerts(versions, f"{first.token()}-{last.offset}-alerts")
-        return [
-            await topics.alerts.send(
-                key=alert.partition_key().encode(), value=alert.model_dump_json().encode()
+    async def publish_alerts(versions: list[Alert], new: list[Alert]) -> list[Any]:
+        """Every version to the sink's topic (the ``alerts`` table is a ReplacingMergeTree
+        keeping the latest per alert id, so a replay that groups events differently stays
+        correct), only new alerts to the watchers' topic."""
+        sends = []
+        for alert in versions:
+            sends.append(
+                await topics.alert_versions.send(
+                    key=alert.alert_id.encode(), value=alert.model_dump_json().encode()
+                )
             )
-            for alert in new
-        ]
+        for alert in new:
+            sends.append(
+                await topics.alerts.send(
+                    key=alert.partition_key().encode(), value=alert.model_dump_json().encode()
+                )
+            )
+        return sends
 
     def behave(batch: FactBatch) -> tuple[list[Alert], list[Alert]]:
         """Run one party's batch through the stateful rules and grouping. State is read
@@ -260,7 +258,7 @@ def register_agents(
                 changed, opened = behave(batch)
             versions.update((a.alert_id, a) for a in changed)
             new.extend(opened)
-        return sends + await publish_alerts(events, list(versions.values()), new)
+        return sends + await publish_alerts(list(versions.values()), new)
 
     async def flows_group(events: list[Any]) -> list[Any]:
         raised: list[Alert] = []
@@ -274,7 +272,7 @@ def register_agents(
                 continue
             with _current(event):
                 raised.extend(surge(batch))
-        return sends + await publish_alerts(events, raised, raised)
+        return sends + await publish_alerts(raised, raised)
 
     def surge(batch: FlowBatch) -> list[Alert]:
         state = dict(flows.get(batch.flow_key) or {"totals": {}, "fired": []})

@@ -21,6 +21,7 @@ class Topics:
     deadletter: Any
     facts: Any
     flows: Any
+    alert_versions: Any
 
 
 def faust_settings(settings: Settings) -> dict[str, Any]:
@@ -80,5 +81,6 @@ def create_app(settings: Settings) -> tuple[faust.App, Topics]:
         deadletter=topic(t.deadletter),
         facts=topic(t.facts),
         flows=topic(t.flows),
+        alert_versions=topic(t.alert_versions),
     )
     return app, topics

@@ -210,14 +210,28 @@ def worker(
         typer.Option(help="Port of the worker's web server (env CUSTOMS_WATCH_WORKER_WEB_PORT)."),
     ] = None,
     loglevel: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    sink: Annotated[
+        bool | None,
+        typer.Option(
+            "--sink/--no-sink",
+            help="Run the ClickHouse sink in this worker (env CUSTOMS_WATCH_SINK_ENABLED, "
+            "default on). On the embedded engine only one worker may; start more with "
+            "--no-sink.",
+        ),
+    ] = None,
 ) -> None:
-    """Run the stream worker: parse → normalise → classify → alert → ClickHouse and topics."""
+    """Run the stream worker: parse → normalise → classify → screen → alert → topics, and
+    the sink that batches enriched lines, alerts and dead letters into ClickHouse."""
     from stream.worker import run_worker
 
     settings = _settings(ctx)
     if web_port is not None:
         settings = settings.model_copy(
             update={"worker": settings.worker.model_copy(update={"web_port": web_port})}
+        )
+    if sink is not None:
+        settings = settings.model_copy(
+            update={"sink": settings.sink.model_copy(update={"enabled": sink})}
         )
     run_worker(settings, loglevel)
 
@@ -227,13 +241,23 @@ def wait(
     ctx: typer.Context,
     timeout: Annotated[float, typer.Option(help="Seconds before giving up.")] = 120.0,
 ) -> None:
-    """Wait until the worker's consumer group has processed everything on its topics."""
+    """Wait until the workers' consumer group, then the sink's, processed everything on their
+    topics (the sink's rows are then in ClickHouse)."""
+    import time
+
     from stream.admin import wait_until_drained
+    from stream.sink.service import sink_group
+    from stream.sink.tables import sink_tables
 
     settings = _settings(ctx)
+    deadline = time.monotonic() + timeout
     lag = wait_until_drained(
         settings, settings.worker.app_id, settings.topics.worker_inputs(), timeout
     )
+    if settings.sink.enabled:
+        left = max(1.0, deadline - time.monotonic())
+        sink_topics = list(sink_tables(settings.topics))
+        lag |= wait_until_drained(settings, sink_group(settings), sink_topics, left)
     typer.echo("drained: " + ", ".join(f"{t}={n}" for t, n in sorted(lag.items())))
 
 
@@ -242,15 +266,18 @@ def wait(
 
 @db_app.command("migrate")
 def db_migrate(ctx: typer.Context) -> None:
-    """Apply the DDL files in schemas/clickhouse/ not applied yet (idempotent)."""
+    """Apply the DDL files in schemas/clickhouse/ not applied yet (idempotent), then set the
+    tables' TTLs from the settings (CUSTOMS_WATCH_CLICKHOUSE_*_TTL_DAYS)."""
     from stream.warehouse import Warehouse
 
     warehouse = Warehouse(_settings(ctx).clickhouse)
     try:
         applied = warehouse.migrate()
+        ttls = warehouse.apply_ttls()
     finally:
         warehouse.close()
     typer.echo("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
+    typer.echo("ttl: " + (", ".join(ttls) if ttls else "none"))
 
 
 @app.command()

@@ -1,12 +1,12 @@
-"""The one owner of the ClickHouse client: migrations, batch inserts, named queries.
+"""The one owner of the ClickHouse client: migrations, batch inserts, plans, named queries.
 
 Every access goes through ``clickhouse_connect.get_client(dsn=...)``, whether the DSN is the
 embedded engine (``chdb://<dir>``) or a server (``http://user:pass@host:8123/db``).
 
-Exactly-once writes: each insert carries ``insert_deduplication_token`` derived from the
-raw Kafka message the rows came from (``topic-partition-offset``). A replay of that message
-produces the same rows with the same token, and ClickHouse drops the second insert (tables
-keep a dedup window via ``non_replicated_deduplication_window``).
+Exactly-once writes: each insert carries an ``insert_deduplication_token`` (the sink's batch
+token, ``topic-partition-first-last``). A replay of that batch produces the same token and
+ClickHouse drops the second insert; tables keep a dedup window via
+``non_replicated_deduplication_window`` (replicated tables keep one by default).
 """
 
 from __future__ import annotations
@@ -27,9 +27,11 @@ from clickhouse_connect.driver.exceptions import (
 )
 
 from schemas.alert import Alert
+from schemas.dead_letter import DeadLetter
 from schemas.enriched import EnrichedDeclaration
 from schemas.settings import ClickHouseSettings
 from stream.errors import WarehouseRejected, WarehouseUnavailable
+from stream.sink.plans import Plan
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,16 @@ ALERT_COLUMNS = (
     "last_seen",
     "created_at",
 )
+DEAD_LETTER_COLUMNS = (
+    "letter_id", "source", "origin", "position", "stage", "reason", "payload", "topic",
+    "partition", "offset", "failed_at",
+)  # fmt: skip
+PLAN_COLUMNS = (
+    "topic", "partition", "first_offset", "last_offset", "token", "table", "identities",
+    "rows", "dropped",
+)  # fmt: skip
+# Keeps materialised views from receiving a block twice when a retried insert is deduplicated.
+INSERT_SETTINGS = {"deduplicate_blocks_in_dependent_materialized_views": 1}
 # ClickHouse error codes that say "try again later" rather than "these rows are wrong".
 TRANSIENT_CODES = frozenset(
     {
@@ -146,9 +158,23 @@ def alert_row(alert: Alert) -> list[Any]:
     ]
 
 
+def dead_letter_row(letter: DeadLetter) -> list[Any]:
+    return [
+        letter.identity(), letter.source, letter.origin, letter.position,
+        letter.stage, letter.reason, letter.payload, letter.topic, letter.partition,
+        letter.offset, letter.failed_at,
+    ]  # fmt: skip
+
+
 def migration_files(ddl_dir: Path = DDL_DIR) -> list[Path]:
-    """DDL files in the order they apply: ``NNNN_name.sql`` sorted by number."""
-    return sorted(p for p in ddl_dir.glob("[0-9][0-9][0-9][0-9]_*.sql"))
+    """DDL files in the order they apply: ``NNNN_name.sql`` by number. Two files with one
+    number (two branches merged) are refused: their order would be an accident."""
+    files = sorted(ddl_dir.glob("[0-9][0-9][0-9][0-9]_*.sql"), key=lambda p: (int(p.name[:4]), p))
+    numbers = [p.name[:4] for p in files]
+    clashes = sorted({n for n in numbers if numbers.count(n) > 1})
+    if clashes:
+        raise WarehouseRejected(f"two migrations share a number: {', '.join(clashes)}")
+    return files
 
 
 def named_queries(queries_dir: Path = QUERIES_DIR) -> dict[str, str]:
@@ -229,9 +255,10 @@ class Warehouse:
             done.append(version)
         return done
 
-    def _insert(
-        self, table: str, rows: Sequence[list[Any]], columns: Sequence[str], token: str
+    def insert_rows(
+        self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str], token: str
     ) -> None:
+        """Insert one batch; a second insert with the same token is dropped by ClickHouse."""
         if not rows:
             return
         try:
@@ -239,18 +266,73 @@ class Warehouse:
                 table,
                 rows,
                 column_names=list(columns),
-                settings={"insert_deduplication_token": token},
+                settings={**INSERT_SETTINGS, "insert_deduplication_token": token},
             )
         except (DatabaseError, OperationalError) as exc:
             raise classify_error(exc) from exc
 
+    def record_plan(self, plan: Plan, table: str) -> None:
+        row = [
+            plan.topic, plan.partition, plan.first_offset, plan.last_offset, plan.token,
+            table, list(plan.identities), plan.rows, plan.dropped,
+        ]  # fmt: skip
+        self.insert_rows("sink_batches", [row], PLAN_COLUMNS, f"plan:{plan.token}")
+
+    def plans_from(self, topic: str, partition: int, offset: int, limit: int) -> list[Plan]:
+        """Plans of ``topic-partition`` reaching ``offset`` or later, oldest first."""
+        result = self.query(
+            "SELECT first_offset, last_offset, identities, rows, dropped FROM sink_batches "
+            "FINAL WHERE topic = {t:String} AND partition = {p:Int32} "
+            "AND last_offset >= {o:Int64} ORDER BY first_offset LIMIT {n:UInt32}",
+            {"t": topic, "p": partition, "o": offset, "n": limit},
+        )
+        return [
+            Plan(topic, partition, int(f), int(la), tuple(ids), int(r), int(d))
+            for f, la, ids, r, d in result.rows
+        ]
+
+    def recent_identities(self, topic: str, partition: int, limit: int) -> list[str]:
+        """Upstream identities of the partition's most recent batches, oldest first."""
+        result = self.query(
+            "SELECT identity FROM (SELECT first_offset, arrayJoin(identities) AS identity "
+            "FROM sink_batches FINAL WHERE topic = {t:String} AND partition = {p:Int32} "
+            "ORDER BY first_offset DESC LIMIT {n:UInt32}) ORDER BY first_offset",
+            {"t": topic, "p": partition, "n": limit},
+        )
+        return [str(row[0]) for row in result.rows]
+
+    def apply_ttls(self) -> list[str]:
+        """Set or remove each table's TTL from the settings; returns what it set."""
+        spans = {
+            "declarations": ("declared_at", self.settings.declarations_ttl_days),
+            "alerts": ("toDate(last_seen)", self.settings.alerts_ttl_days),
+            "dead_letters": ("toDate(failed_at)", self.settings.dead_letters_ttl_days),
+        }
+        done = []
+        for table, (column, days) in spans.items():
+            current = self.query(
+                "SELECT create_table_query FROM system.tables "
+                "WHERE database = currentDatabase() AND name = {t:String}",
+                {"t": table},
+            ).rows
+            has_ttl = bool(current) and " TTL " in str(current[0][0])
+            if days is None:
+                if has_ttl:
+                    self._client.command(f"ALTER TABLE {table} REMOVE TTL")
+                continue
+            self._client.command(
+                f"ALTER TABLE {table} MODIFY TTL {column} + INTERVAL {int(days)} DAY"
+            )
+            done.append(f"{table}={days}d")
+        return done
+
     def insert_declarations(self, lines: Sequence[EnrichedDeclaration], token: str) -> None:
-        self._insert(
+        self.insert_rows(
             "declarations", [declaration_row(x) for x in lines], DECLARATION_COLUMNS, token
         )
 
     def insert_alerts(self, alerts: Sequence[Alert], token: str) -> None:
-        self._insert("alerts", [alert_row(a) for a in alerts], ALERT_COLUMNS, token)
+        self.insert_rows("alerts", [alert_row(a) for a in alerts], ALERT_COLUMNS, token)
 
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
         try:

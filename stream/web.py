@@ -13,7 +13,7 @@ from typing import Any
 import faust
 import orjson
 
-from stream.sink import AsyncWarehouse
+from stream.async_warehouse import AsyncWarehouse
 from stream.warehouse import named_queries
 
 QUERY_PATH = "/customs-watch/query/{name}/"

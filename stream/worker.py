@@ -1,41 +1,81 @@
-"""Run the faust worker: migrate ClickHouse, own the embedded data dir, start the agents."""
+"""Run the faust worker: the stream agents and, where this worker owns ClickHouse, the sink.
+
+With the sink enabled (default) the worker migrates ClickHouse, owns the embedded data dir,
+serves the named queries and runs the sink next to the agents. ``--no-sink`` runs the agents
+only and never opens ClickHouse: the way to add workers on the embedded engine, which only
+one process may open.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 from pathlib import Path
+from typing import Any
 
 import faust
 
+from schemas.dead_letter import DeadLetter
 from schemas.rule_data import default_rules
 from schemas.settings import Settings
 from stream import logs, ownership
 from stream.agents import register_agents
-from stream.app import create_app
+from stream.app import Topics, create_app
+from stream.async_warehouse import AsyncWarehouse
 from stream.fetch_wait import patch_fetch_wait
 from stream.recovery import patch_highwaters
-from stream.sink import AsyncWarehouse
+from stream.sink.service import Sink
 from stream.web import register_pages
 
 log = logging.getLogger(__name__)
 
 
+def _dead_letter_sender(topics: Topics) -> Any:
+    async def send(letters: list[DeadLetter]) -> None:
+        sends = [
+            await topics.deadletter.send(
+                key=letter.source.encode(), value=letter.model_dump_json().encode()
+            )
+            for letter in letters
+        ]
+        await asyncio.gather(*sends)
+
+    return send
+
+
+def _register_sink(app: faust.App, topics: Topics, settings: Settings, wh: AsyncWarehouse) -> None:
+    sink = Sink(settings, wh, _dead_letter_sender(topics))
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def run_sink() -> None:
+        await sink.run()
+
+    async def stop_sink(app: faust.App, **kwargs: Any) -> None:
+        sink.stop()
+
+    app.on_before_shutdown.connect(stop_sink)  # type: ignore[arg-type]
+
+
 def run_worker(settings: Settings, loglevel: str = "info") -> None:
     """Block until the worker stops (SIGTERM/SIGINT); exits the process like faust does."""
     rules = default_rules()
-    data_dir: Path | None = settings.clickhouse.embedded_path()
+    with_sink = settings.sink.enabled
+    data_dir: Path | None = settings.clickhouse.embedded_path() if with_sink else None
     url = f"http://{settings.worker.web_host}:{settings.worker.web_port}"
     if data_dir is not None:
         ownership.claim(data_dir, url)
-    warehouse = AsyncWarehouse(settings.clickhouse)
+    warehouse = AsyncWarehouse(settings.clickhouse) if with_sink else None
     try:
-        applied = warehouse.migrate()
+        applied = warehouse.migrate() if warehouse else []
+        ttls = warehouse.apply_ttls() if warehouse else []
         patch_highwaters(settings)
         patch_fetch_wait(settings.kafka.fetch_max_wait_ms)
         app, topics = create_app(settings)
-        register_agents(app, topics, settings, rules, warehouse)
-        register_pages(app, warehouse)
+        register_agents(app, topics, settings, rules)
+        if warehouse is not None:
+            register_pages(app, warehouse)
+            _register_sink(app, topics, settings, warehouse)
         log.info(
             "worker starting",
             extra={
@@ -44,7 +84,9 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
                 "sources": ",".join(settings.topics.sources),
                 "web": url,
                 "rules_version": rules.version,
+                "sink": with_sink,
                 "migrations_applied": ",".join(applied) or "-",
+                "ttls": ",".join(ttls) or "-",
                 "embedded_clickhouse": data_dir is not None,
             },
         )
@@ -59,6 +101,7 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
         worker.execute_from_commandline()
     finally:
-        warehouse.close()
+        if warehouse is not None:
+            warehouse.close()
         if data_dir is not None:
             ownership.release(data_dir)

@@ -1,0 +1,357 @@
+"""The sink's consumer loop: topic-partition batches into ClickHouse, committed after the ack.
+
+One aiokafka consumer in its own group (``<app id>-sink``) reads the enriched lines, the
+alert versions and the dead letters. For each batch the loop:
+
+1. records the batch plan (range, kept upstream messages) in ``sink_batches``;
+2. inserts the rows with the plan's token as ``insert_deduplication_token``;
+3. sends dead letters for messages that could not be decoded (or whose batch ClickHouse
+   refused as wrong), then commits ``last offset + 1``.
+
+A crash between any two steps replays the range from the committed offset with the same plan
+and token, so ClickHouse drops what already landed (see ``plans``). While ClickHouse is
+unavailable the loop pauses every assigned partition, retries with capped exponential
+backoff and resumes when the insert passes; nothing is dropped or skipped. A refused batch
+(wrong data, not an outage) is dead-lettered message by message with ClickHouse's reason.
+
+On a rebalance, revoked partitions are forgotten at once: their open batches were never
+committed, so the next owner reads them again and rebuilds any planned range. A retry loop
+stops retrying for a partition it no longer owns, and the revocation waits for the step in
+flight, so a plan is never written after the next owner loaded the plans.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+
+from schemas.dead_letter import DeadLetter
+from schemas.settings import Settings
+from stream.async_warehouse import AsyncWarehouse
+from stream.errors import WarehouseRejected, WarehouseUnavailable
+from stream.sink.batcher import Batch, PartitionBatcher, SinkRecord
+from stream.sink.plans import Plan
+from stream.sink.tables import SinkTable, sink_tables
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+STAGE = "sink"
+PLANS_LOADED = 10_000  # planned ranges loaded per partition at assignment (replays)
+
+SendDeadLetters = Callable[[list[DeadLetter]], Awaitable[None]]
+
+
+class Revoked(Exception):
+    """The partition was revoked while its batch was in flight; the next owner replays it."""
+
+
+@dataclass(slots=True)
+class SinkStats:
+    batches: int = 0
+    rows: int = 0
+    dropped: int = 0
+    replayed: int = 0
+    dead_letters: int = 0
+    retries: int = 0
+    paused_s: float = 0.0
+
+
+def sink_group(settings: Settings) -> str:
+    return f"{settings.worker.app_id}-sink"
+
+
+def consumer_config(settings: Settings) -> dict[str, Any]:
+    kafka = settings.kafka
+    config: dict[str, Any] = {
+        "bootstrap_servers": kafka.bootstrap_servers(),
+        "client_id": f"{kafka.client_id}-sink",
+        "group_id": sink_group(settings),
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "session_timeout_ms": kafka.session_timeout_ms,
+        "heartbeat_interval_ms": kafka.heartbeat_interval_ms,
+        "request_timeout_ms": kafka.request_timeout_ms,
+        "fetch_max_wait_ms": kafka.fetch_max_wait_ms,
+        "max_partition_fetch_bytes": settings.topics.max_message_bytes,
+        "fetch_max_bytes": max(52_428_800, settings.topics.max_message_bytes),
+        "security_protocol": kafka.security_protocol,
+    }
+    if kafka.sasl_mechanism:
+        config["sasl_mechanism"] = kafka.sasl_mechanism
+        config["sasl_plain_username"] = kafka.sasl_username
+        config["sasl_plain_password"] = (
+            kafka.sasl_password.get_secret_value() if kafka.sasl_password else None
+        )
+    if kafka.security_protocol in ("SSL", "SASL_SSL"):
+        import ssl
+
+        config["ssl_context"] = ssl.create_default_context()
+    return config
+
+
+class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, sink: Sink) -> None:
+        self._sink = sink
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self._sink.revoke(revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self._sink.assign(assigned)
+
+
+class Sink:
+    def __init__(
+        self,
+        settings: Settings,
+        warehouse: AsyncWarehouse,
+        send_dead_letters: SendDeadLetters,
+        consumer_factory: Callable[..., AIOKafkaConsumer] = AIOKafkaConsumer,
+    ) -> None:
+        self._settings = settings
+        self._sink = settings.sink
+        self._warehouse = warehouse
+        self._send_dead_letters = send_dead_letters
+        self._tables = sink_tables(settings.topics)
+        self._consumer_factory = consumer_factory
+        self._consumer_or_none: AIOKafkaConsumer | None = None  # made in run(): needs the loop
+        self._batchers: dict[TopicPartition, PartitionBatcher] = {}
+        self._step = asyncio.Lock()  # one plan/insert/commit step at a time
+        self._stopping = asyncio.Event()
+        self.stats = SinkStats()
+        self.paused = False
+
+    @property
+    def _consumer(self) -> AIOKafkaConsumer:
+        if self._consumer_or_none is None:
+            raise RuntimeError("the sink is not running")
+        return self._consumer_or_none
+
+    def assigned(self) -> set[TopicPartition]:
+        return set(self._batchers)
+
+    # -- group membership ---------------------------------------------------------------
+    async def assign(self, assigned: set[TopicPartition]) -> None:
+        # Nothing to do yet: a partition's batcher is set up when its first records arrive,
+        # from the first offset read (the committed one), outside the rebalance callback.
+        log.info("sink partitions assigned", extra={"partitions": len(assigned)})
+
+    async def _batcher(self, tp: TopicPartition, start: int) -> PartitionBatcher:
+        plans, seen = await self._warehouse.run(self._history(tp, start))
+        batcher = PartitionBatcher(
+            tp.topic,
+            tp.partition,
+            self._sink.max_rows,
+            self._sink.max_wait_s,
+            self._sink.dedup_memory,
+            replays=plans,
+            seen=seen,
+        )
+        log.info(
+            "sink partition started",
+            extra={
+                "topic": tp.topic,
+                "partition": tp.partition,
+                "from_offset": start,
+                "replays": len(plans),
+                "remembered": len(seen),
+            },
+        )
+        return batcher
+
+    def _history(
+        self, tp: TopicPartition, start: int
+    ) -> Callable[[], tuple[list[Plan], list[str]]]:
+        """Plans to replay from ``start`` on, and the upstream messages recently written."""
+        sync, memory = self._warehouse.sync, self._sink.dedup_memory
+
+        def load() -> tuple[list[Plan], list[str]]:
+            plans = sync.plans_from(tp.topic, tp.partition, start, PLANS_LOADED)
+            return plans, sync.recent_identities(tp.topic, tp.partition, memory)
+
+        return load
+
+    async def revoke(self, revoked: set[TopicPartition]) -> None:
+        for tp in revoked:
+            self._batchers.pop(tp, None)
+        async with self._step:  # the step in flight finishes (or gives up) first
+            pass
+        if revoked:
+            log.info("sink partitions revoked", extra={"partitions": len(revoked)})
+
+    # -- the loop ----------------------------------------------------------------------------
+    async def run(self) -> None:
+        consumer = self._consumer_or_none = self._consumer_factory(
+            **consumer_config(self._settings)
+        )
+        consumer.subscribe(list(self._tables), listener=_Listener(self))
+        await consumer.start()
+        try:
+            while not self._stopping.is_set():
+                fetched = await consumer.getmany(timeout_ms=100)
+                now = time.monotonic()
+                for tp, messages in fetched.items():
+                    if not messages or tp not in consumer.assignment():
+                        continue  # revoked meanwhile: not committed, the next owner reads it
+                    batcher = self._batchers.get(tp)
+                    if batcher is None:
+                        batcher = self._batchers[tp] = await self._batcher(tp, messages[0].offset)
+                    for message in messages:
+                        if self._batchers.get(tp) is not batcher:
+                            break  # revoked while a batch was written
+                        record = self._decode(tp.topic, message.offset, message.value)
+                        for batch in batcher.add(record, now):
+                            await self._flush(tp, batcher, batch)
+                for tp, batcher in list(self._batchers.items()):
+                    due = batcher.due(time.monotonic())
+                    if due is not None:
+                        await self._flush(tp, batcher, due)
+            for tp, batcher in list(self._batchers.items()):  # stopping: write what is open
+                due = batcher.due(float("inf"))
+                if due is not None:
+                    await self._flush(tp, batcher, due)
+        finally:
+            await consumer.stop()
+            log.info("sink stopped", extra=_stats(self.stats))
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def _decode(self, topic: str, offset: int, value: bytes | None) -> SinkRecord:
+        body = value or b""
+        try:
+            identity, rows = self._tables[topic].decode(body)
+        except ValueError as exc:
+            return SinkRecord(offset, None, (), body, error=str(exc))
+        return SinkRecord(offset, identity, rows, body)
+
+    # -- one batch ---------------------------------------------------------------------------
+    async def _flush(self, tp: TopicPartition, batcher: PartitionBatcher, batch: Batch) -> None:
+        table = self._tables[tp.topic]
+        plan = batch.plan
+        async with self._step:
+            try:
+                letters = [self._letter(tp, r, r.error or "") for r in batch.failures]
+                if batch.rows:
+                    sync = self._warehouse.sync
+                    await self._until_done(tp, batcher, lambda: sync.record_plan(plan, table.table))
+                    try:
+                        await self._until_done(
+                            tp,
+                            batcher,
+                            lambda: sync.insert_rows(
+                                table.table, batch.rows, table.columns, plan.token
+                            ),
+                        )
+                    except WarehouseRejected as exc:
+                        letters.extend(self._refused(tp, table, batch, exc))
+                if letters:
+                    await self._send_dead_letters(letters)
+                    self.stats.dead_letters += len(letters)
+                self._owned(tp, batcher)
+                await self._commit(tp, plan.next_offset)
+            except Revoked:
+                log.info("sink batch abandoned: partition revoked", extra={"token": plan.token})
+                return
+        self.stats.batches += 1
+        self.stats.rows += len(batch.rows)
+        self.stats.dropped += plan.dropped if not batch.replayed else 0
+        self.stats.replayed += batch.replayed
+        log.debug(
+            "sink batch",
+            extra={"token": plan.token, "rows": len(batch.rows), "replayed": batch.replayed},
+        )
+
+    def _refused(
+        self, tp: TopicPartition, table: SinkTable, batch: Batch, exc: WarehouseRejected
+    ) -> list[DeadLetter]:
+        reason = f"ClickHouse refused the batch {batch.plan.token}: {exc}"
+        if not table.dead_letter_rejects:
+            log.error("sink batch refused; records stay on the topic", extra={"reason": reason})
+            return []
+        return [self._letter(tp, record, reason) for record in batch.records]
+
+    def _letter(self, tp: TopicPartition, record: SinkRecord, reason: str) -> DeadLetter:
+        return DeadLetter(
+            source=tp.topic,
+            origin=f"{tp.topic}/{tp.partition}",
+            position=record.offset,
+            stage=STAGE,
+            reason=reason,
+            payload=record.value,
+            topic=tp.topic,
+            partition=tp.partition,
+            offset=record.offset,
+        )
+
+    def _owned(self, tp: TopicPartition, batcher: PartitionBatcher) -> None:
+        if self._batchers.get(tp) is not batcher:
+            raise Revoked(str(tp))
+
+    async def _until_done(
+        self, tp: TopicPartition, batcher: PartitionBatcher, call: Callable[[], T]
+    ) -> T:
+        """Run ``call`` on the ClickHouse thread until it passes. While ClickHouse is
+        unavailable every assigned partition is paused, so the consumer stops fetching."""
+        delay = 0.2
+        paused_at: float | None = None
+        try:
+            while True:
+                self._owned(tp, batcher)
+                try:
+                    return await self._warehouse.run(call)
+                except WarehouseUnavailable as exc:
+                    self.stats.retries += 1
+                    if paused_at is None:
+                        paused_at = time.monotonic()
+                        self._pause()
+                    log.warning(
+                        "clickhouse unavailable; sink paused, retrying",
+                        extra={"retry_in_s": round(delay, 2), "error": str(exc)[:300]},
+                    )
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, self._sink.retry_max_s)
+        finally:
+            if paused_at is not None:
+                self.stats.paused_s += time.monotonic() - paused_at
+                self._resume()
+
+    def _pause(self) -> None:
+        self.paused = True
+        assignment = self._consumer.assignment()
+        if assignment:
+            self._consumer.pause(*assignment)
+
+    def _resume(self) -> None:
+        self.paused = False
+        assignment = self._consumer.assignment()
+        if assignment:
+            self._consumer.resume(*assignment)
+        log.info("clickhouse back; sink resumed")
+
+    async def _commit(self, tp: TopicPartition, offset: int) -> None:
+        try:
+            await self._consumer.commit({tp: offset})
+        except (CommitFailedError, IllegalStateError, KafkaError) as exc:
+            # The rows are in ClickHouse; whoever reads the range next replays its plan and
+            # ClickHouse drops the copy.
+            log.warning("sink commit failed", extra={"partition": str(tp), "error": str(exc)})
+
+
+def _stats(stats: SinkStats) -> dict[str, Any]:
+    return {
+        "batches": stats.batches,
+        "rows": stats.rows,
+        "dropped": stats.dropped,
+        "replayed": stats.replayed,
+        "dead_letters": stats.dead_letters,
+        "retries": stats.retries,
+        "paused_s": round(stats.paused_s, 1),
+    }
