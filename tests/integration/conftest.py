@@ -74,6 +74,7 @@ class Pipeline:
     settings: Settings
     workdir: Path
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    _started: int = 0
 
     def cli(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
@@ -82,10 +83,11 @@ class Pipeline:
         assert result.returncode == 0, f"customs-watch {' '.join(args)}:\n{result.stderr}"
         return result
 
-    def start_worker(self) -> subprocess.Popen[bytes]:
-        log = (self.workdir / f"worker-{len(self.workers)}.log").open("wb")
+    def start_worker(self, extra: list[str] | None = None) -> subprocess.Popen[bytes]:
+        log = (self.workdir / f"worker-{self._started}.log").open("wb")
+        self._started += 1
         process = subprocess.Popen(
-            [CLI, "worker"],
+            [CLI, "worker", *(extra or [])],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
