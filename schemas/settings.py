@@ -147,6 +147,10 @@ class ClickHouseSettings(BaseModel):
         description="chdb://<dir> (embedded, default) or http(s)://user:pass@host:8123/db",
     )
     database: str = "customs_watch"
+    bi_password: SecretStr | None = Field(
+        default=None,
+        description="Password of the read-only BI user created by migration 0009 (servers only).",
+    )
     # Applied by `db migrate` and at worker start (ALTER TABLE … MODIFY/REMOVE TTL), so a
     # retention change needs no new migration file. None keeps rows for ever.
     declarations_ttl_days: int | None = Field(

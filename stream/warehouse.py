@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 
 DDL_DIR = Path(__file__).resolve().parent.parent / "schemas" / "clickhouse"
 QUERIES_DIR = DDL_DIR / "queries"
+# A migration marked so needs users and roles; the embedded engine has none (see migrate).
+ACCESS_MARKER = "-- requires: access management"
 EPOCH = date(1970, 1, 1)
 
 DECLARATION_COLUMNS = (
@@ -232,6 +235,9 @@ class Warehouse:
             "applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
             "ENGINE = ReplacingMergeTree ORDER BY version"
         )
+        self._client.command(
+            "ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS note String DEFAULT ''"
+        )
         rows = self._client.query("SELECT version, checksum FROM schema_migrations FINAL")
         applied: dict[str, str] = {str(v): str(c) for v, c in rows.result_rows}
         done: list[str] = []
@@ -246,14 +252,38 @@ class Warehouse:
                         "add a new numbered file instead of editing an applied one"
                     )
                 continue
-            for statement in _statements(sql):
-                self._client.command(statement)
+            statements = _statements(sql)
+            note = ""
+            if ACCESS_MARKER in sql and self.settings.embedded:
+                for statement in statements:  # at least check they parse
+                    self._client.query(
+                        "SELECT formatQuery({q:String})", parameters={"q": statement}
+                    )
+                note = "skipped: the embedded engine has no access management"
+            else:
+                for statement in statements:
+                    self._client.command(self._placeholders(statement))
             self._client.insert(
-                "schema_migrations", [[version, checksum]], column_names=["version", "checksum"]
+                "schema_migrations",
+                [[version, checksum, note]],
+                column_names=["version", "checksum", "note"],
             )
-            log.info("migration applied", extra={"version": version})
+            log.info("migration applied", extra={"version": version, "note": note or "-"})
             done.append(version)
         return done
+
+    def _placeholders(self, statement: str) -> str:
+        if "{bi_password_sha256}" not in statement:
+            return statement
+        secret = self.settings.bi_password
+        password = secret.get_secret_value() if secret else secrets.token_urlsafe(24)
+        if secret is None:
+            log.warning(
+                "BI reader created with a random password; set one with ALTER USER "
+                "customs_watch_bi_reader or CUSTOMS_WATCH_CLICKHOUSE_BI_PASSWORD"
+            )
+        digest = hashlib.sha256(password.encode()).hexdigest()
+        return statement.replace("{bi_password_sha256}", digest)
 
     def insert_rows(
         self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str], token: str
@@ -337,9 +367,15 @@ class Warehouse:
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
         try:
             result = self._client.query(sql, parameters=parameters or {})
+            columns = list(result.column_names)
+            if not columns:  # the embedded engine names no columns when no row came back
+                described = self._client.query(
+                    f"DESCRIBE ({sql.strip().rstrip(';')})", parameters=parameters or {}
+                )
+                columns = [str(row[0]) for row in described.result_rows]
         except (DatabaseError, OperationalError) as exc:
             raise classify_error(exc) from exc
-        return QueryResult(list(result.column_names), [list(r) for r in result.result_rows])
+        return QueryResult(columns, [list(r) for r in result.result_rows])
 
     def named_query(self, name: str, since: date | None = None) -> QueryResult:
         """Run a query file; ``{since:Date}`` in it is bound to ``since`` (default: all)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 from collections import defaultdict
 from collections.abc import Iterator
@@ -146,8 +148,17 @@ def test_seeded_feed_raises_exactly_the_expected_alerts_across_a_restart(
     flows = pipeline.cli(
         "query", "category_flow_change", "--since", "2024-01-01", "--format", "csv"
     )
-    assert "armor_ceramics,RU,2024-04-01,203000.00,120000.00,69.20" in flows.stdout
-    assert "armor_ceramics,UA,2024-04-01,43000.00,110000.00,-60.90" in flows.stdout
+    changes = {
+        (row["category"], row["destination_country"], row["quarter"]): (
+            float(row["value_usd"]),
+            float(row["previous_usd"]),
+            float(row["change_pct"]),
+        )
+        for row in csv.DictReader(io.StringIO(flows.stdout))
+        if row["change_pct"]
+    }
+    assert changes[("armor_ceramics", "RU", "2024-04-01")] == (203000, 120000, 69.2)
+    assert changes[("armor_ceramics", "UA", "2024-04-01")] == (43000, 110000, -60.9)
     later = pipeline.cli(
         "query", "top_importers_battlefield", "--since", "2024-04-01", "--format", "json"
     )

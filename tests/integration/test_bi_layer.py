@@ -1,0 +1,97 @@
+"""The BI layer on the real embedded engine: aggregates fed once per batch, views, TTLs, role."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.synthetic import synthetic_lines
+from schemas.declaration import Declaration
+from schemas.rule_data import load_rules
+from schemas.settings import ClickHouseSettings
+from stream.stages.enrich import Enricher
+from stream.warehouse import DECLARATION_COLUMNS, Warehouse, declaration_row, named_queries
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Warehouse:
+    wh = Warehouse(ClickHouseSettings(dsn=f"chdb://{tmp_path / 'ch'}", declarations_ttl_days=3650))
+    wh.migrate()
+    wh.apply_ttls()
+    return wh
+
+
+def one(wh: Warehouse, sql: str) -> object:
+    return wh.query(sql).rows[0][0]
+
+
+def test_aggregates_follow_the_lines_and_a_replayed_batch_feeds_them_nothing(
+    warehouse: Warehouse,
+) -> None:
+    lines = [Declaration.model_validate(x) for x in synthetic_lines(600, seed=4)]
+    rows = [declaration_row(x) for x in Enricher(load_rules()).lines(lines).lines]
+    for token in ("t-0-0-299", "t-0-0-299", "t-0-300-599"):  # the second is a replay
+        half = rows[:300] if token.endswith("299") else rows[300:]
+        warehouse.insert_rows("declarations", half, DECLARATION_COLUMNS, token)
+    assert one(warehouse, "SELECT count() FROM declarations") == 600
+    assert one(warehouse, "SELECT sum(lines) FROM daily_lines") == 600
+    categorised = one(warehouse, "SELECT sum(length(categories)) FROM declarations")
+    assert categorised and one(warehouse, "SELECT sum(lines) FROM daily_categories") == categorised
+    assert one(warehouse, "SELECT sum(lines) FROM monthly_category_destination") == categorised
+    value = float(one(warehouse, "SELECT sum(value_usd) FROM declarations"))  # type: ignore[arg-type]
+    assert float(one(warehouse, "SELECT sum(value_usd) FROM daily_lines")) == pytest.approx(value)  # type: ignore[arg-type]
+    first = warehouse.query(
+        "SELECT importer_name, min(declared_at) FROM declarations "
+        "WHERE importer_name IS NOT NULL GROUP BY importer_name ORDER BY importer_name"
+    ).rows
+    seen = warehouse.query(
+        "SELECT importer_name, min(first_seen) FROM importer_first_seen "
+        "GROUP BY importer_name ORDER BY importer_name"
+    ).rows
+    assert seen == first
+
+
+def test_every_named_query_answers_with_its_columns(warehouse: Warehouse) -> None:
+    for name in named_queries():
+        result = warehouse.named_query(name)
+        assert result.columns, name
+
+
+def test_ttls_follow_the_settings(warehouse: Warehouse, tmp_path: Path) -> None:
+    def ttl_of(table: str) -> str:
+        return str(
+            one(warehouse, f"SELECT create_table_query FROM system.tables WHERE name = '{table}'")
+        )
+
+    assert "TTL declared_at + toIntervalDay(3650)" in ttl_of("declarations")
+    assert "TTL toDate(failed_at) + toIntervalDay(90)" in ttl_of("dead_letters")
+    assert " TTL " not in ttl_of("alerts")
+    warehouse.settings = ClickHouseSettings(
+        dsn=warehouse.settings.dsn, declarations_ttl_days=None, alerts_ttl_days=30
+    )
+    assert warehouse.apply_ttls() == ["alerts=30d", "dead_letters=90d"]
+    assert " TTL " not in ttl_of("declarations")
+    assert "toIntervalDay(30)" in ttl_of("alerts")
+
+
+def test_the_bi_role_migration_is_recorded_as_skipped_on_the_embedded_engine(
+    warehouse: Warehouse,
+) -> None:
+    notes = dict(warehouse.query("SELECT version, note FROM schema_migrations FINAL").rows)
+    assert notes["0009_bi_reader_role"].startswith("skipped: the embedded engine")
+    assert notes["0008_bi_views"] == ""
+    views = warehouse.query(
+        "SELECT name FROM system.tables WHERE database = currentDatabase() "
+        "AND engine = 'View' ORDER BY name"
+    ).rows
+    granted = {
+        line.split(" ON ")[1].split(" ")[0]
+        for line in (Path(__file__).parents[2] / "schemas/clickhouse/0009_bi_reader_role.sql")
+        .read_text()
+        .splitlines()
+        if line.startswith("GRANT SELECT ON ")
+    }
+    assert granted == {str(v[0]) for v in views}  # every view granted, nothing else
