@@ -48,6 +48,7 @@ bench: venv
 	$(PY) bench/classify.py
 	$(PY) -m bench.screening
 	$(PY) -m bench.alert_latency
+	$(PY) bench/sink.py
 	$(PY) bench/run.py
 
 # Per-category precision and recall on the labelled development set, and screening P/R on

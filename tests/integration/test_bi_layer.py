@@ -95,3 +95,34 @@ def test_the_bi_role_migration_is_recorded_as_skipped_on_the_embedded_engine(
         if line.startswith("GRANT SELECT ON ")
     }
     assert granted == {str(v[0]) for v in views}  # every view granted, nothing else
+
+
+def grafana_sql(sql: str) -> str:
+    """Expand the Grafana macros and variables the dashboard uses into plain ClickHouse SQL."""
+    return (
+        sql.replace("$__fromTime", "toDateTime('2020-01-01 00:00:00')")
+        .replace("$__toTime", "now()")
+        .replace("${destination:singlequote}", "'RU','UA'")
+    )
+
+
+def test_the_grafana_dashboard_reads_only_bi_views_and_every_panel_runs(
+    warehouse: Warehouse,
+) -> None:
+    import json
+    import re
+
+    path = Path(__file__).parents[2] / "deploy" / "grafana" / "customs-watch-dashboard.json"
+    dashboard = json.loads(path.read_text())
+    queries = [t["rawSql"] for p in dashboard["panels"] for t in p["targets"]]
+    queries += [v["query"] for v in dashboard["templating"]["list"] if v["type"] == "query"]
+    assert {p["title"] for p in dashboard["panels"]} >= {
+        "Alerts by rule and day",
+        "Top importers of battlefield goods (USD)",
+        "Category flows (USD per day)",
+    }
+    for sql in queries:
+        tables = set(re.findall(r"customs_watch\.(\w+)", sql))
+        assert tables and all(t.startswith("bi_") for t in tables), sql
+        result = warehouse.query(grafana_sql(sql))
+        assert result.columns, sql
