@@ -56,6 +56,9 @@ def detect_encoding(sample: bytes, override: str | None = None) -> str:
     if _is_utf8(sample):
         return "utf-8"
     best = from_bytes(sample).best()
+    cut = sample.rfind(b"\n") + 1  # a sample cut mid-character may fit nothing: retry whole lines
+    if best is None and 0 < cut < len(sample):
+        best = from_bytes(sample[:cut]).best()
     if best is None:
         raise ValueError(
             "no text encoding fits these bytes (not UTF-8, and charset-normalizer found no "
