@@ -2,7 +2,9 @@
 
 Every :class:`Row` keeps the bytes it came from, so a row the mapping refuses can be
 dead-lettered exactly as the feed delivered it. Blank rows (no cell with text) are skipped;
-rows with too few or too many cells are yielded as they are, for the mapper to refuse.
+rows with too few or too many cells are yielded as they are, for the mapper to refuse. CSV
+quoting is read leniently (a stray quote inside a cell is text), but a quoted cell still open
+when the file ends is an error: it would swallow every row after it.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from schemas.mapping import Mapping
 from stream.mappings.encoding import detect_encoding
 
 FIELD_SIZE_LIMIT = 64 * 1024 * 1024
-"""Largest CSV cell read, in characters (the csv module's default is 128 KiB)."""
+"""Largest CSV cell read, in characters; the csv module's limit (128 KiB by default) is
+process-wide, so :func:`read_csv` raises it to this once."""
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
@@ -95,6 +98,16 @@ def _blank(cells: list[str]) -> bool:
     return not any(cell.strip() for cell in cells)
 
 
+def _unclosed(text: str, delimiter: str) -> bool:
+    """Whether the file's last record ends inside a quoted cell (lenient csv accepts that)."""
+    try:
+        for _ in csv.reader([text], delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
+
+
 def _csv_rows(lines: list[_Line], data: bytes, first: int, delimiter: str) -> Iterator[Row]:
     consumed = first
 
@@ -108,6 +121,11 @@ def _csv_rows(lines: list[_Line], data: bytes, first: int, delimiter: str) -> It
     start = first
     try:
         for cells in reader:
+            last = consumed == len(lines)
+            if last and _unclosed("".join(ln.text for ln in lines[start:consumed]), delimiter):
+                raise ValueError(
+                    f"line {start + 1}: a quoted cell is never closed (truncated file?)"
+                )
             if not _blank(cells):
                 raw = data[lines[start].start : lines[consumed - 1].end]
                 yield Row(number=start + 1, raw=raw, cells=cells)

@@ -197,3 +197,13 @@ def test_us_sample_is_utf8_with_multi_line_addresses() -> None:
     lines = data.split(b"\n")
     assert rows[0].raw == lines[1] + b"\n" + lines[2]
     assert rows[0].cells[5] == "4100 COMMERCE PARKWAY, SUITE 210\nRENO, NV 89502"
+
+
+def test_a_quoted_cell_left_open_at_the_end_is_refused() -> None:
+    data = csv_bytes(HEADER, "D1;01.02.2024;8806;Drone;10", 'D2;02.02.2024;9013;Sight;"12', "D3;x")
+    rows = read_csv(data, mapping()).rows
+    assert next(rows).cells[0] == "D1"
+    with pytest.raises(ValueError, match=r"^line 3: a quoted cell is never closed"):
+        next(rows)
+    stray = csv_bytes(HEADER, 'D1;01.02.2024;8806;6" drone;10')  # a stray quote is text
+    assert next(read_csv(stray, mapping()).rows).cells[3] == '6" drone'
