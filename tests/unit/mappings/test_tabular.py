@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from stream.mappings import read_csv, read_xlsx
+from stream.mappings import map_row, read_csv, read_xlsx
 from tests.unit.mappings.helpers import RU, SAMPLES, US, mapping
 
 HEADER = "Declaration No.;Date;HS Code;Description;Value"
@@ -92,6 +92,8 @@ def test_one_megabyte_cell_parses_with_its_bytes() -> None:
     assert len(rows[0].cells[3]) == 1_048_576 and rows[0].cells[3] == description
     assert rows[0].raw == row.encode("utf-8")
     assert rows[1].cells[0] == "D2"
+    line = map_row(HEADER.split(";"), rows[0].cells, mapping(), 1)
+    assert line["description"] == description.strip() and line["value"] == "12"
 
 
 def test_title_lines_before_the_header_and_blank_lines_are_skipped() -> None:
@@ -207,3 +209,14 @@ def test_a_quoted_cell_left_open_at_the_end_is_refused() -> None:
         next(rows)
     stray = csv_bytes(HEADER, 'D1;01.02.2024;8806;6" drone;10')  # a stray quote is text
     assert next(read_csv(stray, mapping()).rows).cells[3] == '6" drone'
+
+
+def test_tab_separated_values() -> None:
+    data = "Declaration No.\tDate\tHS Code\nD1\t01.02.2024\t8806;22\n".encode("cp1251")
+    layout = mapping(delimiter="\t")
+    row = next(read_csv(data, layout).rows)
+    assert row.cells == ["D1", "01.02.2024", "8806;22"] and row.raw == data.split(b"\n")[1]
+    assert (
+        map_row(["Declaration No.", "Date", "HS Code"], row.cells, layout, 1)["hs_code"]
+        == "8806;22"
+    )
