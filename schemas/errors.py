@@ -15,3 +15,7 @@ class TerminalError(CustomsWatchError):
 
 class InvalidRuleData(TerminalError):
     """A rule data file is missing, malformed, or lacks its source."""
+
+
+class InvalidMapping(TerminalError):
+    """A tabular mapping file is malformed: unknown field, empty or clashing aliases."""

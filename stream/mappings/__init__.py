@@ -1,0 +1,31 @@
+"""Pure parsers for tabular customs exports (CSV/TSV, .xlsx) driven by mapping files.
+
+``read_csv``/``read_xlsx`` split a file into a header and rows (each with its raw bytes);
+``resolve_header`` and ``map_row`` turn rows into canonical declaration lines as a
+:class:`schemas.mapping.Mapping` directs. No I/O beyond the bytes or path handed in.
+"""
+
+from stream.mappings.encoding import detect_encoding
+from stream.mappings.mapper import (
+    HeaderMap,
+    LineCounter,
+    MappedRow,
+    map_row,
+    map_rows,
+    resolve_header,
+)
+from stream.mappings.tabular import Row, TabularFile, read_csv, read_xlsx
+
+__all__ = [
+    "HeaderMap",
+    "LineCounter",
+    "MappedRow",
+    "Row",
+    "TabularFile",
+    "detect_encoding",
+    "map_row",
+    "map_rows",
+    "read_csv",
+    "read_xlsx",
+    "resolve_header",
+]
