@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from schemas.raw import RawBatch, RawRecord
 
@@ -16,13 +16,20 @@ class Connector(Protocol):
     def records(self) -> Iterator[RawRecord]: ...
 
 
-def batches(records: Iterable[RawRecord], max_records: int, max_bytes: int) -> Iterator[RawBatch]:
+def batches(
+    records: Iterable[RawRecord],
+    max_records: int,
+    max_bytes: int,
+    context: dict[str, Any] | None = None,
+) -> Iterator[RawBatch]:
     """Cut consecutive records of one origin into bounded batches.
 
     A batch closes when it holds ``max_records`` records, when its payload bytes would pass
     ``max_bytes``, or when the origin changes. A single record larger than ``max_bytes``
-    travels alone.
+    travels alone. ``context`` (format, mapping, encoding, header, origin checksum) is set
+    on every batch.
     """
+    extra = context or {}
     current: list[RawRecord] = []
     size = 0
     for record in records:
@@ -32,9 +39,11 @@ def batches(records: Iterable[RawRecord], max_records: int, max_bytes: int) -> I
             or record.origin != current[0].origin
         )
         if starts_new:
-            yield RawBatch(source=current[0].source, origin=current[0].origin, records=current)
+            yield RawBatch(
+                source=current[0].source, origin=current[0].origin, records=current, **extra
+            )
             current, size = [], 0
         current.append(record)
         size += len(record.payload)
     if current:
-        yield RawBatch(source=current[0].source, origin=current[0].origin, records=current)
+        yield RawBatch(source=current[0].source, origin=current[0].origin, records=current, **extra)

@@ -6,11 +6,13 @@ Each non-blank line is published byte for byte; validation happens in the stream
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
+from ingest.run import OriginFeed
 from schemas.raw import RawRecord, payload_checksum
 
 
@@ -21,6 +23,16 @@ class JsonlConnector:
         self.path = path
         self.source = source
         self.blank_lines = 0
+
+    def checksum(self) -> str:
+        digest = hashlib.sha256()
+        with self.path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def feed(self) -> OriginFeed:
+        return OriginFeed(str(self.path), self.checksum(), self.records(), {"format": "jsonl"})
 
     def records(self) -> Iterator[RawRecord]:
         origin = str(self.path)

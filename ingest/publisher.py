@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
@@ -30,6 +31,7 @@ class PublishSummary:
     payload_bytes: int = 0
     seconds: float = 0.0
     rejected: int = 0
+    skipped: int = 0  # already on the topic from an earlier run (resumed)
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -49,22 +51,36 @@ def make_producer(settings: KafkaSettings, max_request_bytes: int) -> KafkaProdu
     )
 
 
+Acked = Callable[[RawBatch, Any], None]
+"""Called with each batch the broker acknowledged and its record metadata."""
+
+
 class RawPublisher:
     """Publishes raw batches to one topic and waits for the broker's acknowledgement."""
 
     def __init__(self, settings: KafkaSettings, topic: str, max_request_bytes: int) -> None:
         self.topic = topic
         self._producer = make_producer(settings, max_request_bytes)
+        self._on_acked: Acked | None = None
 
     def publish(
-        self, batches: Iterable[RawBatch], progress: ProgressSink | None = None
+        self,
+        batches: Iterable[RawBatch],
+        progress: ProgressSink | None = None,
+        partition: int | None = None,
+        on_acked: Acked | None = None,
     ) -> PublishSummary:
+        """Send every batch (to ``partition`` when given) and wait for the acknowledgements;
+        ``on_acked(batch, metadata)`` runs for each acknowledged batch, in order."""
         summary = PublishSummary(topic=self.topic)
         started = time.monotonic()
         pending = []
+        self._on_acked = on_acked
         for batch in batches:
             value = batch.model_dump_json().encode()
-            future = self._producer.send(self.topic, key=batch.origin.encode(), value=value)
+            future = self._producer.send(
+                self.topic, key=batch.origin.encode(), value=value, partition=partition
+            )
             pending.append((future, batch))
             summary.batches += 1
             summary.records += len(batch.records)
@@ -83,13 +99,15 @@ class RawPublisher:
             )
         return summary
 
-    @staticmethod
-    def _settle(pending: list[tuple[object, RawBatch]], summary: PublishSummary) -> None:
+    def _settle(self, pending: list[tuple[object, RawBatch]], summary: PublishSummary) -> None:
         for future, batch in pending:
             try:
-                future.get(timeout=60)  # type: ignore[attr-defined]
+                metadata = future.get(timeout=60)  # type: ignore[attr-defined]
             except KafkaError as exc:
                 summary.errors.append(f"{batch.origin}@{batch.records[0].position}: {exc}")
+                continue
+            if self._on_acked is not None and not summary.errors:
+                self._on_acked(batch, metadata)
         pending.clear()
 
     def close(self) -> None:

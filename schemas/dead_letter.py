@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,6 +26,11 @@ class DeadLetter(BaseModel):
     partition: int | None = None
     offset: int | None = None
     failed_at: datetime = Field(default_factory=utc_now)
+    context: dict[str, Any] = Field(
+        default_factory=dict,
+        description="How to read the payload again (format, mapping, encoding, header, "
+        "sequence): what `deadletter replay` needs.",
+    )
 
     def identity(self) -> str:
         """Same stage, same rejected record, same reason: the same letter, whenever it failed.

@@ -11,7 +11,7 @@ import base64
 import binascii
 import hashlib
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
@@ -56,13 +56,40 @@ class RawRecord(BaseModel):
     payload: Payload = Field(description="The record's bytes exactly as received (base64).")
     checksum: str = Field(description="SHA-256 of payload, hex.")
     received_at: datetime = Field(default_factory=utc_now)
+    sequence: int | None = Field(
+        default=None,
+        ge=1,
+        description="Tabular rows: the row's rank among its declaration's rows in the origin, "
+        "the line number when the layout has no item-number column.",
+    )
+
+
+RawFormat = Literal["jsonl", "csv", "xlsx", "cusdec", "json"]
 
 
 class RawBatch(BaseModel):
-    """Value of a ``customs.raw.<source>`` message: consecutive records from one origin."""
+    """Value of a ``customs.raw.<source>`` message: consecutive records from one origin,
+    with what the stream needs to read them (format, mapping, encoding, header) and what the
+    connector needs to resume (the origin's checksum, the cursor after the last record)."""
 
     model_config = ConfigDict(frozen=True)
 
     source: str
     origin: str
     records: list[RawRecord] = Field(min_length=1)
+    format: RawFormat = Field(
+        default="jsonl", description="How a record's payload is read by the parse stage."
+    )
+    mapping: str | None = Field(
+        default=None, description="Tabular formats: the mapping (schemas/mappings/) by name."
+    )
+    encoding: str | None = Field(default=None, description="csv: the payloads' text encoding.")
+    header: list[str] | None = Field(
+        default=None, description="Tabular formats: the origin's header cells, decoded."
+    )
+    origin_checksum: str | None = Field(
+        default=None, description="SHA-256 of the whole origin (file), hex: the resume key."
+    )
+    cursor: str | None = Field(
+        default=None, description="Polled endpoints: the cursor after this batch's records."
+    )

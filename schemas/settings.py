@@ -219,6 +219,15 @@ class IngestSettings(BaseModel):
     # enrichment.
     batch_records: int = Field(default=1000, ge=1, description="Max records per raw message.")
     batch_bytes: int = Field(default=1024 * 1024, ge=1024, description="Max payload bytes.")
+    mappings_dir: Path | None = Field(
+        default=None,
+        description="Your own mapping files (YAML like schemas/mappings/), by name; they win "
+        "over the packaged ones. The worker reads them again when they change.",
+    )
+    state_dir: Path = Field(
+        default=Path("./data/ingest-state"),
+        description="Where connectors keep their resume points (one JSON file per source).",
+    )
 
 
 class RulesSettings(BaseModel):

@@ -35,6 +35,7 @@ from schemas.facts import FactBatch, FlowBatch
 from schemas.rule_data import RuleSet, fx_table
 from schemas.settings import Settings
 from stream.app import Topics
+from stream.mappings.catalog import MappingCatalog
 from stream.screening.names import NameNormaliser
 from stream.screening.store import WatchedScreener
 from stream.stages.behaviour import (
@@ -50,7 +51,7 @@ from stream.stages.behaviour import (
 )
 from stream.stages.enrich import Enricher
 from stream.stages.facts import PartyKeys, fact_batches, flow_batches
-from stream.stages.parse import describe_validation_error, parse_message
+from stream.stages.parse import TabularReader, describe_validation_error, parse_message
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,7 @@ def register_agents(app: faust.App, topics: Topics, settings: Settings, rules: R
     )
     enricher = Enricher(rules, fx_table(settings.rules.fx_rates), lambda: watched.current)
     party_names = PartyKeys(NameNormaliser(rules.screening))
+    tabular = TabularReader(MappingCatalog(settings.ingest.mappings_dir))
     flow_rule = rules.alerts.rules.flow_surge
     # Behavioural state, changelog-backed: a restarted worker recovers it before consuming.
     partitions = settings.topics.partitions
@@ -134,7 +136,7 @@ def register_agents(app: faust.App, topics: Topics, settings: Settings, rules: R
 
     async def parse_one(event: Any) -> list[Any]:
         ref = _ref(event)
-        result = parse_message(event.value, ref, _source_of(ref.topic, settings))
+        result = parse_message(event.value, ref, _source_of(ref.topic, settings), tabular)
         sends = [await send_dead_letter(letter) for letter in result.dead_letters]
         if result.lines:
             batch = DeclarationBatch(

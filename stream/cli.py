@@ -17,6 +17,7 @@ import typer
 from schemas.settings import Settings
 from stream.cli_alerts import alerts_app
 from stream.cli_context import settings_of
+from stream.cli_ingest import ingest_app
 from stream.cli_watchlist import watchlist_app
 
 app = typer.Typer(
@@ -28,7 +29,6 @@ app = typer.Typer(
 topics_app = typer.Typer(
     help="Create, list and delete the project's Kafka topics.", no_args_is_help=True
 )
-ingest_app = typer.Typer(help="Publish a feed to its raw topic.", no_args_is_help=True)
 db_app = typer.Typer(help="ClickHouse schema.", no_args_is_help=True)
 schemas_app = typer.Typer(help="JSON Schemas of the topics.", no_args_is_help=True)
 deadletter_app = typer.Typer(help="Records no stage could process.", no_args_is_help=True)
@@ -145,58 +145,6 @@ def topics_delete(
 
 
 # --- ingest ------------------------------------------------------------------------------
-
-
-@ingest_app.command("jsonl")
-def ingest_jsonl(
-    ctx: typer.Context,
-    file: Annotated[
-        Path,
-        typer.Argument(
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            help="One canonical declaration line per JSON line.",
-        ),
-    ],
-    source: Annotated[
-        str, typer.Option(help="Feed name: publishes to <prefix>.raw.<source>.")
-    ] = "jsonl",
-) -> None:
-    """Publish a JSONL file of canonical lines to the raw topic (idempotent, acks=all)."""
-    from ingest.base import batches
-    from ingest.jsonl import JsonlConnector
-    from ingest.progress import ProgressSink
-    from ingest.publisher import RawPublisher
-    from stream.admin import existing_topics
-
-    settings = _settings(ctx)
-    topic = settings.topics.raw(source)
-    if topic not in existing_topics(settings):
-        typer.echo(
-            f"topic {topic} does not exist: add {source!r} to CUSTOMS_WATCH_TOPICS_SOURCES "
-            "and run `customs-watch topics create`",
-            err=True,
-        )
-        raise typer.Exit(2)
-    connector = JsonlConnector(file, source)
-    publisher = RawPublisher(settings.kafka, topic, settings.topics.max_message_bytes)
-    progress = ProgressSink(f"ingest {file.name}")
-    try:
-        summary = publisher.publish(
-            batches(
-                connector.records(), settings.ingest.batch_records, settings.ingest.batch_bytes
-            ),
-            progress,
-        )
-    finally:
-        progress.close()
-        publisher.close()
-    typer.echo(
-        f"read={summary.records + connector.blank_lines} published={summary.records} "
-        f"blank_skipped={connector.blank_lines} batches={summary.batches} topic={topic} "
-        f"seconds={summary.seconds:.2f} rows_per_s={summary.records_per_second:,.0f}"
-    )
 
 
 # --- worker ------------------------------------------------------------------------------

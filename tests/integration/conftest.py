@@ -119,7 +119,7 @@ def pipeline(bootstrap: str, tmp_path: Path) -> Iterator[Pipeline]:
         **os.environ,
         "CUSTOMS_WATCH_KAFKA_BOOTSTRAP": bootstrap,
         "CUSTOMS_WATCH_TOPICS_PREFIX": f"t{tag}",
-        "CUSTOMS_WATCH_TOPICS_SOURCES": "jsonl",
+        "CUSTOMS_WATCH_TOPICS_SOURCES": "jsonl,csv,xlsx",
         "CUSTOMS_WATCH_TOPICS_PARTITIONS": "2",
         "CUSTOMS_WATCH_WORKER_APP_ID": f"cw-test-{tag}",
         "CUSTOMS_WATCH_WORKER_WEB_PORT": str(free_port()),
@@ -127,13 +127,15 @@ def pipeline(bootstrap: str, tmp_path: Path) -> Iterator[Pipeline]:
         "CUSTOMS_WATCH_CLICKHOUSE_DSN": f"chdb://{tmp_path / 'clickhouse'}",
         "CUSTOMS_WATCH_SCREENING_WATCHLIST_DIR": str(tmp_path / "watchlists"),
         "CUSTOMS_WATCH_SCREENING_RELOAD_INTERVAL_S": "1",
+        "CUSTOMS_WATCH_INGEST_STATE_DIR": str(tmp_path / "ingest-state"),
     }
     settings = Settings(
         kafka={"bootstrap": bootstrap},
-        topics={"prefix": f"t{tag}", "sources": ["jsonl"], "partitions": 2},
+        topics={"prefix": f"t{tag}", "sources": ["jsonl", "csv", "xlsx"], "partitions": 2},
         worker={"app_id": f"cw-test-{tag}"},
         clickhouse={"dsn": env["CUSTOMS_WATCH_CLICKHOUSE_DSN"]},
         screening={"watchlist_dir": tmp_path / "watchlists", "reload_interval_s": 1},
+        ingest={"state_dir": tmp_path / "ingest-state"},
     )
     create_topics(settings)
     pipe = Pipeline(env=env, settings=settings, workdir=tmp_path)

@@ -1,0 +1,157 @@
+"""``customs-watch ingest …``: publish a feed to ``<prefix>.raw.<source>``, exactly once.
+
+Every connector resumes where the raw topic says it stopped (see ``ingest/run.py``): run
+the same command again after a crash and only what is missing is published. Progress is a
+bar with rows/s on a terminal and periodic log lines otherwise; a summary ends each run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stream.cli_context import settings_of
+
+ingest_app = typer.Typer(
+    help="Publish a feed to its raw topic (idempotent producer, acks=all, resumable).",
+    no_args_is_help=True,
+)
+
+SourceOption = Annotated[str, typer.Option(help="Feed name: publishes to <prefix>.raw.<source>.")]
+
+
+def _topic_or_exit(ctx: typer.Context, source: str) -> str:
+    from stream.admin import existing_topics
+
+    settings = settings_of(ctx)
+    topic = settings.topics.raw(source)
+    if topic not in existing_topics(settings):
+        typer.echo(
+            f"topic {topic} does not exist: add {source!r} to CUSTOMS_WATCH_TOPICS_SOURCES "
+            "and run `customs-watch topics create`",
+            err=True,
+        )
+        raise typer.Exit(2)
+    return topic
+
+
+def publish_feed(ctx: typer.Context, source: str, feed: object, label: str) -> tuple[int, str]:
+    """Publish one origin; returns the records it read and the summary line."""
+    from ingest.progress import ProgressSink
+    from ingest.publisher import RawPublisher
+    from ingest.run import OriginFeed, publish_origin
+    from ingest.state import SourceState
+
+    assert isinstance(feed, OriginFeed)
+    settings = settings_of(ctx)
+    topic = _topic_or_exit(ctx, source)
+    publisher = RawPublisher(settings.kafka, topic, settings.topics.max_message_bytes)
+    progress = ProgressSink(label)
+    try:
+        summary = publish_origin(
+            settings, feed, publisher, SourceState(settings.ingest.state_dir, topic), progress
+        )
+    finally:
+        progress.close()
+        publisher.close()
+    return summary.records + summary.skipped, (
+        f"published={summary.records} skipped_already_published={summary.skipped} "
+        f"batches={summary.batches} topic={topic} seconds={summary.seconds:.2f} "
+        f"rows_per_s={summary.records_per_second:,.0f}"
+    )
+
+
+@ingest_app.command("jsonl")
+def ingest_jsonl(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, readable=True, help="One canonical line per JSON line."
+        ),
+    ],
+    source: SourceOption = "jsonl",
+) -> None:
+    """Publish a JSONL file of canonical lines; each line is parsed in the stream."""
+    from ingest.jsonl import JsonlConnector
+
+    connector = JsonlConnector(file, source)
+    read, line = publish_feed(ctx, source, connector.feed(), f"ingest {file.name}")
+    blank = connector.blank_lines
+    typer.echo(f"read={read + blank} {line} blank_skipped={blank}")
+
+
+def _mapping(ctx: typer.Context, name: str) -> object:
+    from stream.mappings.catalog import MappingCatalog
+
+    catalog = MappingCatalog(settings_of(ctx).ingest.mappings_dir)
+    try:
+        return catalog(name)
+    except KeyError as exc:
+        raise typer.BadParameter(str(exc).strip("'\""), param_hint="--mapping") from exc
+
+
+MappingOption = Annotated[
+    str,
+    typer.Option(
+        help="Mapping by name: ru_import_declarations, cn_export_records, us_bill_of_lading, "
+        "or one of yours in CUSTOMS_WATCH_INGEST_MAPPINGS_DIR."
+    ),
+]
+
+
+def _tabular(
+    ctx: typer.Context,
+    file: Path,
+    source: str,
+    mapping: str,
+    fmt: str,
+    encoding: str | None = None,
+    sheet: str | None = None,
+) -> None:
+    from ingest.errors import FileRejected
+    from ingest.tabular import TabularConnector
+    from schemas.mapping import Mapping
+
+    found = _mapping(ctx, mapping)
+    assert isinstance(found, Mapping)
+    try:
+        connector = TabularConnector(file, source, found, fmt, encoding, sheet)  # type: ignore[arg-type]
+    except FileRejected as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    read, line = publish_feed(ctx, source, connector.feed(), f"ingest {file.name}")
+    typer.echo(f"read={read} {line} encoding={connector.encoding}")
+
+
+@ingest_app.command("csv")
+def ingest_csv(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or TSV file.")
+    ],
+    mapping: MappingOption,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="The file's encoding (e.g. cp1251, gb18030); default: detected."),
+    ] = None,
+    source: SourceOption = "csv",
+) -> None:
+    """Publish a CSV/TSV export row by row (rows mapped to canonical lines in the stream)."""
+    _tabular(ctx, file, source, mapping, "csv", encoding=encoding)
+
+
+@ingest_app.command("xlsx")
+def ingest_xlsx(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help=".xlsx workbook.")
+    ],
+    mapping: MappingOption,
+    sheet: Annotated[str | None, typer.Option(help="Sheet name; default: the first.")] = None,
+    source: SourceOption = "xlsx",
+) -> None:
+    """Publish an .xlsx workbook's rows (read in openpyxl's read-only mode)."""
+    _tabular(ctx, file, source, mapping, "xlsx", sheet=sheet)

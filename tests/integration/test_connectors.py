@@ -1,0 +1,143 @@
+"""Connectors on the real broker: exactly the rows of a file on the raw topic, in order, even
+when the connector is SIGKILLed halfway and started again; rows mapped in the stream."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+from schemas.dead_letter import DeadLetter
+from schemas.raw import RawBatch
+from stream.topic_reader import read_to_end
+from tests.integration.conftest import CLI, Pipeline
+
+pytestmark = pytest.mark.integration
+
+SAMPLES = Path(__file__).resolve().parents[2] / "ingest" / "samples" / "tabular"
+
+
+def raw_records(pipe: Pipeline, source: str) -> list[tuple[int, str, int]]:
+    """(partition, origin, position) of every record on the raw topic, in topic order."""
+    out = []
+    for message in read_to_end(pipe.settings, pipe.settings.topics.raw(source)):
+        batch = RawBatch.model_validate_json(message.value)
+        out.extend((message.partition, batch.origin, r.position) for r in batch.records)
+    return out
+
+
+def big_ru_csv(path: Path, rows: int) -> list[int]:
+    """A cp1251 export of ``rows`` rows in the Russian layout; returns the rows' line numbers."""
+    lines_of = (SAMPLES / "ru_declarations_cp1251.csv").read_bytes().split(b"\r\n")
+    header, first = lines_of[0], lines_of[3]  # line 4: a one-line row
+    lines = [header]
+    numbers = []
+    for n in range(rows):
+        cells = first.split(b";")
+        cells[0] = f"10702070/120324/{n:07d}".encode()
+        cells[2] = b"1"
+        lines.append(b";".join(cells))
+        numbers.append(n + 2)
+    path.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    return numbers
+
+
+def test_a_csv_export_lands_mapped_in_the_stream_and_a_second_run_publishes_nothing(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    sample = tmp_path / "ru.csv"
+    shutil.copy(SAMPLES / "ru_declarations_cp1251.csv", sample)
+    first = pipeline.cli("ingest", "csv", str(sample), "--mapping", "ru_import_declarations")
+    assert "published=12 skipped_already_published=0" in first.stdout
+    assert "encoding=cp1251" in first.stdout
+    again = pipeline.cli("ingest", "csv", str(sample), "--mapping", "ru_import_declarations")
+    assert "published=0 skipped_already_published=12" in again.stdout
+    records = raw_records(pipeline, "csv")
+    assert [r[2] for r in records] == [2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]  # 2-3 is one row
+
+    pipeline.start_worker()
+    pipeline.cli("wait", "--timeout", "180")
+    totals = pipeline.cli("query", "line_totals", "--format", "json")
+    assert orjson.loads(totals.stdout)[0]["lines"] == 11
+    letters = [
+        DeadLetter.model_validate_json(m.value)
+        for m in read_to_end(pipeline.settings, pipeline.settings.topics.deadletter)
+    ]
+    assert len(letters) == 1
+    letter = letters[0]
+    assert letter.position == 11 and "31.02.2024" in letter.reason
+    assert letter.context["mapping"] == "ru_import_declarations"
+    assert letter.context["encoding"] == "cp1251"
+    assert letter.payload.decode("cp1251").split(";")[1] == "31.02.2024"
+
+
+def test_csv_connector_killed_halfway_and_restarted_publishes_every_row_once_in_order(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    feed = tmp_path / "big.csv"
+    expected = big_ru_csv(feed, 40_000)
+    env = {**pipeline.env, "CUSTOMS_WATCH_INGEST_BATCH_RECORDS": "100"}
+    state = Path(env["CUSTOMS_WATCH_INGEST_STATE_DIR"]) / (
+        pipeline.settings.topics.raw("csv") + ".json"
+    )
+    command = [CLI, "ingest", "csv", str(feed), "--mapping", "ru_import_declarations"]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+    )
+
+    def halfway() -> bool:
+        if not state.exists():
+            return False
+        entry = next(iter(orjson.loads(state.read_bytes()).values()))
+        return 5_000 < entry["position"] < 30_000
+
+    deadline = time.monotonic() + 120
+    while not halfway():
+        assert process.poll() is None, "the connector finished before it could be killed"
+        assert time.monotonic() < deadline, "no progress in the state file"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    killed_at = next(iter(orjson.loads(state.read_bytes()).values()))["position"]
+
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "skipped_already_published=" in result.stdout
+    records = raw_records(pipeline, "csv")
+    assert len({r[0] for r in records}) == 1  # one origin, one partition
+    positions = [r[2] for r in records]
+    assert positions == expected, f"killed after row {killed_at}"
+
+
+def test_an_xlsx_workbook_is_published_row_by_row(pipeline: Pipeline, tmp_path: Path) -> None:
+    book = tmp_path / "ru.xlsx"
+    shutil.copy(SAMPLES / "ru_declarations.xlsx", book)
+    out = pipeline.cli("ingest", "xlsx", str(book), "--mapping", "ru_import_declarations")
+    assert "published=9 " in out.stdout
+    messages = list(read_to_end(pipeline.settings, pipeline.settings.topics.raw("xlsx")))
+    batch = RawBatch.model_validate_json(messages[0].value)
+    assert batch.format == "xlsx" and batch.mapping == "ru_import_declarations"
+    assert batch.header and batch.header[0] == "Номер ДТ"
+    assert isinstance(orjson.loads(batch.records[0].payload), list)
+
+
+def test_a_file_whose_header_lacks_a_required_column_is_refused_whole(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Дата ДТ;Описание товара\n12.03.2024;Жилет\n", encoding="utf-8")
+    result = subprocess.run(
+        [CLI, "ingest", "csv", str(bad), "--mapping", "ru_import_declarations"],
+        env=pipeline.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "missing required column for declaration_id" in result.stderr
+    assert raw_records(pipeline, "csv") == []
