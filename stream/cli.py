@@ -462,6 +462,63 @@ def deadletter_list(
         typer.echo(f"{count} dead letter(s) on {settings.topics.deadletter}", err=True)
 
 
+@deadletter_app.command("replay")
+def deadletter_replay(
+    ctx: typer.Context,
+    stage: Annotated[
+        str | None, typer.Option(help="Only letters of this stage (parse, sink, ...).")
+    ] = None,
+    source: Annotated[str | None, typer.Option(help="Only letters of this feed.")] = None,
+    reason: Annotated[
+        str | None, typer.Option(help="Only letters whose reason contains this text.")
+    ] = None,
+    again: Annotated[
+        bool, typer.Option("--again", help="Also letters this command replayed before.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count.")] = False,
+) -> None:
+    """Publish dead letters' original bytes again, after a mapping or rule fix.
+
+    Parse failures go back to their raw topic as one-record batches (read with the mapping
+    as it is now); later stages' letters go back to the topic they came from. Each letter is
+    replayed once: the letters replayed are remembered in the ingest state folder.
+    """
+    from ingest.publisher import make_producer
+    from ingest.replay import replay_of
+    from schemas.dead_letter import DeadLetter
+    from stream.topic_reader import read_to_end
+
+    settings = _settings(ctx)
+    # One letter id per line, appended after the broker acknowledged its replay.
+    memory = settings.ingest.state_dir / f"{settings.topics.deadletter}.replayed"
+    replayed = set(memory.read_text().split()) if memory.exists() else set()
+    chosen: list[DeadLetter] = []
+    for record in read_to_end(settings, settings.topics.deadletter):
+        letter = DeadLetter.model_validate_json(record.value)
+        if (stage and letter.stage != stage) or (source and letter.source != source):
+            continue
+        if reason and reason not in letter.reason:
+            continue
+        if letter.identity() in replayed and not again:
+            continue
+        chosen.append(letter)
+    if dry_run or not chosen:
+        typer.echo(f"{len(chosen)} dead letter(s) to replay")
+        return
+    producer = make_producer(settings.kafka, settings.topics.max_message_bytes)
+    memory.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with memory.open("a", encoding="ascii") as log_file:
+            for letter in chosen:
+                message = replay_of(letter, settings.topics)
+                producer.send(message.topic, key=message.key, value=message.value).get(timeout=60)
+                log_file.write(letter.identity() + "\n")
+                log_file.flush()
+    finally:
+        producer.close(timeout=10)
+    typer.echo(f"replayed {len(chosen)} dead letter(s)")
+
+
 # --- schemas -----------------------------------------------------------------------------
 
 

@@ -141,3 +141,47 @@ def test_a_file_whose_header_lacks_a_required_column_is_refused_whole(
     assert result.returncode == 1
     assert "missing required column for declaration_id" in result.stderr
     assert raw_records(pipeline, "csv") == []
+
+
+def test_rows_a_fixed_mapping_can_read_are_replayed_from_the_dead_letters(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    lines_of = (SAMPLES / "ru_declarations_cp1251.csv").read_bytes().split(b"\r\n")
+    header, row = lines_of[0], lines_of[3]
+    odd = row.replace(b"12.03.2024", b"2024/03/12").replace(b";1;", b";2;", 1)
+    feed = tmp_path / "odd-dates.csv"
+    feed.write_bytes(header + b"\r\n" + row + b"\r\n" + odd + b"\r\n")
+    mappings = tmp_path / "mappings"
+    mappings.mkdir()
+    pipeline.env["CUSTOMS_WATCH_INGEST_MAPPINGS_DIR"] = str(mappings)
+    pipeline.start_worker()
+    pipeline.cli("ingest", "csv", str(feed), "--mapping", "ru_import_declarations")
+    pipeline.cli("wait", "--timeout", "180")
+
+    def lines() -> int:
+        out = pipeline.cli("query", "line_totals", "--format", "json").stdout
+        return int(orjson.loads(out)[0]["lines"])
+
+    assert lines() == 1
+    listed = pipeline.cli("deadletter", "list").stdout
+    assert "2024/03/12" in listed and "matches none of the date formats" in listed
+
+    # The fix: the same layout, with the date format this export uses, in your own folder.
+    fixed = (
+        Path(__file__).resolve().parents[2] / "schemas" / "mappings" / "ru_import_declarations.yaml"
+    ).read_text(encoding="utf-8")
+    fixed = fixed.replace('date_formats: ["%d.%m.%Y",', 'date_formats: ["%Y/%m/%d", "%d.%m.%Y",')
+    assert "%Y/%m/%d" in fixed
+    (mappings / "ru_import_declarations.yaml").write_text(fixed, encoding="utf-8")
+
+    assert (
+        "1 dead letter(s) to replay"
+        in pipeline.cli("deadletter", "replay", "--stage", "parse", "--dry-run").stdout
+    )
+    assert "replayed 1 dead letter(s)" in pipeline.cli("deadletter", "replay").stdout
+    pipeline.cli("wait", "--timeout", "180")
+    deadline = time.monotonic() + 60
+    while lines() < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert lines() == 2
+    assert "0 dead letter(s) to replay" in pipeline.cli("deadletter", "replay").stdout
