@@ -155,3 +155,78 @@ def ingest_xlsx(
 ) -> None:
     """Publish an .xlsx workbook's rows (read in openpyxl's read-only mode)."""
     _tabular(ctx, file, source, mapping, "xlsx", sheet=sheet)
+
+
+@ingest_app.command("watch")
+def ingest_watch(
+    ctx: typer.Context,
+    folder: Annotated[
+        Path, typer.Argument(exists=True, file_okay=False, help="The folder files are dropped in.")
+    ],
+    mapping: Annotated[
+        str | None,
+        typer.Option(help="Mapping for tabular files; default: the only one fitting the header."),
+    ] = None,
+    interval: Annotated[float, typer.Option(help="Seconds between two looks.")] = 5.0,
+    once: Annotated[
+        bool, typer.Option("--once", help="Handle the files there now, then exit.")
+    ] = False,
+    source: SourceOption = "watch",
+) -> None:
+    """Publish each file dropped in FOLDER (.jsonl, .csv/.tsv/.txt, .xlsx), then move it to
+    FOLDER/done/, or to FOLDER/failed/ with a reason file. Stop with SIGTERM or Ctrl-C; a
+    file left halfway is finished without duplicates at the next start."""
+    import signal
+
+    from ingest.progress import ProgressSink
+    from ingest.publisher import RawPublisher, make_producer
+    from ingest.run import OriginFeed, publish_origin
+    from ingest.state import SourceState
+    from ingest.watch import FolderWatcher
+    from schemas.dead_letter import DeadLetter
+    from stream.mappings.catalog import MappingCatalog
+
+    settings = settings_of(ctx)
+    topic = _topic_or_exit(ctx, source)
+    publisher = RawPublisher(settings.kafka, topic, settings.topics.max_message_bytes)
+    letters = make_producer(settings.kafka, settings.topics.max_message_bytes)
+    state = SourceState(settings.ingest.state_dir, topic)
+    stopping: list[int] = []
+
+    def stop_on(signum: int, _frame: object) -> None:
+        stopping.append(signum)
+
+    signal.signal(signal.SIGTERM, stop_on)
+    signal.signal(signal.SIGINT, stop_on)
+
+    def publish(feed: OriginFeed) -> None:
+        progress = ProgressSink(f"ingest {Path(feed.origin).name}")
+        try:
+            summary = publish_origin(settings, feed, publisher, state, progress)
+        finally:
+            progress.close()
+        typer.echo(
+            f"{Path(feed.origin).name}: published={summary.records} "
+            f"skipped_already_published={summary.skipped} batches={summary.batches}"
+        )
+
+    def reject(path: Path, reason: str) -> None:
+        with path.open("rb") as handle:
+            head = handle.read(64 * 1024)
+        letter = DeadLetter(
+            source=source, origin=str(path), position=0, stage="ingest", reason=reason, payload=head
+        )
+        letters.send(
+            settings.topics.deadletter, key=source.encode(), value=letter.model_dump_json().encode()
+        ).get(timeout=60)
+        typer.echo(f"{path.name}: refused: {reason}", err=True)
+
+    watcher = FolderWatcher(
+        folder, publish, reject, source, MappingCatalog(settings.ingest.mappings_dir), mapping
+    )
+    try:
+        summary = watcher.run(interval, once, lambda: bool(stopping))
+    finally:
+        publisher.close()
+        letters.close(timeout=10)
+    typer.echo(f"done={len(summary.done)} failed={len(summary.failed)} topic={topic}")

@@ -27,6 +27,7 @@ from stream.admin import create_topics, delete_topics
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 CLI = str(BIN / "customs-watch")
+SOURCES = ["jsonl", "csv", "xlsx", "watch", "http"]
 
 
 @pytest.fixture(scope="session")
@@ -119,7 +120,7 @@ def pipeline(bootstrap: str, tmp_path: Path) -> Iterator[Pipeline]:
         **os.environ,
         "CUSTOMS_WATCH_KAFKA_BOOTSTRAP": bootstrap,
         "CUSTOMS_WATCH_TOPICS_PREFIX": f"t{tag}",
-        "CUSTOMS_WATCH_TOPICS_SOURCES": "jsonl,csv,xlsx",
+        "CUSTOMS_WATCH_TOPICS_SOURCES": ",".join(SOURCES),
         "CUSTOMS_WATCH_TOPICS_PARTITIONS": "2",
         "CUSTOMS_WATCH_WORKER_APP_ID": f"cw-test-{tag}",
         "CUSTOMS_WATCH_WORKER_WEB_PORT": str(free_port()),
@@ -131,7 +132,11 @@ def pipeline(bootstrap: str, tmp_path: Path) -> Iterator[Pipeline]:
     }
     settings = Settings(
         kafka={"bootstrap": bootstrap},
-        topics={"prefix": f"t{tag}", "sources": ["jsonl", "csv", "xlsx"], "partitions": 2},
+        topics={
+            "prefix": f"t{tag}",
+            "sources": ["jsonl", "csv", "xlsx", "watch", "http"],
+            "partitions": 2,
+        },
         worker={"app_id": f"cw-test-{tag}"},
         clickhouse={"dsn": env["CUSTOMS_WATCH_CLICKHOUSE_DSN"]},
         screening={"watchlist_dir": tmp_path / "watchlists", "reload_interval_s": 1},

@@ -185,3 +185,74 @@ def test_rows_a_fixed_mapping_can_read_are_replayed_from_the_dead_letters(
         time.sleep(0.5)
     assert lines() == 2
     assert "0 dead letter(s) to replay" in pipeline.cli("deadletter", "replay").stdout
+
+
+def test_a_watched_folder_publishes_each_file_and_moves_it_to_done_or_failed(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(SAMPLES / "ru_declarations_cp1251.csv", inbox / "ru.csv")
+    shutil.copy(SAMPLES / "us_bol.csv", inbox / "bol.csv")
+    (inbox / "lines.jsonl").write_bytes((SAMPLES.parent / "demo.jsonl").read_bytes())
+    (inbox / "unknown.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    (inbox / "scan.pdf").write_bytes(b"%PDF-1.4")
+    (inbox / "copying.csv.part").write_bytes(b"half a file")
+    out = pipeline.cli("ingest", "watch", str(inbox), "--once")
+    assert "done=3 failed=2" in out.stdout
+    assert sorted(p.name for p in (inbox / "done").iterdir()) == [
+        "bol.csv",
+        "lines.jsonl",
+        "ru.csv",
+    ]
+    failed = sorted(p.name for p in (inbox / "failed").iterdir())
+    assert failed == ["scan.pdf", "scan.pdf.reason.txt", "unknown.csv", "unknown.csv.reason.txt"]
+    assert "no mapping fits its header" in (inbox / "failed" / "unknown.csv.reason.txt").read_text()
+    assert (inbox / "copying.csv.part").exists()  # still being copied: left alone
+    origins = {origin for _, origin, _ in raw_records(pipeline, "watch")}
+    assert {Path(o).name for o in origins} == {"ru.csv", "bol.csv", "lines.jsonl"}
+    demo_lines = sum(
+        1 for x in (SAMPLES.parent / "demo.jsonl").read_bytes().splitlines() if x.strip()
+    )
+    assert len(raw_records(pipeline, "watch")) == 12 + 10 + demo_lines
+    letters = [
+        DeadLetter.model_validate_json(m.value)
+        for m in read_to_end(pipeline.settings, pipeline.settings.topics.deadletter)
+    ]
+    assert sorted((x.stage, Path(x.origin).name) for x in letters) == [
+        ("ingest", "scan.pdf"),
+        ("ingest", "unknown.csv"),
+    ]
+
+
+def test_a_watcher_killed_midway_finishes_the_file_once_when_started_again(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    staging = tmp_path / "big.csv"
+    expected = big_ru_csv(staging, 40_000)
+    staging.replace(inbox / "big.csv")
+    env = {**pipeline.env, "CUSTOMS_WATCH_INGEST_BATCH_RECORDS": "100"}
+    state = Path(env["CUSTOMS_WATCH_INGEST_STATE_DIR"]) / (
+        pipeline.settings.topics.raw("watch") + ".json"
+    )
+    command = [CLI, "ingest", "watch", str(inbox), "--interval", "0.2"]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 120
+    while True:
+        entries = orjson.loads(state.read_bytes()) if state.exists() else {}
+        if entries and 5_000 < next(iter(entries.values()))["position"] < 30_000:
+            break
+        assert process.poll() is None and time.monotonic() < deadline, "no progress"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert (inbox / "big.csv").exists()  # not moved: unfinished
+
+    out = pipeline.cli("ingest", "watch", str(inbox), "--once", timeout=300)
+    assert "done=1 failed=0" in out.stdout
+    assert (inbox / "done" / "big.csv").exists()
+    assert [r[2] for r in raw_records(pipeline, "watch")] == expected
