@@ -9,3 +9,7 @@ class PublishFailed(TransientError):
 
 class FileRejected(TerminalError):
     """A whole file cannot be read (not the format, encoding or header its mapping says)."""
+
+
+class SourceUnavailable(TransientError):
+    """A polled endpoint could not be read (after retries, or with a refusal)."""

@@ -15,15 +15,15 @@ nothing (acknowledged ones are found on the topic and skipped).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.base import batches
 from ingest.progress import ProgressSink
 from ingest.publisher import PublishSummary, RawPublisher
-from ingest.resume import first_seen, published, still_there
-from ingest.state import SourceState
+from ingest.resume import Published, first_seen, published, still_there
+from ingest.state import OriginState, SourceState
 from schemas.raw import RawBatch, RawRecord
 from schemas.settings import Settings
 
@@ -36,10 +36,31 @@ class OriginFeed:
     checksum: str | None
     records: Iterable[RawRecord]
     context: dict[str, Any] = field(default_factory=dict)
+    # Polled endpoints: the cursor after a record, set on each batch (its last record's).
+    cursor_of: Callable[[RawRecord], str | None] | None = None
 
     @property
     def key(self) -> str:
         return f"{self.origin}#{self.checksum}" if self.checksum else self.origin
+
+
+def origin_state(settings: Settings, topic: str, key: str, state: SourceState) -> OriginState:
+    """The origin's resume point, new when never seen or when its topic was recreated."""
+    current = state.get(key)
+    if current is not None and not still_there(settings, topic, current):
+        current = None
+    if current is None:
+        current = first_seen(settings, topic, key)
+        state.put(key, current)
+    return current
+
+
+def resume_point(
+    settings: Settings, topic: str, origin: str, checksum: str | None, state: SourceState
+) -> Published:
+    """The origin's last record (position, cursor) on the topic."""
+    key = f"{origin}#{checksum}" if checksum else origin
+    return published(settings, topic, origin, checksum, origin_state(settings, topic, key, state))
 
 
 def publish_origin(
@@ -53,12 +74,7 @@ def publish_origin(
     """Publish what of ``feed`` is not on the topic yet; ``finished=False`` for an origin
     that goes on (a polled endpoint), which is never marked done."""
     topic = publisher.topic
-    current = state.get(feed.key)
-    if current is not None and not still_there(settings, topic, current):
-        current = None
-    if current is None:
-        current = first_seen(settings, topic, feed.key)
-        state.put(feed.key, current)
+    current = origin_state(settings, topic, feed.key, state)
     if current.done:
         return PublishSummary(topic=topic, skipped=sum(1 for _ in feed.records))
     already = published(settings, topic, feed.origin, feed.checksum, current)
@@ -84,8 +100,12 @@ def publish_origin(
         state.put(feed.key, current)
 
     context = {**feed.context, "origin_checksum": feed.checksum}
+    cut = batches(fresh(), settings.ingest.batch_records, settings.ingest.batch_bytes, context)
+    if feed.cursor_of is not None:
+        cursor_of = feed.cursor_of
+        cut = (b.model_copy(update={"cursor": cursor_of(b.records[-1])}) for b in cut)
     summary = publisher.publish(
-        batches(fresh(), settings.ingest.batch_records, settings.ingest.batch_bytes, context),
+        cut,
         progress,
         partition=current.partition,
         on_acked=acked,

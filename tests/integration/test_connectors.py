@@ -256,3 +256,106 @@ def test_a_watcher_killed_midway_finishes_the_file_once_when_started_again(
     assert "done=1 failed=0" in out.stdout
     assert (inbox / "done" / "big.csv").exists()
     assert [r[2] for r in raw_records(pipeline, "watch")] == expected
+
+
+class Endpoint:
+    """A JSON endpoint on 127.0.0.1 serving records after ?since_id=, a page at a time.
+
+    The first request answers 503 (a transient failure the poller must ride out)."""
+
+    def __init__(self, records: list[dict[str, object]], page: int = 200) -> None:
+        import http.server
+        import threading
+        import urllib.parse
+
+        self.records, self.page, self.requests = records, page, 0
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.requests += 1
+                if outer.requests == 1:
+                    self.send_response(503)
+                    self.send_header("Retry-After", "0")
+                    self.end_headers()
+                    return
+                query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+                since = int(query.get("since_id", ["0"])[0])
+                chosen = [r for r in outer.records if int(r["id"]) > since][: outer.page]  # type: ignore[call-overload]
+                body = orjson.dumps({"records": chosen})
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/declarations"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def endpoint_records(count: int) -> list[dict[str, object]]:
+    from ingest.synthetic import synthetic_lines
+
+    return [{"id": n + 1, **line} for n, line in enumerate(synthetic_lines(count, seed=8))]
+
+
+def test_an_http_endpoint_is_polled_with_a_cursor_and_retries_past_a_503(
+    pipeline: Pipeline,
+) -> None:
+    endpoint = Endpoint(endpoint_records(450), page=200)
+    try:
+        out = pipeline.cli("ingest", "http", endpoint.url, "--once")
+        assert "published=450 " in out.stdout and "retries=1" in out.stdout
+        endpoint.records.extend(
+            {**r, "id": int(r["id"]) + 450}
+            for r in endpoint_records(30)  # type: ignore[call-overload]
+        )
+        again = pipeline.cli("ingest", "http", endpoint.url, "--once")
+        assert "published=30 cursor_from=450" in again.stdout
+    finally:
+        endpoint.close()
+    messages = list(read_to_end(pipeline.settings, pipeline.settings.topics.raw("http")))
+    batches = [RawBatch.model_validate_json(m.value) for m in messages]
+    ids = [orjson.loads(r.payload)["id"] for b in batches for r in b.records]
+    assert ids == list(range(1, 481))
+    assert all(b.cursor == str(orjson.loads(b.records[-1].payload)["id"]) for b in batches)
+
+
+def test_a_poller_killed_midway_resumes_from_the_last_batch_on_the_topic(
+    pipeline: Pipeline,
+) -> None:
+    endpoint = Endpoint(endpoint_records(20_000), page=250)
+    env = {**pipeline.env, "CUSTOMS_WATCH_INGEST_BATCH_RECORDS": "40"}
+    state = Path(env["CUSTOMS_WATCH_INGEST_STATE_DIR"]) / (
+        pipeline.settings.topics.raw("http") + ".json"
+    )
+    command = [CLI, "ingest", "http", endpoint.url, "--once"]
+    try:
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 120
+        while True:
+            entries = orjson.loads(state.read_bytes()) if state.exists() else {}
+            if entries and 3_000 < next(iter(entries.values()))["position"] < 15_000:
+                break
+            assert process.poll() is None and time.monotonic() < deadline, "no progress"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+    finally:
+        endpoint.close()
+    messages = list(read_to_end(pipeline.settings, pipeline.settings.topics.raw("http")))
+    records = [r for m in messages for r in RawBatch.model_validate_json(m.value).records]
+    assert [r.position for r in records] == list(range(1, 20_001))
+    assert [orjson.loads(r.payload)["id"] for r in records] == list(range(1, 20_001))
