@@ -49,6 +49,7 @@ bench: venv
 	$(PY) -m bench.screening
 	$(PY) -m bench.alert_latency
 	$(PY) bench/sink.py
+	$(PY) bench/ingest_csv.py
 	$(PY) bench/run.py
 
 # Per-category precision and recall on the labelled development set, and screening P/R on

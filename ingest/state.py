@@ -10,7 +10,6 @@ broker's acknowledgement and this file's write must not publish those records ag
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -46,8 +45,8 @@ class SourceState:
     def _write(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
+        # No fsync: the file is a hint (the raw topic is the truth, see ingest.resume), so a
+        # write lost in a power cut costs a longer read of the topic, never a duplicate.
         with tmp.open("w", encoding="utf-8") as handle:
             json.dump({k: asdict(v) for k, v in self._entries.items()}, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
         tmp.replace(self.path)

@@ -56,7 +56,9 @@ class TabularConnector:
             if self.format == "xlsx":
                 self._file: TabularFile = read_xlsx(data, mapping, sheet)
             else:
-                self._file = read_csv(data, mapping, encoding)
+                # Rows are only forwarded; cells are needed to number lines per declaration
+                # when the layout has no line-number column.
+                self._file = read_csv(data, mapping, encoding, cells=not mapping.line_no_column)
             self._columns: HeaderMap = resolve_header(self._file.header, mapping)
         except ValueError as exc:
             raise FileRejected(f"{path.name}: {exc}") from exc
@@ -73,7 +75,7 @@ class TabularConnector:
         ids = self._columns.fields.get("declaration_id", ())
         for row in self._file.rows:
             self.rows_read += 1
-            found = self._columns.first(row.cells, ids)
+            found = self._columns.first(row.cells, ids) if row.cells else None
             yield RawRecord(
                 source=self.source,
                 origin=origin,

@@ -28,6 +28,8 @@ from openpyxl.utils.exceptions import InvalidFileException
 from schemas.mapping import Mapping
 from stream.mappings.encoding import detect_encoding
 
+DETECT_SAMPLE_BYTES = 1 << 20  # bytes the encoding detector looks at
+HEADER_BYTES = 1 << 20  # where the header must end for the split without cells
 FIELD_SIZE_LIMIT = 64 * 1024 * 1024
 """Largest CSV cell read, in characters; the csv module's limit (128 KiB by default) is
 process-wide, so :func:`read_csv` raises it to this once."""
@@ -77,8 +79,34 @@ def _decode(data: bytes, encoding: str) -> str:
         ) from exc
 
 
-def _lines(data: bytes, text: str, encoding: str) -> list[_Line]:
-    """Physical lines with their byte spans, found by re-encoding the decoded text."""
+def _byte_lines(data: bytes, encoding: str) -> list[_Line]:
+    """Physical lines split on the bytes themselves: right for every encoding in which CR
+    and LF are single bytes that no multi-byte character contains (UTF-8, cp125x, GB18030,
+    Shift_JIS, ...), and much faster than re-encoding each line."""
+    lines: list[_Line] = []
+    offset = 0
+    decoder_name = encoding
+    for chunk in data.splitlines(keepends=True):
+        content = len(chunk.rstrip(b"\r\n"))
+        try:
+            text = chunk.decode(decoder_name)
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"the file is not {encoding}: {exc.reason} at byte {offset + exc.start} "
+                f"(line {len(lines) + 1}); pass the right encoding"
+            ) from exc
+        lines.append(_Line(text, offset, offset + content))
+        offset += len(chunk)
+        decoder_name = "utf-8" if encoding == "utf-8-sig" else encoding  # BOM: first line only
+    return lines
+
+
+def _lines(data: bytes, encoding: str) -> list[_Line]:
+    """Physical lines with their byte spans, found by re-encoding the decoded text (or by
+    splitting the bytes, where that is the same and faster)."""
+    if not codecs.lookup(encoding).name.startswith(("utf-16", "utf-32")):
+        return _byte_lines(data, encoding)
+    text = _decode(data, encoding)
     encoder = codecs.getincrementalencoder(encoding)()
     lines: list[_Line] = []
     pos = offset = 0
@@ -134,22 +162,81 @@ def _csv_rows(lines: list[_Line], data: bytes, first: int, delimiter: str) -> It
         raise ValueError(f"line {start + 1}: {exc}") from exc
 
 
-def read_csv(data: bytes, mapping: Mapping, encoding_override: str | None = None) -> TabularFile:
-    """Split CSV/TSV bytes into header and rows; encoding: override, mapping's, or detected."""
-    if mapping.format == "xlsx":
-        raise ValueError(f"mapping {mapping.name} reads .xlsx files, not CSV")
-    if csv.field_size_limit() < FIELD_SIZE_LIMIT:
-        csv.field_size_limit(FIELD_SIZE_LIMIT)
-    encoding = detect_encoding(data, encoding_override or mapping.encoding)
-    lines = _lines(data, _decode(data, encoding), encoding)
+def _line_rows(data: bytes, encoding: str, start: int, number: int) -> Iterator[Row] | None:
+    """Rows without their cells, one per non-blank line from byte ``start`` (line
+    ``number``), when no line can be part of a multi-line quoted cell (every line holds an
+    even number of quotes); else None. Works on the bytes (a quote is one byte 0x22 in every
+    encoding this path takes), so a connector that only forwards rows skips CSV parsing."""
+    if codecs.lookup(encoding).name.startswith(("utf-16", "utf-32")):
+        return None
+    chunks = data[start:].splitlines(keepends=True)
+    if any(chunk.count(b'"') % 2 for chunk in chunks):
+        return None
+
+    def rows() -> Iterator[Row]:
+        offset = start
+        for index, chunk in enumerate(chunks, start=number):
+            content = chunk.rstrip(b"\r\n")
+            if content.strip():
+                yield Row(number=index, raw=content, cells=[])
+            offset += len(chunk)
+
+    return rows()
+
+
+def _header(lines: list[_Line], data: bytes, mapping: Mapping) -> tuple[Row, Iterator[Row]]:
     rows = _csv_rows(lines, data, mapping.header_row - 1, mapping.delimiter)
     header = next(rows, None)
     if header is None:
         raise ValueError(f"no header: the file has no text from line {mapping.header_row} on")
     if header.number != mapping.header_row:
         raise ValueError(f"line {mapping.header_row} should hold the header but is blank")
-    cells = [header.cells[0].removeprefix("\ufeff"), *header.cells[1:]]
-    return TabularFile(encoding=encoding, header=cells, rows=rows)
+    return header, rows
+
+
+def _names(header: Row) -> list[str]:
+    return [header.cells[0].removeprefix("\ufeff"), *header.cells[1:]]
+
+
+def _split_without_cells(data: bytes, mapping: Mapping, encoding: str) -> TabularFile | None:
+    """The header parsed from the file's start, the rest split on line ends (see
+    :func:`_line_rows`); None when that split would be wrong."""
+    if codecs.lookup(encoding).name.startswith(("utf-16", "utf-32")):
+        return None
+    _decode(data, encoding)  # the whole file must be the encoding; a clear error if not
+    head = data[:HEADER_BYTES]
+    if len(head) < len(data):
+        head = head[: head.rfind(b"\n") + 1] or head
+    lines = _lines(head, encoding)
+    header, _ = _header(lines, head, mapping)
+    header_end = lines[header.number - 1].start + len(header.raw)
+    last = next(i for i in range(header.number - 1, len(lines)) if lines[i].end == header_end)
+    after = lines[last + 1].start if last + 1 < len(lines) else len(head)
+    body = _line_rows(data, encoding, after, last + 2)
+    return None if body is None else TabularFile(encoding, _names(header), body)
+
+
+def read_csv(
+    data: bytes, mapping: Mapping, encoding_override: str | None = None, cells: bool = True
+) -> TabularFile:
+    """Split CSV/TSV bytes into header and rows; encoding: override, mapping's, or detected.
+
+    ``cells=False`` may leave rows' cells empty: when every line is a whole row, lines are
+    split on their bytes without CSV parsing (for a connector that only forwards rows); the
+    header is always parsed."""
+    if mapping.format == "xlsx":
+        raise ValueError(f"mapping {mapping.name} reads .xlsx files, not CSV")
+    if csv.field_size_limit() < FIELD_SIZE_LIMIT:
+        csv.field_size_limit(FIELD_SIZE_LIMIT)
+    # The start is enough to tell; decoding the whole file below checks the guess.
+    encoding = detect_encoding(data[:DETECT_SAMPLE_BYTES], encoding_override or mapping.encoding)
+    if not cells:
+        fast = _split_without_cells(data, mapping, encoding)
+        if fast is not None:
+            return fast
+    lines = _lines(data, encoding)
+    header, rows = _header(lines, data, mapping)
+    return TabularFile(encoding=encoding, header=_names(header), rows=rows)
 
 
 def _cell_text(value: Any, decimal: str) -> str:
