@@ -49,5 +49,6 @@ def replay_of(letter: DeadLetter, topics: TopicSettings) -> Replay:
         mapping=context.get("mapping"),
         encoding=context.get("encoding"),
         header=context.get("header"),
+        edifact_service=context.get("edifact_service"),
     )
     return Replay(topics.raw(letter.source), origin.encode(), batch.model_dump_json().encode())

@@ -1,13 +1,14 @@
 """Directory watch: publish every file dropped in a folder, then move it to done/ or failed/.
 
 A file is taken when its size and modification time stayed the same for one whole interval
-(a copy still being written is left alone), hidden files and ``*.part``/``*.tmp`` are
+(a copy still being written is left alone); hidden files and ``*.part``/``*.tmp`` are
 ignored. Its format comes from the extension (``.jsonl``, ``.csv``/``.tsv``/``.txt``,
-``.xlsx``); a tabular file's mapping is the one given, else the only packaged or own mapping
-whose required columns its header has. Publishing resumes exactly once (``ingest/run.py``),
-so a watcher killed midway and started again finishes the file without duplicates, then
-moves it. Moves are renames inside the watched folder (atomic); a refused file goes to
-``failed/`` with ``<name>.reason.txt`` next to it, and a dead letter says why.
+``.xlsx``, ``.edi``/``.edifact`` for CUSDEC); a tabular file's mapping is the one given,
+else the only packaged or own mapping whose required columns its header has. Publishing
+resumes exactly once (``ingest/run.py``), so a watcher killed midway and started again
+finishes the file without duplicates, then moves it. Moves are renames inside the watched
+folder (atomic); a refused file goes to ``failed/`` with ``<name>.reason.txt`` next to it,
+and a dead letter says why.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.cusdec import CusdecConnector
 from ingest.errors import FileRejected
 from ingest.jsonl import JsonlConnector
 from ingest.run import OriginFeed
@@ -68,6 +70,8 @@ def feed_of(path: Path, source: str, catalog: MappingCatalog, mapping: str | Non
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         return JsonlConnector(path, source).feed()
+    if suffix in (".edi", ".edifact", ".cusdec"):
+        return CusdecConnector(path, source).feed()
     fmt = format_of(path)
     if fmt is None:
         raise FileRejected(f"{path.name}: no connector reads {suffix or 'files without a suffix'}")

@@ -93,3 +93,9 @@ class RawBatch(BaseModel):
     cursor: str | None = Field(
         default=None, description="Polled endpoints: the cursor after this batch's records."
     )
+    edifact_service: str | None = Field(
+        default=None,
+        min_length=6,
+        max_length=6,
+        description="cusdec: the six service characters (UNA advice or the defaults).",
+    )

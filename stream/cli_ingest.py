@@ -173,7 +173,7 @@ def ingest_watch(
     ] = False,
     source: SourceOption = "watch",
 ) -> None:
-    """Publish each file dropped in FOLDER (.jsonl, .csv/.tsv/.txt, .xlsx), then move it to
+    """Publish each file dropped in FOLDER (.jsonl, .csv/.tsv/.txt, .xlsx, .edi), then move it to
     FOLDER/done/, or to FOLDER/failed/ with a reason file. Stop with SIGTERM or Ctrl-C; a
     file left halfway is finished without duplicates at the next start."""
     import signal
@@ -305,3 +305,28 @@ def ingest_http(
     typer.echo(
         f"published={total} requests={poller.requests} retries={poller.retries} topic={topic}"
     )
+
+
+@ingest_app.command("cusdec")
+def ingest_cusdec(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(exists=True, dir_okay=False, readable=True, help="EDIFACT interchange."),
+    ],
+    source: SourceOption = "cusdec",
+) -> None:
+    """Publish a UN/EDIFACT CUSDEC interchange, one raw record per message (UNH…UNT); the
+    stream reads each message's goods items into canonical lines."""
+    from ingest.cusdec import CusdecConnector
+    from ingest.errors import FileRejected
+
+    try:
+        connector = CusdecConnector(file, source)
+    except FileRejected as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    for problem in connector.problems:
+        typer.echo(f"warning: {file.name}: {problem}", err=True)
+    read, line = publish_feed(ctx, source, connector.feed(), f"ingest {file.name}")
+    typer.echo(f"read={read} {line} charset={connector.interchange.charset}")

@@ -1,8 +1,9 @@
 """Stage ``parse``: a raw Kafka message → canonical declaration lines + dead letters.
 
 The batch says how its records are read: ``jsonl`` (a canonical line as JSON), ``csv`` (one
-row's bytes, read with the named mapping and the batch's encoding and header) or ``xlsx``
-(one row's cells as a JSON array, same mapping). A record that cannot be read or mapped, or
+row's bytes, read with the named mapping and the batch's encoding and header), ``xlsx``
+(one row's cells as a JSON array, same mapping) or ``cusdec`` (one EDIFACT CUSDEC message,
+one line per goods item). A record that cannot be read or mapped, or
 fails the :class:`Declaration` model, becomes a :class:`DeadLetter` with the reason, its
 original bytes and what is needed to read it again; the rest of the batch goes on. Mapping
 here, not in the connector, lets a fixed mapping re-process the raw records.
@@ -22,6 +23,8 @@ from schemas.dead_letter import DeadLetter
 from schemas.declaration import Declaration, RawRef
 from schemas.mapping import Mapping
 from schemas.raw import RawBatch, RawRecord
+from stream.cusdec.goods import message_lines
+from stream.cusdec.split import DEFAULT_SERVICE, message_problem
 from stream.mappings.mapper import HeaderMap, map_row, resolve_header
 
 STAGE = "parse"
@@ -119,12 +122,36 @@ class TabularReader:
             raise ValueError(f"invalid declaration: {describe_validation_error(exc)}") from exc
 
 
+def cusdec_lines(record: RawRecord, batch: RawBatch) -> list[Declaration]:
+    """The goods items of one CUSDEC message (the record's bytes, UNH…UNT)."""
+    service = batch.edifact_service or DEFAULT_SERVICE
+    problem = message_problem(record.payload, service)
+    if problem:
+        raise ValueError(problem)
+    encoding = batch.encoding or "utf-8"
+    try:
+        text = record.payload.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise ValueError(f"message is not valid {encoding}: {exc}") from exc
+    lines = []
+    for data in message_lines(text, service):
+        data.setdefault("source", record.source)
+        data.setdefault("source_record_id", f"{record.origin}:{record.position}:{data['line_no']}")
+        try:
+            lines.append(Declaration.model_validate(data))
+        except ValidationError as exc:
+            raise ValueError(
+                f"goods item {data['line_no']}: {describe_validation_error(exc)}"
+            ) from exc
+    return lines
+
+
 def replay_context(batch: RawBatch, record: RawRecord) -> dict[str, Any]:
     """What a dead letter keeps so that `deadletter replay` can read its payload again."""
     if batch.format == "jsonl":
         return {}
     context: dict[str, Any] = {"format": batch.format}
-    for name in ("mapping", "encoding", "header"):
+    for name in ("mapping", "encoding", "header", "edifact_service"):
         value = getattr(batch, name)
         if value is not None:
             context[name] = value
@@ -141,6 +168,8 @@ def parse_batch(batch: RawBatch, ref: RawRef, tabular: TabularReader | None = No
                 result.lines.append(parse_record(record))
             elif batch.format in ("csv", "xlsx") and tabular is not None:
                 result.lines.append(tabular.line(record, batch))
+            elif batch.format == "cusdec":
+                result.lines.extend(cusdec_lines(record, batch))
             else:
                 raise ValueError(f"no reader for format {batch.format!r} in this worker")
         except ValueError as exc:

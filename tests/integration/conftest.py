@@ -27,7 +27,7 @@ from stream.admin import create_topics, delete_topics
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 CLI = str(BIN / "customs-watch")
-SOURCES = ["jsonl", "csv", "xlsx", "watch", "http"]
+SOURCES = ["jsonl", "csv", "xlsx", "cusdec", "watch", "http"]
 
 
 @pytest.fixture(scope="session")
@@ -134,7 +134,7 @@ def pipeline(bootstrap: str, tmp_path: Path) -> Iterator[Pipeline]:
         kafka={"bootstrap": bootstrap},
         topics={
             "prefix": f"t{tag}",
-            "sources": ["jsonl", "csv", "xlsx", "watch", "http"],
+            "sources": SOURCES,
             "partitions": 2,
         },
         worker={"app_id": f"cw-test-{tag}"},

@@ -359,3 +359,74 @@ def test_a_poller_killed_midway_resumes_from_the_last_batch_on_the_topic(
     records = [r for m in messages for r in RawBatch.model_validate_json(m.value).records]
     assert [r.position for r in records] == list(range(1, 20_001))
     assert [orjson.loads(r.payload)["id"] for r in records] == list(range(1, 20_001))
+
+
+CUSDEC = SAMPLES.parent / "cusdec"
+
+
+def test_cusdec_messages_become_lines_and_broken_ones_dead_letters(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    for name in ("import_ru.edi", "broken.edi"):
+        shutil.copy(CUSDEC / name, tmp_path / name)
+        out = pipeline.cli("ingest", "cusdec", str(tmp_path / name))
+        assert "skipped_already_published=0" in out.stdout
+    assert [r[2] for r in raw_records(pipeline, "cusdec")] == [1, 2, 1, 2, 3]
+    pipeline.start_worker()
+    pipeline.cli("wait", "--timeout", "180")
+    totals = orjson.loads(pipeline.cli("query", "line_totals", "--format", "json").stdout)
+    assert totals[0]["lines"] == 3 + 1 + 1  # two messages of the import, the good broken one
+    letters = [
+        DeadLetter.model_validate_json(m.value)
+        for m in read_to_end(pipeline.settings, pipeline.settings.topics.deadletter)
+    ]
+    assert sorted((x.position, x.reason) for x in letters) == [
+        (2, "UNT counts 4 segments, the message has 7"),
+        (3, "segment 3 (DTM): '20240231' is not a date in format 102"),
+    ]
+    assert all(x.payload.startswith(b"UNH+BR000") for x in letters)
+    assert all(x.context["format"] == "cusdec" for x in letters)
+
+
+def big_interchange(path: Path, messages: int) -> None:
+    body = []
+    for n in range(1, messages + 1):
+        segments = [
+            f"UNH+M{n}+CUSDEC:D:96B:UN",
+            f"BGM+929+10702070/010424/{n:07d}+9",
+            "DTM+137:20240401:102",
+            "UNS+D",
+            "CST+1+8542310000:122",
+            "FTX+AAA+++Microcontrollers, 32-bit",
+        ]
+        segments.append(f"UNT+{len(segments) + 1}+M{n}")
+        body.extend(segments)
+    text = "UNB+UNOC:3+S:ZZZ+R:ZZZ+240401:1200+IC1'" + "'".join(body) + f"'UNZ+{messages}+IC1'"
+    path.write_text(text, encoding="latin-1")
+
+
+def test_cusdec_connector_killed_halfway_publishes_every_message_once(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    feed = tmp_path / "big.edi"
+    big_interchange(feed, 30_000)
+    env = {**pipeline.env, "CUSTOMS_WATCH_INGEST_BATCH_RECORDS": "100"}
+    state = Path(env["CUSTOMS_WATCH_INGEST_STATE_DIR"]) / (
+        pipeline.settings.topics.raw("cusdec") + ".json"
+    )
+    command = [CLI, "ingest", "cusdec", str(feed)]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 120
+    while True:
+        entries = orjson.loads(state.read_bytes()) if state.exists() else {}
+        if entries and 3_000 < next(iter(entries.values()))["position"] < 25_000:
+            break
+        assert process.poll() is None and time.monotonic() < deadline, "no progress"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert [r[2] for r in raw_records(pipeline, "cusdec")] == list(range(1, 30_001))
