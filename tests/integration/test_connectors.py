@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -74,44 +75,6 @@ def test_a_csv_export_lands_mapped_in_the_stream_and_a_second_run_publishes_noth
     assert letter.context["mapping"] == "ru_import_declarations"
     assert letter.context["encoding"] == "cp1251"
     assert letter.payload.decode("cp1251").split(";")[1] == "31.02.2024"
-
-
-def test_csv_connector_killed_halfway_and_restarted_publishes_every_row_once_in_order(
-    pipeline: Pipeline, tmp_path: Path
-) -> None:
-    feed = tmp_path / "big.csv"
-    expected = big_ru_csv(feed, 40_000)
-    env = {**pipeline.env, "CUSTOMS_WATCH_INGEST_BATCH_RECORDS": "100"}
-    state = Path(env["CUSTOMS_WATCH_INGEST_STATE_DIR"]) / (
-        pipeline.settings.topics.raw("csv") + ".json"
-    )
-    command = [CLI, "ingest", "csv", str(feed), "--mapping", "ru_import_declarations"]
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
-    )
-
-    def halfway() -> bool:
-        if not state.exists():
-            return False
-        entry = next(iter(orjson.loads(state.read_bytes()).values()))
-        return 5_000 < entry["position"] < 30_000
-
-    deadline = time.monotonic() + 120
-    while not halfway():
-        assert process.poll() is None, "the connector finished before it could be killed"
-        assert time.monotonic() < deadline, "no progress in the state file"
-        time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
-    killed_at = next(iter(orjson.loads(state.read_bytes()).values()))["position"]
-
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    assert "skipped_already_published=" in result.stdout
-    records = raw_records(pipeline, "csv")
-    assert len({r[0] for r in records}) == 1  # one origin, one partition
-    positions = [r[2] for r in records]
-    assert positions == expected, f"killed after row {killed_at}"
 
 
 def test_an_xlsx_workbook_is_published_row_by_row(pipeline: Pipeline, tmp_path: Path) -> None:
@@ -371,7 +334,10 @@ def test_cusdec_messages_become_lines_and_broken_ones_dead_letters(
         shutil.copy(CUSDEC / name, tmp_path / name)
         out = pipeline.cli("ingest", "cusdec", str(tmp_path / name))
         assert "skipped_already_published=0" in out.stdout
-    assert [r[2] for r in raw_records(pipeline, "cusdec")] == [1, 2, 1, 2, 3]
+    per_file: dict[str, list[int]] = {}
+    for _, origin, position in raw_records(pipeline, "cusdec"):  # partitions interleave
+        per_file.setdefault(Path(origin).name, []).append(position)
+    assert per_file == {"import_ru.edi": [1, 2], "broken.edi": [1, 2, 3]}
     pipeline.start_worker()
     pipeline.cli("wait", "--timeout", "180")
     totals = orjson.loads(pipeline.cli("query", "line_totals", "--format", "json").stdout)
@@ -405,28 +371,76 @@ def big_interchange(path: Path, messages: int) -> None:
     path.write_text(text, encoding="latin-1")
 
 
-def test_cusdec_connector_killed_halfway_publishes_every_message_once(
-    pipeline: Pipeline, tmp_path: Path
+def big_ru_xlsx(path: Path, rows: int) -> list[int]:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("ДТ")
+    lines_of = (SAMPLES / "ru_declarations_cp1251.csv").read_bytes().split(b"\r\n")
+    sheet.append(lines_of[0].decode("cp1251").split(";"))
+    cells = lines_of[3].decode("cp1251").split(";")
+    for n in range(rows):
+        sheet.append([f"10702070/120324/{n:07d}", *cells[1:]])
+    book.save(path)
+    return list(range(2, rows + 2))
+
+
+def big_jsonl(path: Path, rows: int) -> list[int]:
+    from ingest.synthetic import synthetic_jsonl
+
+    path.write_bytes(synthetic_jsonl(rows, seed=12, prefix="KILL"))
+    return list(range(1, rows + 1))
+
+
+def big_cusdec(path: Path, messages: int) -> list[int]:
+    big_interchange(path, messages)
+    return list(range(1, messages + 1))
+
+
+@pytest.mark.parametrize(
+    ("kind", "make", "rows", "extra"),
+    [
+        ("csv", big_ru_csv, 40_000, ["--mapping", "ru_import_declarations"]),
+        ("xlsx", big_ru_xlsx, 20_000, ["--mapping", "ru_import_declarations"]),
+        ("cusdec", big_cusdec, 30_000, []),
+        ("jsonl", big_jsonl, 40_000, []),
+    ],
+)
+def test_a_connector_killed_halfway_and_restarted_publishes_every_record_once_in_order(
+    pipeline: Pipeline,
+    tmp_path: Path,
+    kind: str,
+    make: Callable[[Path, int], list[int]],
+    rows: int,
+    extra: list[str],
 ) -> None:
-    feed = tmp_path / "big.edi"
-    big_interchange(feed, 30_000)
+    feed = tmp_path / f"big.{kind}"
+    expected = make(feed, rows)
     env = {**pipeline.env, "CUSTOMS_WATCH_INGEST_BATCH_RECORDS": "100"}
     state = Path(env["CUSTOMS_WATCH_INGEST_STATE_DIR"]) / (
-        pipeline.settings.topics.raw("cusdec") + ".json"
+        pipeline.settings.topics.raw(kind) + ".json"
     )
-    command = [CLI, "ingest", "cusdec", str(feed)]
+    command = [CLI, "ingest", kind, str(feed), *extra]
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
     )
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 180
     while True:
         entries = orjson.loads(state.read_bytes()) if state.exists() else {}
-        if entries and 3_000 < next(iter(entries.values()))["position"] < 25_000:
+        position = next(iter(entries.values()))["position"] if entries else 0
+        if rows // 8 < position < rows * 3 // 4:
             break
-        assert process.poll() is None and time.monotonic() < deadline, "no progress"
-        time.sleep(0.05)
+        assert process.poll() is None, f"the connector ended before it could be killed: {position}"
+        assert time.monotonic() < deadline, "no progress in the state file"
+        time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
+
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert [r[2] for r in raw_records(pipeline, "cusdec")] == list(range(1, 30_001))
+    counts = dict(kv.split("=", 1) for kv in result.stdout.split() if "=" in kv)
+    skipped, published = int(counts["skipped_already_published"]), int(counts["published"])
+    assert skipped >= position and skipped + published == rows
+    records = raw_records(pipeline, kind)
+    assert len({r[0] for r in records}) == 1  # one origin, one partition
+    assert [r[2] for r in records] == expected, f"killed after record {position}"
