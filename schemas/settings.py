@@ -66,7 +66,7 @@ class TopicSettings(BaseModel):
 
     prefix: str = Field(default="customs", description="First part of every topic name.")
     sources: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["jsonl", "demo"],
+        default_factory=lambda: ["jsonl", "demo", "csv", "xlsx", "cusdec", "watch", "http"],
         description="Feeds the worker consumes: one topic <prefix>.raw.<source> each.",
     )
     partitions: int = Field(default=4, ge=1)

@@ -203,7 +203,8 @@ def _split_without_cells(data: bytes, mapping: Mapping, encoding: str) -> Tabula
     :func:`_line_rows`); None when that split would be wrong."""
     if codecs.lookup(encoding).name.startswith(("utf-16", "utf-32")):
         return None
-    _decode(data, encoding)  # the whole file must be the encoding; a clear error if not
+    # Only the start is decoded here: a row further on that is not in the encoding is
+    # dead-lettered by the stream, which decodes every row anyway.
     head = data[:HEADER_BYTES]
     if len(head) < len(data):
         head = head[: head.rfind(b"\n") + 1] or head
