@@ -16,7 +16,6 @@ import json
 import os
 import platform
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.run import start_broker  # noqa: E402
+from bench.run import save_result, start_broker, stop_broker  # noqa: E402
 from ingest.publisher import RawPublisher  # noqa: E402
 from ingest.run import publish_origin  # noqa: E402
 from ingest.state import SourceState  # noqa: E402
@@ -88,12 +87,7 @@ def main() -> int:
         delete_topics(settings, settings.topics.all_names())
     finally:
         if started:
-            subprocess.run(
-                [str(ROOT / "deploy" / "local-broker"), "stop", "--state-dir",
-                 str(work / "broker")],
-                check=False,
-                env={k: v for k, v in os.environ.items() if k != "CUSTOMS_WATCH_KAFKA_BOOTSTRAP"},
-            )  # fmt: skip
+            stop_broker(work / "broker")
     cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
     result = {
         "bench": "ingest_csv",
@@ -111,9 +105,7 @@ def main() -> int:
         "rows_per_cpu_s": round(summary.records / cpu),
     }
     print(json.dumps(result, indent=2))
-    out = ROOT / "bench" / "results" / f"ingest-csv-{result['when'].replace(':', '')}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    save_result(result, "ingest-csv-")
     return 0
 
 

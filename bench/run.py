@@ -72,6 +72,25 @@ def start_broker(state: Path) -> tuple[str, bool]:
     return out.stdout.strip(), True
 
 
+def stop_broker(state: Path) -> None:
+    """Stop the local broker started by :func:`start_broker` in ``state``."""
+    subprocess.run(
+        [str(ROOT / "deploy" / "local-broker"), "stop", "--state-dir", str(state)],
+        check=False,
+        env={k: v for k, v in os.environ.items() if k != "CUSTOMS_WATCH_KAFKA_BOOTSTRAP"},
+    )
+
+
+def save_result(summary: dict[str, Any], stem: str = "") -> Path:
+    """Write a summary to bench/results/<stem><when>.json (not committed); return the path."""
+    results = ROOT / "bench" / "results"
+    results.mkdir(exist_ok=True)
+    out = results / f"{stem}{summary['when'].replace(':', '')}.json"
+    out.write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"written {out}")
+    return out
+
+
 def bare_copy(bootstrap: str, feed: bytes, workdir: Path) -> dict[str, Any]:
     topic = f"bench-bare-{uuid.uuid4().hex[:6]}"
     settings = Settings(kafka={"bootstrap": bootstrap})
@@ -217,16 +236,7 @@ def main() -> int:
         print(f"full pipeline: {pipeline}", flush=True)
     finally:
         if started:
-            subprocess.run(
-                [
-                    str(ROOT / "deploy" / "local-broker"),
-                    "stop",
-                    "--state-dir",
-                    str(workdir / "broker"),
-                ],
-                check=False,
-                env={k: v for k, v in os.environ.items() if k != "CUSTOMS_WATCH_KAFKA_BOOTSTRAP"},
-            )
+            stop_broker(workdir / "broker")
     ratio = pipeline["end_to_end_lines_per_s"] / bare["copy_lines_per_s"]
     summary = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -240,11 +250,7 @@ def main() -> int:
         "pipeline_vs_bare_copy": round(ratio, 3),
     }
     print(f"ratio (pipeline / bare copy): {ratio:.2f}")
-    results = ROOT / "bench" / "results"
-    results.mkdir(exist_ok=True)
-    out = results / f"{summary['when'].replace(':', '')}.json"
-    out.write_text(json.dumps(summary, indent=2) + "\n")
-    print(f"written {out}")
+    save_result(summary)
     shutil.rmtree(workdir, ignore_errors=True)
     return 0
 

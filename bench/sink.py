@@ -37,7 +37,7 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.run import start_broker  # noqa: E402
+from bench.run import save_result, start_broker, stop_broker  # noqa: E402
 from schemas.settings import Settings  # noqa: E402
 
 
@@ -221,12 +221,7 @@ def main() -> int:
             print(f"{name}: {results[name]}", flush=True)
     finally:
         if started:
-            subprocess.run(
-                [str(ROOT / "deploy" / "local-broker"), "stop", "--state-dir",
-                 str(workdir / "broker")],
-                check=False,
-                env={k: v for k, v in os.environ.items() if k != "CUSTOMS_WATCH_KAFKA_BOOTSTRAP"},
-            )  # fmt: skip
+            stop_broker(workdir / "broker")
     ratio = results["sink"]["rows_per_s"] / results["bare"]["rows_per_s"]
     summary = {
         "bench": "sink",
@@ -241,11 +236,7 @@ def main() -> int:
         "sink_vs_bare": round(ratio, 3),
     }
     print(f"ratio (sink / bare copy): {ratio:.2f}")
-    out_dir = ROOT / "bench" / "results"
-    out_dir.mkdir(exist_ok=True)
-    path = out_dir / f"sink-{summary['when'].replace(':', '')}.json"
-    path.write_text(json.dumps(summary, indent=2) + "\n")
-    print(f"written {path}")
+    save_result(summary, "sink-")
     shutil.rmtree(workdir, ignore_errors=True)
     return 0
 

@@ -70,25 +70,17 @@ def sink_group(settings: Settings) -> str:
 def consumer_config(settings: Settings) -> dict[str, Any]:
     kafka = settings.kafka
     config: dict[str, Any] = {
-        "bootstrap_servers": kafka.bootstrap_servers(),
+        **kafka.client_config(),  # servers, security and SASL: the same keys as kafka-python
         "client_id": f"{kafka.client_id}-sink",
         "group_id": sink_group(settings),
         "enable_auto_commit": False,
         "auto_offset_reset": "earliest",
         "session_timeout_ms": kafka.session_timeout_ms,
         "heartbeat_interval_ms": kafka.heartbeat_interval_ms,
-        "request_timeout_ms": kafka.request_timeout_ms,
         "fetch_max_wait_ms": kafka.fetch_max_wait_ms,
         "max_partition_fetch_bytes": settings.topics.max_message_bytes,
         "fetch_max_bytes": max(52_428_800, settings.topics.max_message_bytes),
-        "security_protocol": kafka.security_protocol,
     }
-    if kafka.sasl_mechanism:
-        config["sasl_mechanism"] = kafka.sasl_mechanism
-        config["sasl_plain_username"] = kafka.sasl_username
-        config["sasl_plain_password"] = (
-            kafka.sasl_password.get_secret_value() if kafka.sasl_password else None
-        )
     if kafka.security_protocol in ("SSL", "SASL_SSL"):
         import ssl
 
