@@ -28,12 +28,14 @@ not a number, raises ValueError naming the segment and its position.
 
 from __future__ import annotations
 
+import warnings
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from pydifact.control import Characters  # type: ignore[import-untyped]
-from pydifact.parser import Parser  # type: ignore[import-untyped]
+from pydifact.control.characters import Characters
+from pydifact.exceptions import MissingImplementationWarning
+from pydifact.parser import Parser
 
 FLOWS = {"929": "import", "830": "export"}
 ROLES = {"CZ": "exporter", "CN": "importer", "DT": "declarant"}
@@ -86,7 +88,11 @@ def message_lines(text: str, service: str, flow: str | None = None) -> list[dict
     """Lines of one message (``text`` decoded, UNH…UNT); ``service``: the six UNA chars."""
     characters = Characters.from_str("UNA" + service)
     decimal_mark = service[2]
-    segments = list(Parser().parse(text, characters=characters))
+    with warnings.catch_warnings():
+        # pydifact warns for every service segment (UNH, UNS, UNT) it has no directory
+        # entry for; they are read as plain segments all the same.
+        warnings.simplefilter("ignore", MissingImplementationWarning)
+        segments = list(Parser().parse(text, characters=characters))
     header: dict[str, Any] = {}
     items: list[dict[str, Any]] = []
     extra: dict[str, list[list[Any]]] = {}
