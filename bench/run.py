@@ -3,8 +3,9 @@
 1. Bare copy (the stack's ceiling): kafka-python produces the lines one per message, then a
    kafka-python consumer → orjson → chdb copies them in 10 000-row column batches.
 2. Full pipeline: ``customs-watch ingest jsonl`` → broker → one ``customs-watch worker``
-   (parse, normalise, classify, alert, ClickHouse insert, enriched/alert topics), timed from
-   the start of the ingest until the last row is in ClickHouse (worker start-up excluded).
+   (parse, normalise, classify, alert, topics, and the sink into ClickHouse), timed from the
+   start of the ingest until the last row is in ClickHouse (worker start-up excluded);
+3. the same with ``worker --no-sink`` and ``customs-watch sink`` as two processes.
 
 Both use one broker (the local Tansu unless CUSTOMS_WATCH_KAFKA_BOOTSTRAP is set) and print
 lines/s and their ratio; a JSON summary is written to bench/results/.
@@ -166,7 +167,12 @@ def line_count(port: int) -> int:
         return -1
 
 
-def full_pipeline(bootstrap: str, feed_path: Path, n: int, workdir: Path) -> dict[str, Any]:
+def full_pipeline(
+    bootstrap: str, feed_path: Path, n: int, workdir: Path, sink_process: bool = False
+) -> dict[str, Any]:
+    """One worker end to end; with ``sink_process``, a ``worker --no-sink`` and a ``sink``
+    process side by side (two cores)."""
+    workdir.mkdir(parents=True, exist_ok=True)
     tag = uuid.uuid4().hex[:6]
     port = free_port()
     env = {
@@ -178,13 +184,22 @@ def full_pipeline(bootstrap: str, feed_path: Path, n: int, workdir: Path) -> dic
         "CUSTOMS_WATCH_WORKER_WEB_PORT": str(port),
         "CUSTOMS_WATCH_WORKER_DATA_DIR": str(workdir / "faust"),
         "CUSTOMS_WATCH_CLICKHOUSE_DSN": f"chdb://{workdir / 'pipeline-ch'}",
+        "CUSTOMS_WATCH_INGEST_STATE_DIR": str(workdir / "ingest-state"),
     }
     cli = str(BIN / "customs-watch")
     subprocess.run([cli, "topics", "create"], env=env, check=True, capture_output=True)
     log = (workdir / "worker.log").open("wb")
-    worker = subprocess.Popen(
-        [cli, "worker", "--loglevel", "warning"], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
+    processes = []
+    if sink_process:
+        processes.append(
+            subprocess.Popen([cli, "sink"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        )
+        stream_env = {**env, "CUSTOMS_WATCH_WORKER_WEB_PORT": str(free_port())}
+        command = [cli, "worker", "--no-sink", "--loglevel", "warning"]
+    else:
+        stream_env, command = env, [cli, "worker", "--loglevel", "warning"]
+    worker = subprocess.Popen(command, env=stream_env, stdout=log, stderr=subprocess.STDOUT)
+    processes.append(worker)
     try:
         deadline = time.monotonic() + 60
         while line_count(port) < 0 and time.monotonic() < deadline:
@@ -200,13 +215,14 @@ def full_pipeline(bootstrap: str, feed_path: Path, n: int, workdir: Path) -> dic
         )
         ingest_s = time.perf_counter() - started
         while (count := line_count(port)) < n:
-            if worker.poll() is not None:
-                raise RuntimeError(f"worker exited; see {workdir / 'worker.log'}")
+            if any(p.poll() is not None for p in processes):
+                raise RuntimeError(f"a process exited; see {workdir / 'worker.log'}")
             time.sleep(0.1)
         total_s = time.perf_counter() - started
     finally:
-        worker.terminate()
-        worker.wait(timeout=60)
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=60)
         settings = Settings(
             kafka={"bootstrap": bootstrap}, topics={"prefix": f"bench{tag}", "sources": ["jsonl"]}
         )
@@ -234,6 +250,8 @@ def main() -> int:
         print(f"bare copy:     {bare}", flush=True)
         pipeline = full_pipeline(bootstrap, feed_path, args.lines, workdir)
         print(f"full pipeline: {pipeline}", flush=True)
+        split = full_pipeline(bootstrap, feed_path, args.lines, workdir / "split", True)
+        print(f"worker --no-sink + sink process: {split}", flush=True)
     finally:
         if started:
             stop_broker(workdir / "broker")
@@ -247,6 +265,7 @@ def main() -> int:
         "line_bytes": round(len(feed) / args.lines),
         "bare_copy": bare,
         "full_pipeline": pipeline,
+        "worker_no_sink_and_sink_process": split,
         "pipeline_vs_bare_copy": round(ratio, 3),
     }
     print(f"ratio (pipeline / bare copy): {ratio:.2f}")

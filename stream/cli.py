@@ -185,6 +185,26 @@ def worker(
 
 
 @app.command()
+def sink(
+    ctx: typer.Context,
+    web_port: Annotated[
+        int | None,
+        typer.Option(help="Port for the named queries (env CUSTOMS_WATCH_WORKER_WEB_PORT)."),
+    ] = None,
+) -> None:
+    """Run only the ClickHouse sink (enriched lines, alert versions, dead letters → ClickHouse),
+    for use with `worker --no-sink`: on a second core, or scaled apart from the stream."""
+    from stream.sink_process import run_sink
+
+    settings = _settings(ctx)
+    if web_port is not None:
+        settings = settings.model_copy(
+            update={"worker": settings.worker.model_copy(update={"web_port": web_port})}
+        )
+    run_sink(settings)
+
+
+@app.command()
 def wait(
     ctx: typer.Context,
     timeout: Annotated[float, typer.Option(help="Seconds before giving up.")] = 120.0,

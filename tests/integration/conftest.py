@@ -84,11 +84,13 @@ class Pipeline:
         assert result.returncode == 0, f"customs-watch {' '.join(args)}:\n{result.stderr}"
         return result
 
-    def start_worker(self, extra: list[str] | None = None) -> subprocess.Popen[bytes]:
+    def start_worker(
+        self, extra: list[str] | None = None, command: str = "worker"
+    ) -> subprocess.Popen[bytes]:
         log = (self.workdir / f"worker-{self._started}.log").open("wb")
         self._started += 1
         process = subprocess.Popen(
-            [CLI, "worker", *(extra or [])],
+            [CLI, command, *(extra or [])],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -16,7 +16,7 @@ from stream.admin import group_lag
 from stream.reader import named_query, via_worker
 from stream.topic_reader import read_to_end
 from stream.warehouse import Warehouse, migration_files
-from tests.integration.conftest import Pipeline, wait_for
+from tests.integration.conftest import Pipeline, free_port, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -238,3 +238,27 @@ def test_stream_and_offline_classify_give_the_same_results(
     }
     hits = {(h["role"], h["entity_id"]) for x in offline.values() for h in x["screening_hits"]}
     assert {("importer", "cw-demo-0001"), ("importer", "cw-demo-0003")} <= hits
+
+
+def test_the_sink_as_its_own_process_next_to_a_worker_without_one(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(synthetic_jsonl(1500, seed=13, prefix="SP") + MALFORMED[0] + b"\n")
+    sink = pipeline.start_worker(command="sink")
+    worker_env = {**pipeline.env, "CUSTOMS_WATCH_WORKER_WEB_PORT": str(free_port())}
+    saved, pipeline.env = pipeline.env, worker_env
+    try:
+        pipeline.start_worker(extra=["--no-sink"])
+    finally:
+        pipeline.env = saved
+    pipeline.cli("ingest", "jsonl", str(feed))
+    pipeline.cli("wait", "--timeout", "180")
+    # The CLI finds the sink through the owner file and asks it, as it would a worker.
+    totals = orjson.loads(pipeline.cli("query", "line_totals", "--format", "json").stdout)[0]
+    assert (totals["lines"], totals["distinct_lines"]) == (1500, 1500)
+    letters = orjson.loads(
+        pipeline.cli("query", "dead_letters_by_reason", "--format", "json").stdout
+    )
+    assert [(x["stage"], x["letters"]) for x in letters] == [("parse", 1)]
+    assert pipeline.stop_worker(sink) == 0, pipeline.worker_logs()
