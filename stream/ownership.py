@@ -1,8 +1,9 @@
 """Who owns the embedded ClickHouse data directory.
 
-The embedded engine (chdb) lets one process open a data directory at a time. A running
-worker owns it and writes ``<dir>.owner.json`` (its PID and web address); the CLI reads the
-file and sends read-only named queries to that worker instead of opening the directory.
+The embedded engine (chdb) lets one process open a data directory at a time. The process
+running the sink (a worker, or ``customs-watch sink``) owns it and writes
+``<dir>.owner.json`` (its PID and web address); the CLI reads the file and sends read-only
+named queries to that process instead of opening the directory.
 With no live owner, the CLI opens the directory itself. A ClickHouse server DSN has no
 owner: every process connects directly.
 """
