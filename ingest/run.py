@@ -28,6 +28,11 @@ from schemas.raw import RawBatch, RawRecord
 from schemas.settings import Settings
 
 
+def origin_key(origin: str, checksum: str | None) -> str:
+    """An origin's name in the state file: a file's content counts, not only its path."""
+    return f"{origin}#{checksum}" if checksum else origin
+
+
 @dataclass(slots=True)
 class OriginFeed:
     """An origin's records in order, and what every batch of it carries."""
@@ -41,7 +46,7 @@ class OriginFeed:
 
     @property
     def key(self) -> str:
-        return f"{self.origin}#{self.checksum}" if self.checksum else self.origin
+        return origin_key(self.origin, self.checksum)
 
 
 def origin_state(settings: Settings, topic: str, key: str, state: SourceState) -> OriginState:
@@ -59,8 +64,8 @@ def resume_point(
     settings: Settings, topic: str, origin: str, checksum: str | None, state: SourceState
 ) -> Published:
     """The origin's last record (position, cursor) on the topic."""
-    key = f"{origin}#{checksum}" if checksum else origin
-    return published(settings, topic, origin, checksum, origin_state(settings, topic, key, state))
+    current = origin_state(settings, topic, origin_key(origin, checksum), state)
+    return published(settings, topic, origin, checksum, current)
 
 
 def publish_origin(
