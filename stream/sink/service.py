@@ -201,20 +201,21 @@ class Sink:
                         record = self._decode(tp.topic, message.offset, message.value)
                         for batch in batcher.add(record, now):
                             await self._flush(tp, batcher, batch)
-                for tp, batcher in list(self._batchers.items()):
-                    due = batcher.due(time.monotonic())
-                    if due is not None:
-                        await self._flush(tp, batcher, due)
-            for tp, batcher in list(self._batchers.items()):  # stopping: write what is open
-                due = batcher.due(float("inf"))
-                if due is not None:
-                    await self._flush(tp, batcher, due)
+                await self._flush_due(time.monotonic())
+            await self._flush_due(float("inf"))  # stopping: write what is open
         finally:
             await consumer.stop()
             log.info("sink stopped", extra=_stats(self.stats))
 
     def stop(self) -> None:
         self._stopping.set()
+
+    async def _flush_due(self, now: float) -> None:
+        """Write every open batch old enough at ``now``."""
+        for tp, batcher in list(self._batchers.items()):
+            due = batcher.due(now)
+            if due is not None:
+                await self._flush(tp, batcher, due)
 
     def _decode(self, topic: str, offset: int, value: bytes | None) -> SinkRecord:
         body = value or b""
