@@ -1,6 +1,7 @@
 """One CUSDEC message → canonical declaration lines, one per goods item.
 
-The subset read (UN/EDIFACT D.96B onward; qualifiers as used in the samples):
+The subset read (UN/EDIFACT D.96B onward); which qualifier means what is data, in
+``schemas/rules/cusdec_reading.yaml``:
 
 ========  =========================================================================
 BGM       e1001 document name: 929 import declaration, 830 export declaration (→ flow);
@@ -31,19 +32,41 @@ from __future__ import annotations
 import warnings
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
 
+import yaml
+from pydantic import BaseModel, ConfigDict
 from pydifact.control.characters import Characters
 from pydifact.exceptions import MissingImplementationWarning
 from pydifact.parser import Parser
 
-FLOWS = {"929": "import", "830": "export"}
-ROLES = {"CZ": "exporter", "CN": "importer", "DT": "declarant"}
-COUNTRY_OF = {"27": "origin_country", "35": "dispatch_country", "28": "destination_country"}
-DATE_QUALIFIERS = ("137", "182")
-NET_WEIGHT = ("AAL", "N")
-ITEM_AMOUNTS = ("38", "203")
 HEADER_ONLY = frozenset({"UNH", "UNT", "UNS"})
+READING_FILE = Path(__file__).resolve().parents[2] / "schemas" / "rules" / "cusdec_reading.yaml"
+
+
+class Reading(BaseModel):
+    """Which qualifier means what (``schemas/rules/cusdec_reading.yaml``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: str
+    flows: dict[str, Literal["import", "export"]]
+    parties: dict[str, Literal["exporter", "importer", "declarant"]]
+    manufacturer: list[str]
+    countries: dict[str, Literal["origin_country", "dispatch_country", "destination_country"]]
+    date_qualifiers: list[str]
+    date_formats: dict[str, str]
+    description_qualifier: str
+    net_weight: list[str]
+    quantity_qualifier: str
+    item_amounts: list[str]
+
+
+@cache
+def default_reading(path: Path = READING_FILE) -> Reading:
+    return Reading.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
 def _parts(element: Any) -> list[str]:
@@ -73,19 +96,22 @@ def _number(text: str, decimal_mark: str, where: str) -> str:
         raise ValueError(f"{where}: {text!r} is not a number") from exc
 
 
-def _date(value: Any, where: str) -> str:
+def _date(value: Any, where: str, patterns: dict[str, str]) -> str:
     text, fmt = _part(value, 1), _part(value, 2) or "102"
-    patterns = {"102": "%Y%m%d", "203": "%Y%m%d%H%M", "204": "%Y%m%d%H%M%S"}
     if fmt not in patterns:
-        raise ValueError(f"{where}: date format {fmt} is not read (102, 203, 204 are)")
+        known = ", ".join(patterns)
+        raise ValueError(f"{where}: date format {fmt} is not read ({known} are)")
     try:
         return datetime.strptime(text, patterns[fmt]).date().isoformat()
     except ValueError as exc:
         raise ValueError(f"{where}: {text!r} is not a date in format {fmt}") from exc
 
 
-def message_lines(text: str, service: str, flow: str | None = None) -> list[dict[str, Any]]:
+def message_lines(
+    text: str, service: str, flow: str | None = None, reading: Reading | None = None
+) -> list[dict[str, Any]]:
     """Lines of one message (``text`` decoded, UNH…UNT); ``service``: the six UNA chars."""
+    codes = reading or default_reading()
     characters = Characters.from_str("UNA" + service)
     decimal_mark = service[2]
     with warnings.catch_warnings():
@@ -102,12 +128,12 @@ def message_lines(text: str, service: str, flow: str | None = None) -> list[dict
         where = f"segment {position} ({tag})"
         target = items[-1] if items else header
         if tag == "BGM":
-            message_flow = FLOWS.get(_first(_at(elements, 0)))
+            message_flow = codes.flows.get(_first(_at(elements, 0)))
             header["declaration_id"] = _first(_at(elements, 1))
-        elif tag == "DTM" and _first(_at(elements, 0)) in DATE_QUALIFIERS:
-            header["declared_at"] = _date(_at(elements, 0), where)
-        elif tag == "NAD" and _first(_at(elements, 0)) in (*ROLES, "MF"):
-            role = ROLES.get(_first(_at(elements, 0)))
+        elif tag == "DTM" and _first(_at(elements, 0)) in codes.date_qualifiers:
+            header["declared_at"] = _date(_at(elements, 0), where, codes.date_formats)
+        elif tag == "NAD" and _first(_at(elements, 0)) in (*codes.parties, *codes.manufacturer):
+            role = codes.parties.get(_first(_at(elements, 0)))
             name = " ".join(p for p in _parts(_at(elements, 3)) if p)
             if role is None:
                 target["manufacturer"] = name
@@ -124,27 +150,27 @@ def message_lines(text: str, service: str, flow: str | None = None) -> list[dict
                 target[f"{role}_address"] = ", ".join(p for p in address if p)
             if _first(_at(elements, 8)):
                 target[f"{role}_country"] = _first(_at(elements, 8))
-        elif tag == "LOC" and _first(_at(elements, 0)) in COUNTRY_OF:
-            target[COUNTRY_OF[_first(_at(elements, 0))]] = _first(_at(elements, 1))
+        elif tag == "LOC" and _first(_at(elements, 0)) in codes.countries:
+            target[codes.countries[_first(_at(elements, 0))]] = _first(_at(elements, 1))
         elif tag == "CST":
             item_no = _first(_at(elements, 0))
             if not item_no.isdigit():
                 raise ValueError(f"{where}: goods item number {item_no!r} is not a number")
             items.append({"line_no": int(item_no), "hs_code": _first(_at(elements, 1))})
-        elif tag == "FTX" and _first(_at(elements, 0)) == "AAA":
+        elif tag == "FTX" and _first(_at(elements, 0)) == codes.description_qualifier:
             words = " ".join(p for p in _parts(_at(elements, 3)) if p)
             target["description"] = " ".join(x for x in (target.get("description"), words) if x)
-        elif tag == "MEA" and _first(_at(elements, 1)) in NET_WEIGHT:
+        elif tag == "MEA" and _first(_at(elements, 1)) in codes.net_weight:
             unit, value = _part(_at(elements, 2), 0), _part(_at(elements, 2), 1)
             if unit and unit != "KGM":
                 raise ValueError(f"{where}: net weight in {unit}, not KGM")
             target["net_weight_kg"] = _number(value, decimal_mark, where)
-        elif tag == "QTY" and _first(_at(elements, 0)) == "47":
+        elif tag == "QTY" and _first(_at(elements, 0)) == codes.quantity_qualifier:
             quantity = _at(elements, 0)
             target["quantity"] = _number(_part(quantity, 1), decimal_mark, where)
             if _part(quantity, 2):
                 target["unit"] = _part(quantity, 2)
-        elif tag == "MOA" and _first(_at(elements, 0)) in ITEM_AMOUNTS:
+        elif tag == "MOA" and _first(_at(elements, 0)) in codes.item_amounts:
             amount = _at(elements, 0)
             target["value"] = _number(_part(amount, 1), decimal_mark, where)
             if _part(amount, 2):
