@@ -162,6 +162,12 @@ class ClickHouseSettings(BaseModel):
     dead_letters_ttl_days: int | None = Field(
         default=90, ge=1, description="Drop dead letters this many days after they failed."
     )
+    sink_batches_ttl_days: int | None = Field(
+        default=30,
+        ge=1,
+        description="Drop the sink's batch plans this many days after they were made (a "
+        "replay older than that is past ClickHouse's deduplication window anyway).",
+    )
 
     @property
     def embedded(self) -> bool:

@@ -337,6 +337,7 @@ class Warehouse:
             "declarations": ("declared_at", self.settings.declarations_ttl_days),
             "alerts": ("toDate(last_seen)", self.settings.alerts_ttl_days),
             "dead_letters": ("toDate(failed_at)", self.settings.dead_letters_ttl_days),
+            "sink_batches": ("toDate(planned_at)", self.settings.sink_batches_ttl_days),
         }
         done = []
         for table, (column, days) in spans.items():

@@ -72,7 +72,7 @@ def test_ttls_follow_the_settings(warehouse: Warehouse, tmp_path: Path) -> None:
     warehouse.settings = ClickHouseSettings(
         dsn=warehouse.settings.dsn, declarations_ttl_days=None, alerts_ttl_days=30
     )
-    assert warehouse.apply_ttls() == ["alerts=30d", "dead_letters=90d"]
+    assert warehouse.apply_ttls() == ["alerts=30d", "dead_letters=90d", "sink_batches=30d"]
     assert " TTL " not in ttl_of("declarations")
     assert "toIntervalDay(30)" in ttl_of("alerts")
 
