@@ -111,7 +111,8 @@ def main_options(
 
 @topics_app.command("create")
 def topics_create(ctx: typer.Context) -> None:
-    """Create the raw, declarations, enriched, alerts and dead-letter topics (idempotent)."""
+    """Create the project's topics: one raw topic per source, the stages' topics, alerts and
+    dead letters (idempotent)."""
     from stream.admin import create_topics
 
     for name, outcome in create_topics(_settings(ctx)).items():
@@ -262,7 +263,8 @@ def query(
         ),
     ] = None,
 ) -> None:
-    """Run a named query; asks the running worker when it owns the embedded data directory.
+    """Run a named query; asks the worker (or sink process) that owns the embedded data
+    directory when one runs.
 
     The queries and what each answers: docs/queries.md."""
     import orjson
