@@ -62,7 +62,6 @@ class TabularConnector:
             self._columns: HeaderMap = resolve_header(self._file.header, mapping)
         except ValueError as exc:
             raise FileRejected(f"{path.name}: {exc}") from exc
-        self.rows_read = 0
 
     @property
     def encoding(self) -> str:
@@ -74,7 +73,6 @@ class TabularConnector:
         counter = LineCounter()
         ids = self._columns.fields.get("declaration_id", ())
         for row in self._file.rows:
-            self.rows_read += 1
             found = self._columns.first(row.cells, ids) if row.cells else None
             yield RawRecord(
                 source=self.source,

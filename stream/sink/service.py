@@ -126,9 +126,6 @@ class Sink:
             raise RuntimeError("the sink is not running")
         return self._consumer_or_none
 
-    def assigned(self) -> set[TopicPartition]:
-        return set(self._batchers)
-
     # -- group membership ---------------------------------------------------------------
     async def assign(self, assigned: set[TopicPartition]) -> None:
         # Nothing to do yet: a partition's batcher is set up when its first records arrive,
