@@ -32,9 +32,9 @@ import orjson
 from kafka import KafkaConsumer, KafkaProducer
 
 from bench.run import BIN, ROOT, free_port, line_count, start_broker
+from ingest.broker.admin import delete_topics
 from schemas.raw import RawBatch, RawRecord
 from schemas.settings import Settings
-from stream.admin import delete_topics
 
 RESULTS = ROOT / "bench" / "results"
 

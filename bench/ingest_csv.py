@@ -27,13 +27,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.run import save_result, start_broker, stop_broker  # noqa: E402
+from ingest.broker.admin import create_topics, delete_topics  # noqa: E402
+from ingest.connectors.tabular import TabularConnector  # noqa: E402
 from ingest.publisher import RawPublisher  # noqa: E402
 from ingest.run import publish_origin  # noqa: E402
 from ingest.state import SourceState  # noqa: E402
-from ingest.tabular import TabularConnector  # noqa: E402
 from schemas.mapping import packaged_mappings  # noqa: E402
 from schemas.settings import Settings  # noqa: E402
-from stream.admin import create_topics, delete_topics  # noqa: E402
 
 SAMPLE = ROOT / "ingest" / "samples" / "tabular" / "ru_declarations_cp1251.csv"
 

@@ -33,9 +33,9 @@ import clickhouse_connect
 import orjson
 from kafka import KafkaConsumer, KafkaProducer
 
+from ingest.broker.admin import TopicSpec, create_topics, delete_topics
 from ingest.synthetic import synthetic_jsonl
 from schemas.settings import Settings
-from stream.admin import TopicSpec, create_topics, delete_topics
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -53,11 +53,11 @@ def settings_for(bootstrap: str, prefix: str, chdir: Path, app_id: str) -> Setti
 def publish(settings: Settings, lines: int, per_message: int) -> float:
     from kafka import KafkaProducer
 
+    from ingest.broker.admin import create_topics
     from ingest.synthetic import synthetic_lines
     from schemas.declaration import Declaration, RawRef
     from schemas.enriched import EnrichedBatch
     from schemas.rule_data import load_rules
-    from stream.admin import create_topics
     from stream.stages.enrich import Enricher
 
     create_topics(settings)
@@ -86,8 +86,8 @@ def publish(settings: Settings, lines: int, per_message: int) -> float:
 
 
 def run_sink(settings: Settings, lines: int) -> dict[str, Any]:
-    from stream.async_warehouse import AsyncWarehouse
     from stream.sink.service import Sink
+    from stream.warehouse.async_client import AsyncWarehouse
 
     warehouse = AsyncWarehouse(settings.clickhouse)
     warehouse.migrate()
@@ -138,7 +138,7 @@ def bare_row(line: dict[str, Any], columns: tuple[str, ...]) -> list[Any]:
 def run_bare(settings: Settings, lines: int) -> dict[str, Any]:
     from kafka import KafkaConsumer
 
-    from stream.warehouse import DECLARATION_COLUMNS, Warehouse
+    from stream.warehouse.client import DECLARATION_COLUMNS, Warehouse
 
     warehouse = Warehouse(settings.clickhouse)
     warehouse.migrate()

@@ -20,7 +20,7 @@ from schemas.rule_data import default_rules
 from schemas.settings import ClickHouseSettings
 from stream.stages.enrich import Enricher
 from stream.stages.parse import parse_message
-from stream.warehouse import Warehouse
+from stream.warehouse.client import Warehouse
 
 LINES = 1000
 

@@ -15,9 +15,9 @@ import orjson
 from kafka import TopicPartition
 from kafka.partitioner.default import murmur2
 
+from ingest.broker.reader import log_end_offsets, new_consumer
 from ingest.state import OriginState
 from schemas.settings import Settings
-from stream.topic_reader import log_end_offsets, new_consumer
 
 
 def partition_for(origin_key: str, partitions: int) -> int:

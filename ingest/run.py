@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest.base import batches
+from ingest.connectors.base import batches
 from ingest.progress import ProgressSink
 from ingest.publisher import PublishSummary, RawPublisher
 from ingest.resume import Published, first_seen, published, still_there

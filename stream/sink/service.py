@@ -34,11 +34,11 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from schemas.dead_letter import DeadLetter
 from schemas.settings import Settings
-from stream.async_warehouse import AsyncWarehouse
 from stream.errors import WarehouseRejected, WarehouseUnavailable
 from stream.sink.batcher import Batch, PartitionBatcher, SinkRecord
 from stream.sink.plans import Plan
 from stream.sink.tables import SinkTable, sink_tables
+from stream.warehouse.async_client import AsyncWarehouse
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -18,7 +18,7 @@ from schemas.dead_letter import DeadLetter
 from schemas.enriched import EnrichedBatch
 from schemas.settings import TopicSettings
 from stream.stages.parse import describe_validation_error
-from stream.warehouse import (
+from stream.warehouse.client import (
     ALERT_COLUMNS,
     DEAD_LETTER_COLUMNS,
     DECLARATION_COLUMNS,

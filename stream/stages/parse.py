@@ -19,13 +19,13 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from ingest.formats.cusdec.goods import message_lines
+from ingest.formats.cusdec.split import DEFAULT_SERVICE, message_problem
+from ingest.formats.tabular.mapper import HeaderMap, map_row, resolve_header
 from schemas.dead_letter import DeadLetter
 from schemas.declaration import Declaration, RawRef
 from schemas.mapping import Mapping
 from schemas.raw import RawBatch, RawRecord
-from stream.cusdec.goods import message_lines
-from stream.cusdec.split import DEFAULT_SERVICE, message_problem
-from stream.mappings.mapper import HeaderMap, map_row, resolve_header
 
 STAGE = "parse"
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from ingest.broker.admin import create_topics, delete_topics
 from schemas.settings import Settings
-from stream.admin import create_topics, delete_topics
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -13,11 +13,11 @@ from pathlib import Path
 import orjson
 import pytest
 
+from ingest.broker.reader import read_to_end
 from ingest.seeds import FIRST_HALF, seed_lines
 from schemas.alert import Alert
-from stream.reader import via_worker
-from stream.topic_reader import read_to_end
-from stream.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from stream.alerts.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from stream.warehouse.queries import via_worker
 from tests.integration.conftest import Pipeline
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ from schemas.declaration import Declaration
 from schemas.rule_data import load_rules
 from schemas.settings import ClickHouseSettings
 from stream.stages.enrich import Enricher
-from stream.warehouse import DECLARATION_COLUMNS, Warehouse, declaration_row, named_queries
+from stream.warehouse.client import DECLARATION_COLUMNS, Warehouse, declaration_row, named_queries
 
 pytestmark = pytest.mark.integration
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import orjson
 import pytest
 
+from ingest.broker.reader import read_to_end
 from schemas.dead_letter import DeadLetter
 from schemas.raw import RawBatch
-from stream.topic_reader import read_to_end
 from tests.integration.conftest import CLI, Pipeline
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ingest.synthetic import synthetic_jsonl
-from stream.reader import via_worker
+from stream.warehouse.queries import via_worker
 from tests.integration.conftest import Pipeline, free_port, wait_for
 
 pytestmark = pytest.mark.integration

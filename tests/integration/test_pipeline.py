@@ -7,15 +7,15 @@ from pathlib import Path
 import orjson
 import pytest
 
+from ingest.broker.admin import group_lag
+from ingest.broker.reader import read_to_end
 from ingest.synthetic import synthetic_jsonl, synthetic_lines
 from schemas.alert import Alert
 from schemas.dead_letter import DeadLetter
 from schemas.enriched import EnrichedBatch
 from schemas.rule_data import default_rules
-from stream.admin import group_lag
-from stream.reader import named_query, via_worker
-from stream.topic_reader import read_to_end
-from stream.warehouse import Warehouse, migration_files
+from stream.warehouse.client import Warehouse, migration_files
+from stream.warehouse.queries import named_query, via_worker
 from tests.integration.conftest import Pipeline, free_port, wait_for
 
 pytestmark = pytest.mark.integration
@@ -176,7 +176,7 @@ def test_migrate_refuses_an_applied_file_that_changed(tmp_path: Path) -> None:
 
     from schemas.settings import ClickHouseSettings
     from stream.errors import WarehouseRejected
-    from stream.warehouse import DDL_DIR
+    from stream.warehouse.client import DDL_DIR
 
     ddl = tmp_path / "ddl"
     shutil.copytree(DDL_DIR, ddl)

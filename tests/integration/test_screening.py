@@ -9,9 +9,9 @@ from typing import Any
 import orjson
 import pytest
 
+from ingest.broker.reader import read_to_end
 from schemas.enriched import EnrichedBatch
-from stream.reader import via_worker
-from stream.topic_reader import read_to_end
+from stream.warehouse.queries import via_worker
 from tests.integration.conftest import Pipeline, wait_for
 
 pytestmark = pytest.mark.integration

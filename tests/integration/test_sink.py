@@ -17,16 +17,16 @@ import pytest
 from clickhouse_connect.driver.exceptions import OperationalError
 from kafka import KafkaProducer
 
+from ingest.broker.admin import create_topics, delete_topics, group_lag
 from ingest.synthetic import synthetic_lines
 from schemas.dead_letter import DeadLetter
 from schemas.declaration import Declaration, RawRef
 from schemas.enriched import EnrichedBatch
 from schemas.rule_data import load_rules
 from schemas.settings import Settings
-from stream.admin import create_topics, delete_topics, group_lag
-from stream.async_warehouse import AsyncWarehouse
 from stream.sink.service import Sink, sink_group
 from stream.stages.enrich import Enricher
+from stream.warehouse.async_client import AsyncWarehouse
 
 pytestmark = pytest.mark.integration
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from ingest.formats.cusdec.goods import message_lines
+from ingest.formats.cusdec.split import message_problem, split_interchange
 from schemas.declaration import Declaration
-from stream.cusdec.goods import message_lines
-from stream.cusdec.split import message_problem, split_interchange
 
 SAMPLES = Path(__file__).resolve().parents[3] / "ingest" / "samples" / "cusdec"
 DEFAULT = ":+.? '"

@@ -1,4 +1,4 @@
-from ingest.base import batches
+from ingest.connectors.base import batches
 from schemas.raw import RawRecord, payload_checksum
 
 

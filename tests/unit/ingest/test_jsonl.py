@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from ingest.jsonl import JsonlConnector
+from ingest.connectors.jsonl import JsonlConnector
 from schemas.raw import payload_checksum
 
 

@@ -20,7 +20,7 @@ def layout(**changes: Any) -> dict[str, Any]:
         "name": "test_layout",
         "version": "1",
         "description": "A layout for tests.",
-        "source": "Written for the unit tests of stream.mappings.",
+        "source": "Written for the unit tests of ingest.formats.tabular.",
         "format": "csv",
         "delimiter": ";",
         "columns": {

@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from stream.mappings import detect_encoding
+from ingest.formats.tabular import detect_encoding
 from tests.unit.mappings.helpers import SAMPLES
 
 RU_BYTES = (SAMPLES / "ru_declarations_cp1251.csv").read_bytes()

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from ingest.formats.tabular.reader import read_csv
 from schemas.mapping import packaged_mappings
-from stream.mappings.tabular import read_csv
 
 SAMPLES = Path(__file__).resolve().parents[3] / "ingest" / "samples" / "tabular"
 

@@ -2,9 +2,9 @@ from decimal import Decimal
 
 import pytest
 
+from ingest.formats.tabular import LineCounter, map_row, map_rows, read_csv, resolve_header
+from ingest.formats.tabular.values import parse_number
 from schemas.declaration import Declaration
-from stream.mappings import LineCounter, map_row, map_rows, read_csv, resolve_header
-from stream.mappings.values import parse_number
 from tests.unit.mappings.helpers import RU, US, mapping
 
 HEADER = ["Declaration No.", "Date", "HS Code", "Description", "Value"]

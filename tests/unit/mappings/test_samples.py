@@ -3,9 +3,9 @@
 from datetime import date
 from decimal import Decimal
 
+from ingest.formats.tabular import MappedRow, TabularFile, map_rows, read_csv, read_xlsx
 from schemas.declaration import Declaration
 from schemas.mapping import Mapping
-from stream.mappings import MappedRow, TabularFile, map_rows, read_csv, read_xlsx
 from tests.unit.mappings.helpers import CN, RU, SAMPLES, US
 
 

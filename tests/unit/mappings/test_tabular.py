@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from stream.mappings import map_row, read_csv, read_xlsx
+from ingest.formats.tabular import map_row, read_csv, read_xlsx
 from tests.unit.mappings.helpers import RU, SAMPLES, US, mapping
 
 HEADER = "Declaration No.;Date;HS Code;Description;Value"

@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 
 from ingest.synthetic import synthetic_jsonl
 from schemas.rule_data import default_rules
-from stream.cli import app
+from stream.cli.main import app
 
 
 def test_classify_command_writes_enriched_lines_and_rejects(tmp_path: Path) -> None:

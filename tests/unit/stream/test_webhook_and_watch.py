@@ -6,8 +6,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from schemas.alert import Alert, LineKey, Party
-from stream.alert_watch import AlertFilter, format_alert
-from stream.webhook import (
+from stream.alerts.tail import AlertFilter, format_alert
+from stream.alerts.webhook import (
     ALERT_ID_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,

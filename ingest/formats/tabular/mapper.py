@@ -16,10 +16,10 @@ from typing import Any, get_args
 
 from pydantic import ValidationError
 
+from ingest.formats.tabular.reader import Row, TabularFile
+from ingest.formats.tabular.values import parse_date, parse_line_no, parse_number
 from schemas.declaration import Declaration
 from schemas.mapping import Mapping, header_key
-from stream.mappings.tabular import Row, TabularFile
-from stream.mappings.values import parse_date, parse_line_no, parse_number
 
 
 def _fields_of(kind: type) -> frozenset[str]:

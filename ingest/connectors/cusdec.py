@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from ingest.errors import FileRejected
+from ingest.formats.cusdec.split import split_interchange
 from ingest.run import OriginFeed
 from schemas.raw import RawRecord, payload_checksum
-from stream.cusdec.split import split_interchange
 
 
 class CusdecConnector:

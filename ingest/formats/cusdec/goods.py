@@ -42,8 +42,10 @@ from pydifact.control.characters import Characters
 from pydifact.exceptions import MissingImplementationWarning
 from pydifact.parser import Parser
 
+from schemas.rule_data import RULES_DIR
+
 HEADER_ONLY = frozenset({"UNH", "UNT", "UNS"})
-READING_FILE = Path(__file__).resolve().parents[2] / "schemas" / "rules" / "cusdec_reading.yaml"
+READING_FILE = RULES_DIR / "cusdec_reading.yaml"
 
 
 class Reading(BaseModel):

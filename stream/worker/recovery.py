@@ -21,8 +21,8 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 from kafka import TopicPartition
 
+from ingest.broker.reader import log_end_offsets, new_consumer
 from schemas.settings import Settings
-from stream.topic_reader import log_end_offsets, new_consumer
 
 log = logging.getLogger(__name__)
 

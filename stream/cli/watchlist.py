@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from stream.cli_context import settings_of
+from stream.cli.context import settings_of
 
 watchlist_app = typer.Typer(
     help=(

@@ -28,14 +28,13 @@ import faust
 from faust import streams as faust_streams
 from pydantic import ValidationError
 
+from ingest.formats.tabular.catalog import MappingCatalog
 from schemas.alert import Alert
 from schemas.dead_letter import DeadLetter
 from schemas.declaration import DeclarationBatch, RawRef
 from schemas.facts import FactBatch, FlowBatch
 from schemas.rule_data import RuleSet, fx_table
 from schemas.settings import Settings
-from stream.app import Topics
-from stream.mappings.catalog import MappingCatalog
 from stream.screening.names import NameNormaliser
 from stream.screening.store import WatchedScreener
 from stream.stages.behaviour import (
@@ -52,6 +51,7 @@ from stream.stages.behaviour import (
 from stream.stages.enrich import Enricher
 from stream.stages.facts import PartyKeys, fact_batches, flow_batches
 from stream.stages.parse import TabularReader, describe_validation_error, parse_message
+from stream.worker.app import Topics
 
 log = logging.getLogger(__name__)
 

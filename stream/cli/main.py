@@ -15,10 +15,10 @@ from typing import Annotated, Any
 import typer
 
 from schemas.settings import Settings
-from stream.cli_alerts import alerts_app
-from stream.cli_context import settings_of
-from stream.cli_ingest import ingest_app
-from stream.cli_watchlist import watchlist_app
+from stream.cli.alerts import alerts_app
+from stream.cli.context import settings_of
+from stream.cli.ingest import ingest_app
+from stream.cli.watchlist import watchlist_app
 
 app = typer.Typer(
     name="customs-watch",
@@ -113,7 +113,7 @@ def main_options(
 def topics_create(ctx: typer.Context) -> None:
     """Create the project's topics: one raw topic per source, the stages' topics, alerts and
     dead letters (idempotent)."""
-    from stream.admin import create_topics
+    from ingest.broker.admin import create_topics
 
     for name, outcome in create_topics(_settings(ctx)).items():
         typer.echo(f"{name}\t{outcome}")
@@ -122,7 +122,7 @@ def topics_create(ctx: typer.Context) -> None:
 @topics_app.command("list")
 def topics_list(ctx: typer.Context) -> None:
     """List the topics on the broker, marking the project's own."""
-    from stream.admin import existing_topics
+    from ingest.broker.admin import existing_topics
 
     settings = _settings(ctx)
     ours = set(settings.topics.all_names())
@@ -136,7 +136,7 @@ def topics_delete(
     yes: Annotated[bool, typer.Option("--yes", help="Confirm: topics and data are lost.")] = False,
 ) -> None:
     """Delete the project's topics (all their messages are lost)."""
-    from stream.admin import delete_topics
+    from ingest.broker.admin import delete_topics
 
     if not yes:
         typer.echo("refusing without --yes: deleting topics loses their messages", err=True)
@@ -171,7 +171,7 @@ def worker(
 ) -> None:
     """Run the stream worker: parse → normalise → classify → screen → alert → topics, and
     the sink that batches enriched lines, alerts and dead letters into ClickHouse."""
-    from stream.worker import run_worker
+    from stream.worker.process import run_worker
 
     settings = _settings(ctx)
     if web_port is not None:
@@ -195,7 +195,7 @@ def sink(
 ) -> None:
     """Run only the ClickHouse sink (enriched lines, alert versions, dead letters → ClickHouse),
     for use with `worker --no-sink`: on a second core, or scaled apart from the stream."""
-    from stream.sink_process import run_sink
+    from stream.sink.process import run_sink
 
     settings = _settings(ctx)
     if web_port is not None:
@@ -214,7 +214,7 @@ def wait(
     topics (the sink's rows are then in ClickHouse)."""
     import time
 
-    from stream.admin import wait_until_drained
+    from ingest.broker.admin import wait_until_drained
     from stream.sink.service import sink_group
     from stream.sink.tables import sink_tables
 
@@ -237,7 +237,7 @@ def wait(
 def db_migrate(ctx: typer.Context) -> None:
     """Apply the DDL files in schemas/clickhouse/ not applied yet (idempotent), then set the
     tables' TTLs from the settings (CUSTOMS_WATCH_CLICKHOUSE_*_TTL_DAYS)."""
-    from stream.warehouse import Warehouse
+    from stream.warehouse.client import Warehouse
 
     warehouse = Warehouse(_settings(ctx).clickhouse)
     try:
@@ -269,8 +269,8 @@ def query(
     The queries and what each answers: docs/queries.md."""
     import orjson
 
-    from stream.reader import named_query
-    from stream.warehouse import named_queries
+    from stream.warehouse.client import named_queries
+    from stream.warehouse.queries import named_query
 
     if name not in named_queries():
         typer.echo(f"no query named {name!r}; known: {', '.join(named_queries())}", err=True)
@@ -467,8 +467,8 @@ def deadletter_list(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """Print every dead letter now on the topic: stage, source, position, reason."""
+    from ingest.broker.reader import read_to_end
     from schemas.dead_letter import DeadLetter
-    from stream.topic_reader import read_to_end
 
     settings = _settings(ctx)
     count = 0
@@ -505,10 +505,10 @@ def deadletter_replay(
     as it is now); later stages' letters go back to the topic they came from. Each letter is
     replayed once: the letters replayed are remembered in the ingest state folder.
     """
+    from ingest.broker.reader import read_to_end
     from ingest.publisher import make_producer
     from ingest.replay import replay_of
     from schemas.dead_letter import DeadLetter
-    from stream.topic_reader import read_to_end
 
     settings = _settings(ctx)
     # One letter id per line, appended after the broker acknowledged its replay.

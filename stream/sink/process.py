@@ -20,10 +20,10 @@ from aiokafka import AIOKafkaProducer
 
 from schemas.dead_letter import DeadLetter
 from schemas.settings import Settings
-from stream import ownership
-from stream.async_warehouse import AsyncWarehouse
 from stream.sink.service import Sink
-from stream.web import QUERY_PATH, answer
+from stream.warehouse import ownership
+from stream.warehouse.async_client import AsyncWarehouse
+from stream.warehouse.web import QUERY_PATH, answer
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-from stream.cli_context import settings_of
+from stream.cli.context import settings_of
 
 alerts_app = typer.Typer(
     help="Alerts as they arrive on <prefix>.alerts: a live view, or delivery to a webhook.",
@@ -46,7 +46,7 @@ _settings = settings_of
 
 
 def _filter(rules: list[str] | None, severity: str, countries: list[str] | None) -> Any:
-    from stream.alert_watch import SEVERITY_ORDER, AlertFilter
+    from stream.alerts.tail import SEVERITY_ORDER, AlertFilter
 
     if severity not in SEVERITY_ORDER:
         raise typer.BadParameter(f"one of {', '.join(SEVERITY_ORDER)}", param_hint="--severity")
@@ -83,7 +83,7 @@ def tail(
     idle_timeout: IdleOption = None,
 ) -> None:
     """Print alerts as they arrive, one line each (or JSON with --json)."""
-    from stream.alert_watch import follow_alerts, format_alert
+    from stream.alerts.tail import follow_alerts, format_alert
 
     settings = _settings(ctx)
     wanted = _filter(rule, severity, country)
@@ -105,7 +105,7 @@ def list_alerts(
 ) -> None:
     """Every alert in ClickHouse, one line each, grouped by rule (through the worker when
     it owns the embedded data directory)."""
-    from stream.reader import named_query
+    from stream.warehouse.queries import named_query
 
     result = named_query(_settings(ctx).clickhouse, "alerts_by_rule")
     rows = result.as_dicts()
@@ -157,8 +157,8 @@ def webhook(
 
     The group's offset moves past an alert only once it was delivered or recorded as failed.
     """
-    from stream.alert_watch import follow_alerts
-    from stream.webhook import RetryPolicy, deliver
+    from stream.alerts.tail import follow_alerts
+    from stream.alerts.webhook import RetryPolicy, deliver
 
     if not url.startswith(("http://", "https://")):
         raise typer.BadParameter("an http:// or https:// URL", param_hint="URL")

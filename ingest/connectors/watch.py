@@ -19,15 +19,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.cusdec import CusdecConnector
+from ingest.connectors.cusdec import CusdecConnector
+from ingest.connectors.jsonl import JsonlConnector
+from ingest.connectors.tabular import TabularConnector, format_of
 from ingest.errors import FileRejected
-from ingest.jsonl import JsonlConnector
+from ingest.formats.tabular.catalog import MappingCatalog
+from ingest.formats.tabular.mapper import resolve_header
+from ingest.formats.tabular.reader import read_csv, read_xlsx
 from ingest.run import OriginFeed
-from ingest.tabular import TabularConnector, format_of
 from schemas.mapping import Mapping
-from stream.mappings.catalog import MappingCatalog
-from stream.mappings.mapper import resolve_header
-from stream.mappings.tabular import read_csv, read_xlsx
 
 log = logging.getLogger(__name__)
 IGNORED_SUFFIXES = (".part", ".tmp", ".crdownload", ".reason.txt")

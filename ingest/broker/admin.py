@@ -10,9 +10,9 @@ from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError, UnknownTopicOrPartitionError
 
+from ingest.broker.reader import log_end_offsets, new_consumer, partitions_of
 from schemas.errors import TransientError
 from schemas.settings import Settings
-from stream.topic_reader import log_end_offsets, new_consumer, partitions_of
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,8 +25,8 @@ import orjson
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from ingest.formats.tabular.encoding import detect_encoding
 from schemas.mapping import Mapping
-from stream.mappings.encoding import detect_encoding
 
 DETECT_SAMPLE_BYTES = 1 << 20  # bytes the encoding detector looks at
 HEADER_BYTES = 1 << 20  # where the header must end for the split without cells

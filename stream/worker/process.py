@@ -19,14 +19,15 @@ import faust
 from schemas.dead_letter import DeadLetter
 from schemas.rule_data import default_rules
 from schemas.settings import Settings
-from stream import logs, ownership
-from stream.agents import register_agents
-from stream.app import Topics, create_app
-from stream.async_warehouse import AsyncWarehouse
-from stream.fetch_wait import patch_fetch_wait
-from stream.recovery import patch_highwaters
+from stream import logs
 from stream.sink.service import Sink
-from stream.web import register_pages
+from stream.warehouse import ownership
+from stream.warehouse.async_client import AsyncWarehouse
+from stream.warehouse.web import register_pages
+from stream.worker.agents import register_agents
+from stream.worker.app import Topics, create_app
+from stream.worker.fetch_wait import patch_fetch_wait
+from stream.worker.recovery import patch_highwaters
 
 log = logging.getLogger(__name__)
 

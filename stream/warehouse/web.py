@@ -13,8 +13,8 @@ from typing import Any
 import faust
 import orjson
 
-from stream.async_warehouse import AsyncWarehouse
-from stream.warehouse import named_queries
+from stream.warehouse.async_client import AsyncWarehouse
+from stream.warehouse.client import named_queries
 
 QUERY_PATH = "/customs-watch/query/{name}/"
 

@@ -27,6 +27,7 @@ from clickhouse_connect.driver.exceptions import (
     OperationalError,
 )
 
+from schemas import SCHEMAS_DIR
 from schemas.alert import Alert
 from schemas.dead_letter import DeadLetter
 from schemas.enriched import EnrichedDeclaration
@@ -36,7 +37,7 @@ from stream.sink.plans import Plan
 
 log = logging.getLogger(__name__)
 
-DDL_DIR = Path(__file__).resolve().parent.parent / "schemas" / "clickhouse"
+DDL_DIR = SCHEMAS_DIR / "clickhouse"
 QUERIES_DIR = DDL_DIR / "queries"
 # A migration marked so needs users and roles; the embedded engine has none (see migrate).
 ACCESS_MARKER = "-- requires: access management"

@@ -5,8 +5,8 @@
 :class:`schemas.mapping.Mapping` directs. No I/O beyond the bytes or path handed in.
 """
 
-from stream.mappings.encoding import detect_encoding
-from stream.mappings.mapper import (
+from ingest.formats.tabular.encoding import detect_encoding
+from ingest.formats.tabular.mapper import (
     HeaderMap,
     LineCounter,
     MappedRow,
@@ -14,7 +14,7 @@ from stream.mappings.mapper import (
     map_rows,
     resolve_header,
 )
-from stream.mappings.tabular import Row, TabularFile, read_csv, read_xlsx
+from ingest.formats.tabular.reader import Row, TabularFile, read_csv, read_xlsx
 
 __all__ = [
     "HeaderMap",

@@ -13,7 +13,7 @@ from datetime import date
 from typing import TypeVar
 
 from schemas.settings import ClickHouseSettings
-from stream.warehouse import QueryResult, Warehouse
+from stream.warehouse.client import QueryResult, Warehouse
 
 T = TypeVar("T")
 

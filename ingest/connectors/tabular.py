@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 from ingest.errors import FileRejected
+from ingest.formats.tabular.mapper import HeaderMap, LineCounter, resolve_header
+from ingest.formats.tabular.reader import TabularFile, read_csv, read_xlsx
 from ingest.run import OriginFeed
 from schemas.mapping import Mapping
 from schemas.raw import RawRecord, payload_checksum
-from stream.mappings.mapper import HeaderMap, LineCounter, resolve_header
-from stream.mappings.tabular import TabularFile, read_csv, read_xlsx
 
 TabularFormat = Literal["csv", "xlsx"]
 

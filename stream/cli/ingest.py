@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from stream.cli_context import settings_of
+from stream.cli.context import settings_of
 
 ingest_app = typer.Typer(
     help="Publish a feed to its raw topic (idempotent producer, acks=all, resumable).",
@@ -23,7 +23,7 @@ SourceOption = Annotated[str, typer.Option(help="Feed name: publishes to <prefix
 
 
 def _topic_or_exit(ctx: typer.Context, source: str) -> str:
-    from stream.admin import existing_topics
+    from ingest.broker.admin import existing_topics
 
     settings = settings_of(ctx)
     topic = settings.topics.raw(source)
@@ -75,7 +75,7 @@ def ingest_jsonl(
     source: SourceOption = "jsonl",
 ) -> None:
     """Publish a JSONL file of canonical lines; each line is parsed in the stream."""
-    from ingest.jsonl import JsonlConnector
+    from ingest.connectors.jsonl import JsonlConnector
 
     connector = JsonlConnector(file, source)
     read, line = publish_feed(ctx, source, connector.feed(), f"ingest {file.name}")
@@ -84,7 +84,7 @@ def ingest_jsonl(
 
 
 def _mapping(ctx: typer.Context, name: str) -> object:
-    from stream.mappings.catalog import MappingCatalog
+    from ingest.formats.tabular.catalog import MappingCatalog
 
     catalog = MappingCatalog(settings_of(ctx).ingest.mappings_dir)
     try:
@@ -111,8 +111,8 @@ def _tabular(
     encoding: str | None = None,
     sheet: str | None = None,
 ) -> None:
+    from ingest.connectors.tabular import TabularConnector
     from ingest.errors import FileRejected
-    from ingest.tabular import TabularConnector
     from schemas.mapping import Mapping
 
     found = _mapping(ctx, mapping)
@@ -178,13 +178,13 @@ def ingest_watch(
     file left halfway is finished without duplicates at the next start."""
     import signal
 
+    from ingest.connectors.watch import FolderWatcher
+    from ingest.formats.tabular.catalog import MappingCatalog
     from ingest.progress import ProgressSink
     from ingest.publisher import RawPublisher, make_producer
     from ingest.run import OriginFeed, publish_origin
     from ingest.state import SourceState
-    from ingest.watch import FolderWatcher
     from schemas.dead_letter import DeadLetter
-    from stream.mappings.catalog import MappingCatalog
 
     settings = settings_of(ctx)
     topic = _topic_or_exit(ctx, source)
@@ -256,8 +256,8 @@ def ingest_http(
     retries with backoff; resumes from the cursor of the last batch on the raw topic."""
     import signal
 
+    from ingest.connectors.http_poll import HttpPoller, PollSettings, wait_between_rounds
     from ingest.errors import SourceUnavailable
-    from ingest.http_poll import HttpPoller, PollSettings, wait_between_rounds
     from ingest.progress import ProgressSink
     from ingest.publisher import RawPublisher
     from ingest.run import publish_origin, resume_point
@@ -318,7 +318,7 @@ def ingest_cusdec(
 ) -> None:
     """Publish a UN/EDIFACT CUSDEC interchange, one raw record per message (UNH…UNT); the
     stream reads each message's goods items into canonical lines."""
-    from ingest.cusdec import CusdecConnector
+    from ingest.connectors.cusdec import CusdecConnector
     from ingest.errors import FileRejected
 
     try:

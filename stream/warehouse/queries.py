@@ -1,6 +1,6 @@
 """Run a named query from the CLI: through the owning worker, or directly.
 
-See :mod:`stream.ownership` for why: with the embedded engine, a running worker owns the
+See :mod:`stream.warehouse.ownership` for why: with the embedded engine, a running worker owns the
 data directory, so the CLI asks the worker's web server; otherwise it opens ClickHouse.
 """
 
@@ -13,10 +13,10 @@ from datetime import date
 import orjson
 
 from schemas.settings import ClickHouseSettings
-from stream import ownership
 from stream.errors import WarehouseUnavailable
-from stream.warehouse import QueryResult, Warehouse
-from stream.web import QUERY_PATH
+from stream.warehouse import ownership
+from stream.warehouse.client import QueryResult, Warehouse
+from stream.warehouse.web import QUERY_PATH
 
 
 def via_worker(

@@ -1,0 +1,1 @@
+"""Consumers of the alerts topic outside the worker: a terminal tail and a webhook."""
