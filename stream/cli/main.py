@@ -334,6 +334,7 @@ def classify(
     import orjson
     from pydantic import ValidationError
 
+    from schemas.codecs import describe_validation_error
     from schemas.declaration import Declaration
     from schemas.rule_data import default_rules, fx_table
     from stream.screening.index import WatchlistIndex
@@ -341,7 +342,6 @@ def classify(
     from stream.screening.matcher import Screener
     from stream.screening.store import load_folder
     from stream.stages.enrich import Enricher
-    from stream.stages.parse import describe_validation_error
 
     settings = _settings(ctx)
     rules = default_rules()

@@ -14,10 +14,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from schemas.alert import Alert
+from schemas.codecs import describe_validation_error
 from schemas.dead_letter import DeadLetter
 from schemas.enriched import EnrichedBatch
 from schemas.settings import TopicSettings
-from stream.stages.parse import describe_validation_error
 from stream.warehouse.client import (
     ALERT_COLUMNS,
     DEAD_LETTER_COLUMNS,

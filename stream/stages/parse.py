@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from ingest.formats.cusdec.goods import message_lines
 from ingest.formats.cusdec.split import DEFAULT_SERVICE, message_problem
 from ingest.formats.tabular.mapper import HeaderMap, map_row, resolve_header
+from schemas.codecs import describe_validation_error
 from schemas.dead_letter import DeadLetter
 from schemas.declaration import Declaration, RawRef
 from schemas.mapping import Mapping
@@ -34,18 +35,6 @@ STAGE = "parse"
 class ParseResult:
     lines: list[Declaration] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
-
-
-def describe_validation_error(exc: ValidationError, limit: int = 5) -> str:
-    """One line naming each failing field: ``declared_at: Input should be a valid date; ...``."""
-    parts = []
-    for error in exc.errors()[:limit]:
-        where = ".".join(str(p) for p in error["loc"]) or "record"
-        parts.append(f"{where}: {error['msg']}")
-    more = len(exc.errors()) - limit
-    if more > 0:
-        parts.append(f"and {more} more")
-    return "; ".join(parts)
 
 
 def parse_record(record: RawRecord) -> Declaration:

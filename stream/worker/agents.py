@@ -30,6 +30,7 @@ from pydantic import ValidationError
 
 from ingest.formats.tabular.catalog import MappingCatalog
 from schemas.alert import Alert
+from schemas.codecs import describe_validation_error
 from schemas.dead_letter import DeadLetter
 from schemas.declaration import DeclarationBatch, RawRef
 from schemas.facts import FactBatch, FlowBatch
@@ -50,7 +51,7 @@ from stream.stages.behaviour import (
 )
 from stream.stages.enrich import Enricher
 from stream.stages.facts import PartyKeys, fact_batches, flow_batches
-from stream.stages.parse import TabularReader, describe_validation_error, parse_message
+from stream.stages.parse import TabularReader, parse_message
 from stream.worker.app import Topics
 
 log = logging.getLogger(__name__)
