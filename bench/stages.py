@@ -21,6 +21,8 @@ from schemas.settings import ClickHouseSettings
 from stream.stages.enrich import Enricher
 from stream.stages.parse import parse_message
 from stream.warehouse.client import Warehouse
+from stream.warehouse.migrations import migrate
+from stream.warehouse.rows import insert_declarations
 
 LINES = 1000
 
@@ -57,11 +59,11 @@ def main() -> None:
     timed("enriched: dump", lambda: enriched.model_dump_json().encode())
     with tempfile.TemporaryDirectory() as tmp:
         warehouse = Warehouse(ClickHouseSettings(dsn=f"chdb://{tmp}/ch"))
-        warehouse.migrate()
+        migrate(warehouse)
         tokens = itertools.count()
         timed(
             "clickhouse insert",
-            lambda: warehouse.insert_declarations(enriched.lines, f"t{next(tokens)}"),
+            lambda: insert_declarations(warehouse, enriched.lines, f"t{next(tokens)}"),
         )
         warehouse.close()
 

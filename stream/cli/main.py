@@ -237,14 +237,9 @@ def wait(
 def db_migrate(ctx: typer.Context) -> None:
     """Apply the DDL files in schemas/clickhouse/ not applied yet (idempotent), then set the
     tables' TTLs from the settings (CUSTOMS_WATCH_CLICKHOUSE_*_TTL_DAYS)."""
-    from stream.warehouse.client import Warehouse
+    from stream.warehouse.migrations import migrate_database
 
-    warehouse = Warehouse(_settings(ctx).clickhouse)
-    try:
-        applied = warehouse.migrate()
-        ttls = warehouse.apply_ttls()
-    finally:
-        warehouse.close()
+    applied, ttls = migrate_database(_settings(ctx).clickhouse)
     typer.echo("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
     typer.echo("ttl: " + (", ".join(ttls) if ttls else "none"))
 
@@ -269,8 +264,7 @@ def query(
     The queries and what each answers: docs/queries.md."""
     import orjson
 
-    from stream.warehouse.client import named_queries
-    from stream.warehouse.queries import named_query
+    from stream.warehouse.queries import named_queries, named_query
 
     if name not in named_queries():
         typer.echo(f"no query named {name!r}; known: {', '.join(named_queries())}", err=True)

@@ -14,16 +14,17 @@ import asyncio
 import logging
 import signal
 from pathlib import Path
+from typing import Any
 
-from aiohttp import web
 from aiokafka import AIOKafkaProducer
 
+from ingest.broker.deadletters import send_dead_letters
 from schemas.dead_letter import DeadLetter
 from schemas.settings import Settings
 from stream.sink.service import Sink
 from stream.warehouse import ownership
 from stream.warehouse.async_client import AsyncWarehouse
-from stream.warehouse.web import QUERY_PATH, answer
+from stream.warehouse.web import serve_queries
 
 log = logging.getLogger(__name__)
 
@@ -42,38 +43,21 @@ def _producer(settings: Settings) -> AIOKafkaProducer:
     return AIOKafkaProducer(**config)
 
 
-async def _serve(settings: Settings, warehouse: AsyncWarehouse) -> web.AppRunner:
-    async def query(request: web.Request) -> web.Response:
-        status, body = await answer(
-            warehouse, request.match_info["name"], request.query.get("since")
-        )
-        return web.Response(body=body, status=status, content_type="application/json")
-
-    app = web.Application()
-    app.router.add_get(QUERY_PATH, query)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, settings.worker.web_host, settings.worker.web_port).start()
-    return runner
-
-
 async def _run(settings: Settings, warehouse: AsyncWarehouse) -> None:
     producer = _producer(settings)
     await producer.start()
 
+    async def enqueue(key: bytes, value: bytes) -> Any:
+        return await producer.send(settings.topics.deadletter, value=value, key=key)
+
     async def send(letters: list[DeadLetter]) -> None:
-        for letter in letters:
-            await producer.send_and_wait(
-                settings.topics.deadletter,
-                key=letter.source.encode(),
-                value=letter.model_dump_json().encode(),
-            )
+        await send_dead_letters(enqueue, letters)
 
     sink = Sink(settings, warehouse, send)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, sink.stop)
-    runner = await _serve(settings, warehouse)
+    runner = await serve_queries(warehouse, settings.worker.web_host, settings.worker.web_port)
     try:
         await sink.run()
     finally:

@@ -36,6 +36,7 @@ from schemas.dead_letter import DeadLetter
 from schemas.settings import Settings
 from stream.errors import WarehouseRejected, WarehouseUnavailable
 from stream.sink.batcher import Batch, PartitionBatcher, SinkRecord
+from stream.sink.plan_store import plans_from, recent_identities, record_plan
 from stream.sink.plans import Plan
 from stream.sink.tables import SinkTable, sink_tables
 from stream.warehouse.async_client import AsyncWarehouse
@@ -162,8 +163,8 @@ class Sink:
         sync, memory = self._warehouse.sync, self._sink.dedup_memory
 
         def load() -> tuple[list[Plan], list[str]]:
-            plans = sync.plans_from(tp.topic, tp.partition, start, PLANS_LOADED)
-            return plans, sync.recent_identities(tp.topic, tp.partition, memory)
+            plans = plans_from(sync, tp.topic, tp.partition, start, PLANS_LOADED)
+            return plans, recent_identities(sync, tp.topic, tp.partition, memory)
 
         return load
 
@@ -231,7 +232,9 @@ class Sink:
                 letters = [self._letter(tp, r, r.error or "") for r in batch.failures]
                 if batch.rows:
                     sync = self._warehouse.sync
-                    await self._until_done(tp, batcher, lambda: sync.record_plan(plan, table.table))
+                    await self._until_done(
+                        tp, batcher, lambda: record_plan(sync, plan, table.table)
+                    )
                     try:
                         await self._until_done(
                             tp,

@@ -11,14 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
-
-from schemas.alert import Alert
-from schemas.codecs import describe_validation_error
-from schemas.dead_letter import DeadLetter
-from schemas.enriched import EnrichedBatch
+from schemas.codecs import ALERT, DEAD_LETTER, ENRICHED_BATCH
 from schemas.settings import TopicSettings
-from stream.warehouse.client import (
+from stream.warehouse.rows import (
     ALERT_COLUMNS,
     DEAD_LETTER_COLUMNS,
     DECLARATION_COLUMNS,
@@ -40,34 +35,20 @@ class SinkTable:
     dead_letter_rejects: bool = True
 
 
-def _invalid(what: str, exc: ValidationError) -> ValueError:
-    return ValueError(f"not {what}: {describe_validation_error(exc)}")
-
-
 def decode_enriched(value: bytes) -> Decoded:
     """An enriched batch: one row per line; identity = the raw message it came from."""
-    try:
-        batch = EnrichedBatch.model_validate_json(value)
-    except ValidationError as exc:
-        raise _invalid("an enriched batch", exc) from exc
+    batch = ENRICHED_BATCH.decode(value)
     return batch.raw.token(), [declaration_row(line) for line in batch.lines]
 
 
 def decode_alert_version(value: bytes) -> Decoded:
     """An alert version. Versions share their alert id; the ReplacingMergeTree keeps the
     latest, so copies need no identity."""
-    try:
-        alert = Alert.model_validate_json(value)
-    except ValidationError as exc:
-        raise _invalid("an alert", exc) from exc
-    return None, [alert_row(alert)]
+    return None, [alert_row(ALERT.decode(value))]
 
 
 def decode_dead_letter(value: bytes) -> Decoded:
-    try:
-        letter = DeadLetter.model_validate_json(value)
-    except ValidationError as exc:
-        raise _invalid("a dead letter", exc) from exc
+    letter = DEAD_LETTER.decode(value)
     return letter.identity(), [dead_letter_row(letter)]
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from typing import TypeVar
 
 from schemas.settings import ClickHouseSettings
-from stream.warehouse.client import QueryResult, Warehouse
+from stream.warehouse.client import Warehouse
+from stream.warehouse.migrations import apply_ttls, migrate
 
 T = TypeVar("T")
 
@@ -32,14 +32,12 @@ class AsyncWarehouse:
         """Run ``call`` on the ClickHouse thread; its errors propagate unchanged."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
-    async def named_query(self, name: str, since: date | None = None) -> QueryResult:
-        return await self.run(lambda: self._warehouse.named_query(name, since))
-
     def migrate(self) -> list[str]:
-        return self._executor.submit(self._warehouse.migrate).result()
+        """Apply pending migrations on the ClickHouse thread (blocking; at start-up)."""
+        return self._executor.submit(migrate, self._warehouse).result()
 
     def apply_ttls(self) -> list[str]:
-        return self._executor.submit(self._warehouse.apply_ttls).result()
+        return self._executor.submit(apply_ttls, self._warehouse).result()
 
     def close(self) -> None:
         self._executor.submit(self._warehouse.close).result()

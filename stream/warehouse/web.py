@@ -1,35 +1,20 @@
-"""Read-only pages on the worker's faust web server (bound to 127.0.0.1 by default).
+"""Serve the named queries over HTTP, read-only, from whichever process owns ClickHouse.
 
 ``GET /customs-watch/query/<name>/[?since=YYYY-MM-DD]`` runs one of the named queries in
 ``schemas/clickhouse/queries/`` and answers ``{"columns": [...], "rows": [[...]]}``. Only
-named queries are served, never arbitrary SQL.
+named queries are served, never arbitrary SQL. The worker serves them on faust's web server,
+the stand-alone sink on an aiohttp server of its own; both bind 127.0.0.1 by default.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import faust
-import orjson
+from aiohttp import web
 
 from stream.warehouse.async_client import AsyncWarehouse
-from stream.warehouse.client import named_queries
-
-QUERY_PATH = "/customs-watch/query/{name}/"
-
-
-async def answer(warehouse: AsyncWarehouse, name: str, since_text: str | None) -> tuple[int, bytes]:
-    """Status and JSON body for one named-query request (shared by the worker and the
-    stand-alone sink, whichever owns the data directory)."""
-    if name not in named_queries():
-        return 404, orjson.dumps({"error": f"no query named {name!r}"})
-    try:
-        since = date.fromisoformat(since_text) if since_text else None
-    except ValueError:
-        return 400, orjson.dumps({"error": f"since: not a date: {since_text!r}"})
-    result = await warehouse.named_query(name, since)
-    return 200, orjson.dumps({"columns": result.columns, "rows": result.rows}, default=str)
+from stream.warehouse.queries import QUERY_PATH, answer
 
 
 def register_pages(app: faust.App, warehouse: AsyncWarehouse) -> None:
@@ -37,3 +22,20 @@ def register_pages(app: faust.App, warehouse: AsyncWarehouse) -> None:
     async def query(web: Any, request: Any, name: str) -> Any:
         status, body = await answer(warehouse, name, request.query.get("since"))
         return web.bytes(body, content_type="application/json", status=status)
+
+
+async def serve_queries(warehouse: AsyncWarehouse, host: str, port: int) -> web.AppRunner:
+    """Start an aiohttp server for the named queries; the caller cleans the runner up."""
+
+    async def query(request: web.Request) -> web.Response:
+        status, body = await answer(
+            warehouse, request.match_info["name"], request.query.get("since")
+        )
+        return web.Response(body=body, status=status, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get(QUERY_PATH, query)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner

@@ -11,7 +11,10 @@ from schemas.declaration import Declaration
 from schemas.rule_data import load_rules
 from schemas.settings import ClickHouseSettings
 from stream.stages.enrich import Enricher
-from stream.warehouse.client import DECLARATION_COLUMNS, Warehouse, declaration_row, named_queries
+from stream.warehouse.client import Warehouse
+from stream.warehouse.migrations import apply_ttls, migrate
+from stream.warehouse.queries import named_queries, run_named_query
+from stream.warehouse.rows import DECLARATION_COLUMNS, declaration_row
 
 pytestmark = pytest.mark.integration
 
@@ -19,8 +22,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Warehouse:
     wh = Warehouse(ClickHouseSettings(dsn=f"chdb://{tmp_path / 'ch'}", declarations_ttl_days=3650))
-    wh.migrate()
-    wh.apply_ttls()
+    migrate(wh)
+    apply_ttls(wh)
     return wh
 
 
@@ -56,7 +59,7 @@ def test_aggregates_follow_the_lines_and_a_replayed_batch_feeds_them_nothing(
 
 def test_every_named_query_answers_with_its_columns(warehouse: Warehouse) -> None:
     for name in named_queries():
-        result = warehouse.named_query(name)
+        result = run_named_query(warehouse, name)
         assert result.columns, name
 
 
@@ -72,7 +75,7 @@ def test_ttls_follow_the_settings(warehouse: Warehouse, tmp_path: Path) -> None:
     warehouse.settings = ClickHouseSettings(
         dsn=warehouse.settings.dsn, declarations_ttl_days=None, alerts_ttl_days=30
     )
-    assert warehouse.apply_ttls() == ["alerts=30d", "dead_letters=90d", "sink_batches=30d"]
+    assert apply_ttls(warehouse) == ["alerts=30d", "dead_letters=90d", "sink_batches=30d"]
     assert " TTL " not in ttl_of("declarations")
     assert "toIntervalDay(30)" in ttl_of("alerts")
 

@@ -14,8 +14,10 @@ from schemas.alert import Alert
 from schemas.dead_letter import DeadLetter
 from schemas.enriched import EnrichedBatch
 from schemas.rule_data import default_rules
-from stream.warehouse.client import Warehouse, migration_files
+from stream.warehouse.client import Warehouse
+from stream.warehouse.migrations import migrate, migration_files
 from stream.warehouse.queries import named_query, via_worker
+from stream.warehouse.rows import insert_declarations
 from tests.integration.conftest import Pipeline, free_port, wait_for
 
 pytestmark = pytest.mark.integration
@@ -158,14 +160,14 @@ def test_warehouse_drops_a_batch_replayed_with_the_same_token(tmp_path: Path) ->
 
     warehouse = Warehouse(ClickHouseSettings(dsn=f"chdb://{tmp_path / 'ch'}"))
     try:
-        assert warehouse.migrate() == [p.stem for p in migration_files()]
-        assert warehouse.migrate() == []
+        assert migrate(warehouse) == [p.stem for p in migration_files()]
+        assert migrate(warehouse) == []
         lines = [Declaration.model_validate(x) for x in synthetic_lines(50, seed=2)]
         enriched = Enricher(load_rules()).lines(lines)
-        warehouse.insert_declarations(enriched.lines, "raw-0-7")
-        warehouse.insert_declarations(enriched.lines, "raw-0-7")
+        insert_declarations(warehouse, enriched.lines, "raw-0-7")
+        insert_declarations(warehouse, enriched.lines, "raw-0-7")
         assert warehouse.query("SELECT count() FROM declarations").rows == [[50]]
-        warehouse.insert_declarations(enriched.lines, "raw-0-8")
+        insert_declarations(warehouse, enriched.lines, "raw-0-8")
         assert warehouse.query("SELECT count() FROM declarations").rows == [[100]]
     finally:
         warehouse.close()
@@ -176,17 +178,17 @@ def test_migrate_refuses_an_applied_file_that_changed(tmp_path: Path) -> None:
 
     from schemas.settings import ClickHouseSettings
     from stream.errors import WarehouseRejected
-    from stream.warehouse.client import DDL_DIR
+    from stream.warehouse.migrations import DDL_DIR
 
     ddl = tmp_path / "ddl"
     shutil.copytree(DDL_DIR, ddl)
     warehouse = Warehouse(ClickHouseSettings(dsn=f"chdb://{tmp_path / 'ch'}"))
     try:
-        warehouse.migrate(ddl)
+        migrate(warehouse, ddl)
         path = ddl / "0002_alerts.sql"
         path.write_text(path.read_text() + "\n-- edited\n")
         with pytest.raises(WarehouseRejected, match="changed after it was applied"):
-            warehouse.migrate(ddl)
+            migrate(warehouse, ddl)
     finally:
         warehouse.close()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from stream.errors import WarehouseRejected
-from stream.warehouse.client import _statements, migration_files
+from stream.warehouse.migrations import _statements, migration_files
 
 
 def write(folder: Path, *names: str) -> None:

@@ -1,0 +1,123 @@
+"""How a record becomes a ClickHouse row: the column order of each sink table. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from schemas.alert import Alert
+from schemas.dead_letter import DeadLetter
+from schemas.enriched import EnrichedDeclaration
+from stream.warehouse.client import Warehouse
+
+DECLARATION_COLUMNS = (
+    "declaration_id", "line_no", "declared_at", "flow", "reporter", "hs_code", "hs_digits",
+    "hs2", "hs4", "hs6", "hs6_known", "description", "quantity", "unit", "unit_code", "value",
+    "currency", "value_usd", "net_weight_kg", "origin_country", "dispatch_country",
+    "destination_country", "exporter_name", "exporter_country", "exporter_id",
+    "exporter_address", "importer_name", "importer_country", "importer_id", "importer_address",
+    "notify_name", "notify_country", "notify_id",
+    "declarant_name", "declarant_country", "declarant_id", "manufacturer", "brand", "source",
+    "source_record_id", "extra", "flags", "categories", "chpl_tier", "evidence", "confidence",
+    "misdeclaration_suspected", "misdeclaration_reason", "screening_hits",
+    "screened_entity_ids", "screening_max_score", "alert_rules", "rules_version", "raw_topic",
+    "raw_partition", "raw_offset", "enriched_at",
+)  # fmt: skip
+ALERT_COLUMNS = (
+    "alert_id",
+    "rule",
+    "severity",
+    "score",
+    "reason",
+    "lines",
+    "line_count",
+    "party_key",
+    "parties",
+    "categories",
+    "subject",
+    "chpl_tier",
+    "destination_country",
+    "source",
+    "rules_version",
+    "first_seen",
+    "last_seen",
+    "created_at",
+)
+DEAD_LETTER_COLUMNS = (
+    "letter_id", "source", "origin", "position", "stage", "reason", "payload", "topic",
+    "partition", "offset", "failed_at",
+)  # fmt: skip
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def declaration_row(line: EnrichedDeclaration) -> list[Any]:
+    return [
+        line.declaration_id, line.line_no, line.declared_at, line.flow, line.reporter,
+        line.hs_code, line.hs_digits, line.hs2, line.hs4, line.hs6, line.hs6_known,
+        line.description, None if line.quantity is None else float(line.quantity), line.unit,
+        line.unit_code, line.value, line.currency, line.value_usd,
+        None if line.net_weight_kg is None else float(line.net_weight_kg),
+        line.origin_country, line.dispatch_country, line.destination_country,
+        line.exporter_name, line.exporter_country, line.exporter_id, line.exporter_address,
+        line.importer_name, line.importer_country, line.importer_id, line.importer_address,
+        line.notify_name, line.notify_country,
+        line.notify_id, line.declarant_name, line.declarant_country, line.declarant_id,
+        line.manufacturer, line.brand,
+        line.source or "", line.source_record_id, _json(line.extra), list(line.flags),
+        list(line.categories), line.chpl_tier,
+        _json([e.model_dump(mode="json") for e in line.evidence]), line.confidence,
+        line.misdeclaration_suspected, line.misdeclaration_reason,
+        _json([h.model_dump(mode="json") for h in line.screening_hits]),
+        sorted({h.entity_id for h in line.screening_hits}),
+        max((h.score for h in line.screening_hits), default=0.0),
+        list(line.alert_rules), line.rules_version, line.raw_topic, line.raw_partition,
+        line.raw_offset, line.enriched_at,
+    ]  # fmt: skip
+
+
+def alert_row(alert: Alert) -> list[Any]:
+    return [
+        alert.alert_id,
+        alert.rule,
+        alert.severity,
+        alert.score,
+        alert.reason,
+        [(k.declaration_id, k.line_no) for k in alert.lines],
+        alert.line_count,
+        alert.partition_key(),
+        _json([p.model_dump(mode="json") for p in alert.parties]),
+        list(alert.categories),
+        alert.subject,
+        alert.chpl_tier,
+        alert.destination_country,
+        alert.source,
+        alert.rules_version,
+        alert.first_seen,
+        alert.last_seen,
+        alert.created_at,
+    ]
+
+
+def dead_letter_row(letter: DeadLetter) -> list[Any]:
+    return [
+        letter.identity(), letter.source, letter.origin, letter.position,
+        letter.stage, letter.reason, letter.payload, letter.topic, letter.partition,
+        letter.offset, letter.failed_at,
+    ]  # fmt: skip
+
+
+def insert_declarations(
+    warehouse: Warehouse, lines: Sequence[EnrichedDeclaration], token: str
+) -> None:
+    warehouse.insert_rows(
+        "declarations", [declaration_row(x) for x in lines], DECLARATION_COLUMNS, token
+    )
+
+
+def insert_alerts(warehouse: Warehouse, alerts: Sequence[Alert], token: str) -> None:
+    warehouse.insert_rows("alerts", [alert_row(a) for a in alerts], ALERT_COLUMNS, token)
