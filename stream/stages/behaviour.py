@@ -1,9 +1,10 @@
 """Stateful alert rules and grouping, as pure functions over plain-dict state.
 
-The ``alerts`` agent keeps the state in faust tables (changelog-backed, so a restart keeps
-it) and calls these functions; tests call them with dicts. Every alert id is derived from
-the rule, the party (or flow) and a window or period of the declaration date, so replaying
-the same lines yields the same ids.
+The ``alerts`` and ``flows`` agents keep the state in faust tables (changelog-backed, so a
+restart keeps it); ``stateful.py`` runs a batch through these functions against that state,
+and tests call both with dicts. Every alert id is derived from the rule, the party (or
+flow) and a window or period of the declaration date, so replaying the same lines yields
+the same ids.
 
 State shapes (JSON-serialisable):
 
@@ -12,7 +13,8 @@ State shapes (JSON-serialisable):
   so lines delivered again after a rebalance or restart are not summed twice; flows keep
   the same list)
 * group: ``{"alert": <Alert JSON>}`` (lines, ``line_count``, first and last seen)
-* flow: ``{"2024-Q1": 1234.0, ...}`` and ``{"fired": ["2024-Q2"]}`` per flow key
+* flow: ``{"totals": {"2024-Q1": 1234.0, ...}, "fired": ["2024-Q2"], "applied": [...]}``
+  per flow key
 """
 
 from __future__ import annotations
