@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -25,6 +25,26 @@ class KafkaSettings(BaseModel):
     sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = Field(
+        default=None,
+        description="PEM file of the CA(s) that signed the brokers' certificates (SSL and "
+        "SASL_SSL); unset: the system's trusted CAs.",
+    )
+    ssl_certfile: Path | None = Field(
+        default=None,
+        description="PEM client certificate (chain) for brokers that ask for one (mutual TLS).",
+    )
+    ssl_keyfile: Path | None = Field(
+        default=None,
+        description="PEM private key of the client certificate (unset: in the certificate file).",
+    )
+    ssl_password: SecretStr | None = Field(
+        default=None, description="Password of an encrypted client key."
+    )
+    ssl_check_hostname: bool = Field(
+        default=True,
+        description="Check that a broker's certificate names the host connected to.",
+    )
     # Group joins on the local broker wait about half the session timeout, so the defaults are
     # short; raise both (e.g. 45000/3000) against a production cluster.
     session_timeout_ms: int = Field(default=6000, ge=1000)
@@ -57,6 +77,47 @@ class KafkaSettings(BaseModel):
                 self.sasl_password.get_secret_value() if self.sasl_password else None
             )
         return config
+
+    @property
+    def tls(self) -> bool:
+        return self.security_protocol in ("SSL", "SASL_SSL")
+
+    @property
+    def sasl(self) -> bool:
+        return self.security_protocol in ("SASL_PLAINTEXT", "SASL_SSL")
+
+    @model_validator(mode="after")
+    def _security_is_consistent(self) -> KafkaSettings:
+        """Refuse settings a client would ignore, so that nothing silently runs in plaintext
+        or without credentials."""
+        protocol = self.security_protocol
+        if self.sasl:
+            missing = [
+                name
+                for name in ("sasl_mechanism", "sasl_username", "sasl_password")
+                if getattr(self, name) is None
+            ]
+            if missing:
+                raise ValueError(f"security_protocol {protocol} needs {', '.join(missing)}")
+        elif self.sasl_mechanism or self.sasl_username or self.sasl_password:
+            raise ValueError(
+                f"SASL credentials are set but security_protocol is {protocol} "
+                "(SASL_PLAINTEXT or SASL_SSL uses them)"
+            )
+        if not self.tls:
+            given = [
+                name
+                for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile", "ssl_password")
+                if getattr(self, name) is not None
+            ]
+            if given:
+                raise ValueError(
+                    f"{', '.join(given)} set but security_protocol is {protocol} "
+                    "(SSL or SASL_SSL uses them)"
+                )
+        if self.ssl_keyfile is not None and self.ssl_certfile is None:
+            raise ValueError("ssl_keyfile is set without ssl_certfile")
+        return self
 
 
 class TopicSettings(BaseModel):

@@ -1,6 +1,9 @@
-import pytest
+from pathlib import Path
 
-from schemas.settings import Settings
+import pytest
+from pydantic import ValidationError
+
+from schemas.settings import KafkaSettings, Settings
 
 
 def test_defaults_point_at_local_broker_and_embedded_clickhouse(
@@ -42,19 +45,45 @@ def test_init_overrides_win_over_env_and_keep_other_env_fields(
 
 def test_secrets_never_appear_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CUSTOMS_WATCH_CLICKHOUSE_DSN", "http://bi:s3cret@ch:8123/cw")
+    monkeypatch.setenv("CUSTOMS_WATCH_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("CUSTOMS_WATCH_KAFKA_SASL_MECHANISM", "PLAIN")
+    monkeypatch.setenv("CUSTOMS_WATCH_KAFKA_SASL_USERNAME", "cw")
     monkeypatch.setenv("CUSTOMS_WATCH_KAFKA_SASL_PASSWORD", "hunter2")
+    monkeypatch.setenv("CUSTOMS_WATCH_KAFKA_SSL_PASSWORD", "keypass")
     settings = Settings()
     text = repr(settings) + str(settings)
     assert "s3cret" not in text
     assert "hunter2" not in text
+    assert "keypass" not in text
 
 
-def test_sasl_settings_reach_the_client_config(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tls_and_sasl_settings_come_from_the_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CUSTOMS_WATCH_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
     monkeypatch.setenv("CUSTOMS_WATCH_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
     monkeypatch.setenv("CUSTOMS_WATCH_KAFKA_SASL_USERNAME", "cw")
     monkeypatch.setenv("CUSTOMS_WATCH_KAFKA_SASL_PASSWORD", "pw")
-    config = Settings().kafka.client_config()
-    assert config["security_protocol"] == "SASL_SSL"
-    assert config["sasl_mechanism"] == "SCRAM-SHA-512"
-    assert config["sasl_plain_password"] == "pw"
+    monkeypatch.setenv("CUSTOMS_WATCH_KAFKA_SSL_CAFILE", "/etc/kafka/ca.pem")
+    monkeypatch.setenv("CUSTOMS_WATCH_KAFKA_SSL_CHECK_HOSTNAME", "false")
+    kafka = Settings().kafka
+    assert kafka.tls and kafka.sasl
+    assert kafka.sasl_mechanism == "SCRAM-SHA-512"
+    assert kafka.sasl_password is not None and kafka.sasl_password.get_secret_value() == "pw"
+    assert kafka.ssl_cafile == Path("/etc/kafka/ca.pem")
+    assert kafka.ssl_check_hostname is False
+
+
+@pytest.mark.parametrize(
+    ("kafka", "refused"),
+    [
+        ({"security_protocol": "SASL_SSL", "sasl_mechanism": "PLAIN"}, "needs sasl_username"),
+        ({"sasl_mechanism": "PLAIN", "sasl_username": "u", "sasl_password": "p"}, "SASL"),
+        ({"ssl_cafile": "ca.pem"}, "ssl_cafile set but security_protocol is PLAINTEXT"),
+        ({"security_protocol": "SASL_PLAINTEXT", "ssl_cafile": "ca.pem"}, "ssl_cafile"),
+        ({"security_protocol": "SSL", "ssl_keyfile": "k.pem"}, "without ssl_certfile"),
+    ],
+)
+def test_security_settings_a_client_would_ignore_are_refused(
+    kafka: dict[str, str], refused: str
+) -> None:
+    with pytest.raises(ValidationError, match=refused):
+        KafkaSettings.model_validate(kafka)
