@@ -15,6 +15,7 @@ from typing import Any
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
+from ingest.broker.clients import kafka_producer
 from ingest.errors import PublishFailed
 from ingest.progress import ProgressSink
 from schemas.raw import RawBatch
@@ -41,8 +42,8 @@ class PublishSummary:
 
 def make_producer(settings: KafkaSettings, max_request_bytes: int) -> KafkaProducer:
     compression = None if settings.compression == "none" else settings.compression
-    return KafkaProducer(
-        **settings.client_config(),
+    return kafka_producer(
+        settings,
         enable_idempotence=True,
         acks="all",
         compression_type=compression,

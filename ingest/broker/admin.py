@@ -6,10 +6,11 @@ import contextlib
 import time
 from dataclasses import dataclass
 
-from kafka import KafkaAdminClient, KafkaConsumer
+from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError, UnknownTopicOrPartitionError
 
+from ingest.broker.clients import kafka_admin, kafka_consumer
 from ingest.broker.reader import log_end_offsets, new_consumer, partitions_of
 from schemas.errors import TransientError
 from schemas.settings import Settings
@@ -36,11 +37,11 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
 
 
 def _admin(settings: Settings) -> KafkaAdminClient:
-    return KafkaAdminClient(**settings.kafka.client_config())
+    return kafka_admin(settings.kafka)
 
 
 def existing_topics(settings: Settings) -> set[str]:
-    consumer = KafkaConsumer(**settings.kafka.client_config(), enable_auto_commit=False)
+    consumer = kafka_consumer(settings.kafka, enable_auto_commit=False)
     try:
         return set(consumer.topics())
     finally:

@@ -12,14 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
+from ingest.broker.clients import kafka_consumer
 from schemas.settings import Settings
 
 
 def new_consumer(settings: Settings) -> Any:
-    return KafkaConsumer(
-        **settings.kafka.client_config(),
+    return kafka_consumer(
+        settings.kafka,
         enable_auto_commit=False,
         fetch_max_bytes=settings.topics.max_message_bytes,
         max_partition_fetch_bytes=settings.topics.max_message_bytes,

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from kafka import KafkaConsumer
 from pydantic import ValidationError
 
+from ingest.broker.clients import kafka_consumer
 from schemas.alert import Alert
 from schemas.settings import Settings
 
@@ -66,9 +66,9 @@ def follow_alerts(
     with each (the next ``next()``). ``alert`` is None for a record that is not an alert
     (``on_bad`` is told). Stops after ``idle_timeout_s`` without a record once the group has
     assigned it partitions, if given."""
-    consumer = KafkaConsumer(
+    consumer = kafka_consumer(
+        settings.kafka,
         settings.topics.alerts,
-        **settings.kafka.client_config(),
         group_id=group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest" if from_beginning else "latest",

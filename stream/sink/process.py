@@ -18,6 +18,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
+from ingest.broker.clients import aiokafka_producer
 from ingest.broker.deadletters import send_dead_letters
 from schemas.dead_letter import DeadLetter
 from schemas.settings import Settings
@@ -31,16 +32,14 @@ log = logging.getLogger(__name__)
 
 def _producer(settings: Settings) -> AIOKafkaProducer:
     kafka = settings.kafka
-    config = {
-        **kafka.client_config(),
-        "client_id": f"{kafka.client_id}-sink",
-        "acks": "all",
-        "max_request_size": settings.topics.max_message_bytes,
-    }
     # Not idempotent: the local broker refuses aiokafka's InitProducerId, and a dead letter
     # sent twice is one row anyway (dead_letters is keyed by the letter's identity).
-    config.pop("request_timeout_ms", None)
-    return AIOKafkaProducer(**config)
+    return aiokafka_producer(
+        kafka,
+        client_id=f"{kafka.client_id}-sink",
+        acks="all",
+        max_request_size=settings.topics.max_message_bytes,
+    )
 
 
 async def _run(settings: Settings, warehouse: AsyncWarehouse) -> None:

@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
+from ingest.broker.clients import aiokafka_consumer_config
 from schemas.dead_letter import DeadLetter
 from schemas.settings import Settings
 from stream.errors import WarehouseRejected, WarehouseUnavailable
@@ -70,23 +71,18 @@ def sink_group(settings: Settings) -> str:
 
 def consumer_config(settings: Settings) -> dict[str, Any]:
     kafka = settings.kafka
-    config: dict[str, Any] = {
-        **kafka.client_config(),  # servers, security and SASL: the same keys as kafka-python
-        "client_id": f"{kafka.client_id}-sink",
-        "group_id": sink_group(settings),
-        "enable_auto_commit": False,
-        "auto_offset_reset": "earliest",
-        "session_timeout_ms": kafka.session_timeout_ms,
-        "heartbeat_interval_ms": kafka.heartbeat_interval_ms,
-        "fetch_max_wait_ms": kafka.fetch_max_wait_ms,
-        "max_partition_fetch_bytes": settings.topics.max_message_bytes,
-        "fetch_max_bytes": max(52_428_800, settings.topics.max_message_bytes),
-    }
-    if kafka.security_protocol in ("SSL", "SASL_SSL"):
-        import ssl
-
-        config["ssl_context"] = ssl.create_default_context()
-    return config
+    return aiokafka_consumer_config(
+        kafka,
+        client_id=f"{kafka.client_id}-sink",
+        group_id=sink_group(settings),
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=kafka.session_timeout_ms,
+        heartbeat_interval_ms=kafka.heartbeat_interval_ms,
+        fetch_max_wait_ms=kafka.fetch_max_wait_ms,
+        max_partition_fetch_bytes=settings.topics.max_message_bytes,
+        fetch_max_bytes=max(52_428_800, settings.topics.max_message_bytes),
+    )
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -7,6 +7,7 @@ from typing import Any
 
 import faust
 
+from ingest.broker.clients import faust_broker_settings
 from schemas.settings import Settings
 
 
@@ -27,8 +28,7 @@ class Topics:
 def faust_settings(settings: Settings) -> dict[str, Any]:
     kafka, worker = settings.kafka, settings.worker
     conf: dict[str, Any] = {
-        "broker": [f"kafka://{server}" for server in kafka.bootstrap_servers()],
-        "broker_client_id": kafka.client_id,
+        **faust_broker_settings(kafka),  # servers, TLS and SASL credentials
         "broker_session_timeout": kafka.session_timeout_ms / 1000,
         "broker_heartbeat_interval": kafka.heartbeat_interval_ms / 1000,
         "broker_request_timeout": kafka.request_timeout_ms / 1000,
@@ -49,18 +49,6 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
         "web_port": worker.web_port,
         "web_in_thread": False,
     }
-    if kafka.sasl_mechanism:
-        password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else ""
-        conf["broker_credentials"] = faust.SASLCredentials(
-            username=kafka.sasl_username or "",
-            password=password,
-            mechanism=kafka.sasl_mechanism,
-            ssl_context=None,
-        )
-    elif kafka.security_protocol == "SSL":
-        import ssl
-
-        conf["broker_credentials"] = faust.SSLCredentials(ssl.create_default_context())
     return conf
 
 
