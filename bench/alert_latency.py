@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from kafka import KafkaConsumer, KafkaProducer
 
 from bench.run import BIN, ROOT, free_port, line_count, start_broker
 from ingest.broker.admin import delete_topics
+from ingest.broker.clients import kafka_consumer, kafka_producer
 from schemas.raw import RawBatch, RawRecord
 from schemas.settings import Settings
 
@@ -114,9 +114,9 @@ def main() -> int:
     stop = threading.Event()
 
     def watch_enriched() -> None:
-        consumer = KafkaConsumer(
+        consumer = kafka_consumer(
+            settings.kafka,
             settings.topics.enriched,
-            bootstrap_servers=[bootstrap],
             group_id=f"lat-enriched-{tag}",
             auto_offset_reset="earliest",
             session_timeout_ms=6000,
@@ -134,9 +134,9 @@ def main() -> int:
         consumer.close()
 
     def watch() -> None:
-        consumer = KafkaConsumer(
+        consumer = kafka_consumer(
+            settings.kafka,
             settings.topics.alerts,
-            bootstrap_servers=[bootstrap],
             group_id=f"lat-watch-{tag}",
             auto_offset_reset="earliest",
             session_timeout_ms=6000,
@@ -161,8 +161,8 @@ def main() -> int:
         watcher.start()
         enriched_watcher.start()
         time.sleep(8)  # group joins settle (about one session timeout on Tansu)
-        producer = KafkaProducer(
-            bootstrap_servers=[bootstrap], acks="all", linger_ms=0, compression_type="lz4",
+        producer = kafka_producer(
+            settings.kafka, acks="all", linger_ms=0, compression_type="lz4",
             max_request_size=8 * 1024 * 1024,
         )  # fmt: skip
         sent_at: dict[str, float] = {}

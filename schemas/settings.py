@@ -62,22 +62,6 @@ class KafkaSettings(BaseModel):
     def bootstrap_servers(self) -> list[str]:
         return [s.strip() for s in self.bootstrap.split(",") if s.strip()]
 
-    def client_config(self) -> dict[str, Any]:
-        """Connection and security options shared by kafka-python clients."""
-        config: dict[str, Any] = {
-            "bootstrap_servers": self.bootstrap_servers(),
-            "client_id": self.client_id,
-            "security_protocol": self.security_protocol,
-            "request_timeout_ms": self.request_timeout_ms,
-        }
-        if self.sasl_mechanism:
-            config["sasl_mechanism"] = self.sasl_mechanism
-            config["sasl_plain_username"] = self.sasl_username
-            config["sasl_plain_password"] = (
-                self.sasl_password.get_secret_value() if self.sasl_password else None
-            )
-        return config
-
     @property
     def tls(self) -> bool:
         return self.security_protocol in ("SSL", "SASL_SSL")

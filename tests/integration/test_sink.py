@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 from clickhouse_connect.driver.exceptions import OperationalError
-from kafka import KafkaProducer
 
 from ingest.broker.admin import create_topics, delete_topics, group_lag
+from ingest.broker.clients import kafka_producer
 from ingest.synthetic import synthetic_lines
 from schemas.dead_letter import DeadLetter
 from schemas.declaration import Declaration, RawRef
@@ -74,7 +74,7 @@ def enriched_messages(count: int, seed: int) -> list[tuple[bytes, bytes]]:
 
 
 def publish(settings: Settings, messages: list[tuple[bytes, bytes]]) -> None:
-    producer = KafkaProducer(**settings.kafka.client_config(), acks="all", linger_ms=5)
+    producer = kafka_producer(settings.kafka, acks="all", linger_ms=5)
     for key, value in messages:
         producer.send(settings.topics.enriched, key=key, value=value)
     producer.flush()
