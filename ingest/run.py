@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any
 
 from ingest.connectors.base import batches
@@ -119,3 +120,45 @@ def publish_origin(
     current.done = finished
     state.put(feed.key, current)
     return summary
+
+
+class SourcePublisher:
+    """Publishes origins to one raw topic, each exactly once: the producer and the resume
+    points shared by every origin a command publishes (one file, a watched folder's files,
+    an endpoint's rounds)."""
+
+    def __init__(self, settings: Settings, topic: str) -> None:
+        self.settings = settings
+        self.topic = topic
+        self.publisher = RawPublisher(settings.kafka, topic, settings.topics.max_message_bytes)
+        self.state = SourceState(settings.ingest.state_dir, topic)
+
+    def publish(
+        self, feed: OriginFeed, label: str | None = None, finished: bool = True
+    ) -> PublishSummary:
+        """:func:`publish_origin` with rows/s feedback under ``label`` when given."""
+        progress = ProgressSink(label) if label is not None else None
+        try:
+            return publish_origin(
+                self.settings, feed, self.publisher, self.state, progress, finished=finished
+            )
+        finally:
+            if progress is not None:
+                progress.close()
+
+    def resume_point(self, origin: str, checksum: str | None = None) -> Published:
+        return resume_point(self.settings, self.topic, origin, checksum, self.state)
+
+    def close(self) -> None:
+        self.publisher.close()
+
+    def __enter__(self) -> SourcePublisher:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()

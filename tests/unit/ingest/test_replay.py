@@ -1,13 +1,16 @@
-"""What `deadletter replay` publishes for a letter: pure, no broker."""
+"""What `deadletter replay` publishes for a letter, which letters it chooses and what it
+remembers: no broker."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from ingest.replay import replay_of
+from ingest.replay import LetterChoice, ReplayMemory, replay_of
 from schemas.dead_letter import DeadLetter
 from schemas.raw import RawBatch
-from schemas.settings import TopicSettings
+from schemas.settings import Settings, TopicSettings
 
 TOPICS = TopicSettings(prefix="customs")
 
@@ -62,3 +65,63 @@ def test_a_later_stage_letter_without_its_topic_is_refused() -> None:
     letter = DeadLetter(source="x", stage="enrich", reason="bad", payload=b"x")
     with pytest.raises(ValueError, match="cannot be replayed"):
         replay_of(letter, TOPICS)
+
+
+class Sent:
+    """A kafka-python producer's future, already acknowledged."""
+
+    def get(self, timeout: float) -> None:
+        return None
+
+
+class Producer:
+    def __init__(self, fail_after: int | None = None) -> None:
+        self.sent: list[tuple[str, bytes, bytes]] = []
+        self.fail_after = fail_after
+
+    def send(self, topic: str, key: bytes, value: bytes) -> Sent:
+        if self.fail_after is not None and len(self.sent) >= self.fail_after:
+            raise TimeoutError("broker gone")
+        self.sent.append((topic, key, value))
+        return Sent()
+
+
+def letter(n: int, stage: str = "parse", source: str = "jsonl", reason: str = "bad") -> DeadLetter:
+    return DeadLetter(source=source, origin="f.jsonl", position=n, stage=stage, reason=reason,
+                      payload=b"{oops", topic="customs.enriched")  # fmt: skip
+
+
+def test_the_choice_filters_by_stage_source_and_part_of_the_reason() -> None:
+    parse, sink = letter(1), letter(2, stage="sink", source="customs.enriched", reason="refused")
+    assert LetterChoice().wants(parse, set()) and LetterChoice().wants(sink, set())
+    assert not LetterChoice(stage="sink").wants(parse, set())
+    assert not LetterChoice(source="csv").wants(parse, set())
+    assert LetterChoice(reason="fuse").wants(sink, set())
+    assert not LetterChoice(reason="fuse").wants(parse, set())
+
+
+def test_a_letter_replayed_before_is_chosen_again_only_when_asked(tmp_path: Path) -> None:
+    memory = ReplayMemory(tmp_path / "state" / "customs.deadletter.replayed")
+    assert memory.replayed() == set()
+    producer = Producer()
+    memory.replay(producer, [letter(1), letter(2, stage="sink")], TOPICS)
+    assert [topic for topic, _, _ in producer.sent] == ["customs.raw.jsonl", "customs.enriched"]
+    replayed = memory.replayed()
+    assert replayed == {letter(1).identity(), letter(2, stage="sink").identity()}
+    assert not LetterChoice().wants(letter(1), replayed)
+    assert LetterChoice(again=True).wants(letter(1), replayed)
+    assert LetterChoice().wants(letter(3), replayed)
+
+
+def test_a_replay_stopped_midway_remembers_only_what_the_broker_acknowledged(
+    tmp_path: Path,
+) -> None:
+    memory = ReplayMemory(tmp_path / "replayed")
+    with pytest.raises(TimeoutError):
+        memory.replay(Producer(fail_after=1), [letter(1), letter(2)], TOPICS)
+    assert memory.replayed() == {letter(1).identity()}
+
+
+def test_the_memory_sits_in_the_ingest_state_folder(tmp_path: Path) -> None:
+    settings = Settings(topics={"prefix": "customs"}, ingest={"state_dir": tmp_path})
+    assert ReplayMemory.of(settings).path == tmp_path / "customs.deadletter.replayed"
