@@ -5,18 +5,28 @@ Each alert is POSTed as JSON with headers ``X-Customs-Watch-Alert-Id``,
 ``X-Customs-Watch-Signature: sha256=<hex>``: the HMAC-SHA256 of ``<timestamp>.<body>`` with
 the secret, so a receiver can check both origin and freshness. Connection errors, timeouts,
 429 and 5xx answers are retried with exponential backoff; other 4xx answers are not.
-Delivery is at least once: a receiver drops repeats by alert id.
+Delivery is at least once: a receiver drops repeats by alert id. An alert that could not
+be delivered is appended to a failure log (JSON lines) and the next one is sent.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+from schemas.alert import Alert
+
+log = logging.getLogger("customs_watch.alerts")
 
 SIGNATURE_HEADER = "X-Customs-Watch-Signature"
 TIMESTAMP_HEADER = "X-Customs-Watch-Timestamp"
@@ -98,3 +108,56 @@ def deliver(
         if attempt < policy.attempts:
             sleep(policy.delay(attempt))
     return outcome
+
+
+def record_failure(
+    failures: Path, url: str, alert: Alert, outcome: Delivery, now: datetime | None = None
+) -> None:
+    """Append the undelivered ``alert`` and how its delivery ended to ``failures``."""
+    failures.parent.mkdir(parents=True, exist_ok=True)
+    entry = {
+        "at": (now or datetime.now(UTC)).isoformat(),
+        "url": url,
+        "alert_id": alert.alert_id,
+        "status": outcome.status,
+        "attempts": outcome.attempts,
+        "errors": outcome.errors,
+        "alert": alert.model_dump(mode="json"),
+    }
+    with failures.open("ab") as handle:
+        handle.write(orjson.dumps(entry) + b"\n")
+    log.error(
+        "webhook delivery failed",
+        extra={"alert_id": alert.alert_id, "status": outcome.status, "url": url},
+    )
+
+
+@dataclass(slots=True)
+class Forwarded:
+    delivered: int = 0
+    failed: int = 0
+
+
+def forward(
+    alerts: Iterable[Alert],
+    url: str,
+    secret: str | None,
+    policy: RetryPolicy,
+    failures: Path,
+    max_alerts: int | None = None,
+    send: Callable[[str, str, bytes, str | None, RetryPolicy], Delivery] = deliver,
+) -> Forwarded:
+    """Deliver each alert in turn, recording those that fail; stops after ``max_alerts``.
+    The next alert is only asked for once the previous one is delivered or recorded, so a
+    consumer behind ``alerts`` may commit it then."""
+    counts = Forwarded()
+    for alert in alerts:
+        outcome = send(url, alert.alert_id, alert.model_dump_json().encode(), secret, policy)
+        if outcome.delivered:
+            counts.delivered += 1
+        else:
+            counts.failed += 1
+            record_failure(failures, url, alert, outcome)
+        if max_alerts is not None and counts.delivered + counts.failed >= max_alerts:
+            break
+    return counts

@@ -5,7 +5,9 @@ from typer.testing import CliRunner
 
 from ingest.synthetic import synthetic_jsonl
 from schemas.rule_data import default_rules
+from schemas.settings import Settings
 from stream.cli.main import app
+from stream.offline import classify_file, offline_enricher, rejects_path
 
 
 def test_classify_command_writes_enriched_lines_and_rejects(tmp_path: Path) -> None:
@@ -93,3 +95,16 @@ def test_help_lists_every_subcommand() -> None:
     watchlist = CliRunner().invoke(app, ["watchlist", "--help"])
     for name in ("load", "list", "remove", "eval"):
         assert name in watchlist.output
+
+
+def test_the_offline_loop_is_a_library_call(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(synthetic_jsonl(5, seed=1) + b"\n" + b"not json\n")
+    target = tmp_path / "out.jsonl"
+    settings = Settings(screening={"watchlist_dir": tmp_path / "empty"})
+    counts = classify_file(offline_enricher(settings), source, target)
+    assert (counts.lines, counts.rejected, counts.screened_hits) == (5, 1, 0)
+    assert counts.as_text().startswith("lines=5 rejected=1 alerts=")
+    assert len(target.read_bytes().splitlines()) == 5
+    (reject,) = rejects_path(target).read_bytes().splitlines()
+    assert orjson.loads(reject)["position"] == 7

@@ -2,7 +2,9 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 
+import orjson
 import pytest
 
 from schemas.alert import Alert, LineKey, Party
@@ -11,8 +13,11 @@ from stream.alerts.webhook import (
     ALERT_ID_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
+    Delivery,
     RetryPolicy,
     deliver,
+    forward,
+    record_failure,
     verify,
 )
 
@@ -122,3 +127,41 @@ def test_one_line_per_alert_for_people() -> None:
     text = format_alert(alert())
     assert "\n" not in text
     assert "HIGH" in text and "battlefield_goods_to_high_risk" in text and "D1:1" in text
+
+
+def test_forward_records_each_failure_and_stops_after_max(tmp_path: Path) -> None:
+    failures = tmp_path / "data" / "failures.jsonl"
+    sent: list[str] = []
+
+    def send(
+        url: str, alert_id: str, body: bytes, secret: str | None, policy: RetryPolicy
+    ) -> Delivery:
+        sent.append(alert_id)
+        if alert_id == "bad":
+            return Delivery(alert_id, delivered=False, attempts=4, status=503, errors=["HTTP 503"])
+        return Delivery(alert_id, delivered=True, attempts=1, status=200)
+
+    alerts = iter([alert(alert_id="ok"), alert(alert_id="bad"), alert(alert_id="late")])
+    counts = forward(alerts, "http://x/hook", None, FAST, failures, max_alerts=2, send=send)
+    assert (counts.delivered, counts.failed) == (1, 1)
+    assert sent == ["ok", "bad"]
+    assert next(alerts).alert_id == "late", "the alert after the last one is not asked for"
+    (entry,) = (orjson.loads(line) for line in failures.read_bytes().splitlines())
+    assert (entry["url"], entry["alert_id"], entry["status"], entry["attempts"]) == (
+        "http://x/hook",
+        "bad",
+        503,
+        4,
+    )
+    assert entry["errors"] == ["HTTP 503"] and entry["alert"]["alert_id"] == "bad"
+
+
+def test_a_failure_is_appended_with_its_time(tmp_path: Path) -> None:
+    failures = tmp_path / "failures.jsonl"
+    outcome = Delivery("a", delivered=False, attempts=1, status=400)
+    at = datetime(2024, 5, 2, 8, 30, tzinfo=UTC)
+    record_failure(failures, "http://x/", alert(alert_id="a"), outcome, now=at)
+    record_failure(failures, "http://x/", alert(alert_id="b"), outcome, now=at)
+    entries = [orjson.loads(line) for line in failures.read_bytes().splitlines()]
+    assert [e["alert_id"] for e in entries] == ["a", "b"]
+    assert entries[0]["at"] == "2024-05-02T08:30:00+00:00"
