@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
 
 from stream.cli.context import settings_of
+
+if TYPE_CHECKING:
+    from schemas.alert import Alert
+    from schemas.settings import Settings
+    from stream.alerts.tail import AlertFilter
 
 alerts_app = typer.Typer(
     help="Alerts as they arrive on <prefix>.alerts: a live view, or delivery to a webhook.",
@@ -42,10 +47,7 @@ IdleOption = Annotated[
 ]
 
 
-_settings = settings_of
-
-
-def _filter(rules: list[str] | None, severity: str, countries: list[str] | None) -> Any:
+def _filter(rules: list[str] | None, severity: str, countries: list[str] | None) -> AlertFilter:
     from stream.alerts.tail import SEVERITY_ORDER, AlertFilter
 
     if severity not in SEVERITY_ORDER:
@@ -62,6 +64,21 @@ def _on_bad(record: Any, exc: Exception) -> None:
         "not an alert, skipped",
         extra={"partition": record.partition, "offset": record.offset, "error": str(exc)[:200]},
     )
+
+
+def _wanted(
+    settings: Settings,
+    group_id: str,
+    wanted: AlertFilter,
+    from_beginning: bool,
+    idle_timeout: float | None,
+) -> Iterator[Alert]:
+    """The alerts ``wanted`` lets through, as the group's consumer reads them."""
+    from stream.alerts.tail import follow_alerts
+
+    for _, alert in follow_alerts(settings, group_id, from_beginning, idle_timeout, _on_bad):
+        if alert is not None and wanted.matches(alert):
+            yield alert
 
 
 @alerts_app.command("tail")
@@ -83,17 +100,14 @@ def tail(
     idle_timeout: IdleOption = None,
 ) -> None:
     """Print alerts as they arrive, one line each (or JSON with --json)."""
-    from stream.alerts.tail import follow_alerts, format_alert
+    from stream.alerts.tail import format_alert
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     wanted = _filter(rule, severity, country)
     group_id = group or f"{settings.worker.app_id}-tail-{uuid.uuid4().hex[:8]}"
-    shown = 0
-    for _, alert in follow_alerts(settings, group_id, from_beginning, idle_timeout, _on_bad):
-        if alert is None or not wanted.matches(alert):
-            continue
+    alerts = _wanted(settings, group_id, wanted, from_beginning, idle_timeout)
+    for shown, alert in enumerate(alerts, start=1):
         typer.echo(alert.model_dump_json() if as_json else format_alert(alert))
-        shown += 1
         if max_alerts is not None and shown >= max_alerts:
             break
 
@@ -107,7 +121,7 @@ def list_alerts(
     it owns the embedded data directory)."""
     from stream.warehouse.queries import named_query
 
-    result = named_query(_settings(ctx).clickhouse, "alerts_by_rule")
+    result = named_query(settings_of(ctx).clickhouse, "alerts_by_rule")
     rows = result.as_dicts()
     if as_json:
         for row in rows:
@@ -157,43 +171,18 @@ def webhook(
 
     The group's offset moves past an alert only once it was delivered or recorded as failed.
     """
-    from stream.alerts.tail import follow_alerts
-    from stream.alerts.webhook import RetryPolicy, deliver
+    from stream.alerts.webhook import RetryPolicy, forward
 
     if not url.startswith(("http://", "https://")):
         raise typer.BadParameter("an http:// or https:// URL", param_hint="URL")
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     wanted = _filter(rule, severity, country)
-    policy = RetryPolicy(attempts=attempts)
-    counts = {"delivered": 0, "failed": 0}
-    for _, alert in follow_alerts(settings, group, from_beginning, idle_timeout, _on_bad):
-        if alert is None or not wanted.matches(alert):
-            continue
-        outcome = deliver(url, alert.alert_id, alert.model_dump_json().encode(), secret, policy)
-        if outcome.delivered:
-            counts["delivered"] += 1
-        else:
-            counts["failed"] += 1
-            failures.parent.mkdir(parents=True, exist_ok=True)
-            with failures.open("ab") as handle:
-                handle.write(
-                    orjson.dumps(
-                        {
-                            "at": datetime.now(UTC).isoformat(),
-                            "url": url,
-                            "alert_id": alert.alert_id,
-                            "status": outcome.status,
-                            "attempts": outcome.attempts,
-                            "errors": outcome.errors,
-                            "alert": alert.model_dump(mode="json"),
-                        }
-                    )
-                    + b"\n"
-                )
-            log.error(
-                "webhook delivery failed",
-                extra={"alert_id": alert.alert_id, "status": outcome.status, "url": url},
-            )
-        if max_alerts is not None and counts["delivered"] + counts["failed"] >= max_alerts:
-            break
-    typer.echo(f"delivered={counts['delivered']} failed={counts['failed']}")
+    counts = forward(
+        _wanted(settings, group, wanted, from_beginning, idle_timeout),
+        url,
+        secret,
+        RetryPolicy(attempts=attempts),
+        failures,
+        max_alerts,
+    )
+    typer.echo(f"delivered={counts.delivered} failed={counts.failed}")

@@ -8,11 +8,16 @@ bar with rows/s on a terminal and periodic log lines otherwise; a summary ends e
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from stream.cli.context import settings_of
+
+if TYPE_CHECKING:
+    from ingest.connectors.tabular import TabularFormat
+    from ingest.run import OriginFeed
+    from schemas.mapping import Mapping
 
 ingest_app = typer.Typer(
     help="Publish a feed to its raw topic (idempotent producer, acks=all, resumable).",
@@ -37,25 +42,13 @@ def _topic_or_exit(ctx: typer.Context, source: str) -> str:
     return topic
 
 
-def publish_feed(ctx: typer.Context, source: str, feed: object, label: str) -> tuple[int, str]:
+def publish_feed(ctx: typer.Context, source: str, feed: OriginFeed, label: str) -> tuple[int, str]:
     """Publish one origin; returns the records it read and the summary line."""
-    from ingest.progress import ProgressSink
-    from ingest.publisher import RawPublisher
-    from ingest.run import OriginFeed, publish_origin
-    from ingest.state import SourceState
+    from ingest.run import SourcePublisher
 
-    assert isinstance(feed, OriginFeed)
-    settings = settings_of(ctx)
     topic = _topic_or_exit(ctx, source)
-    publisher = RawPublisher(settings.kafka, topic, settings.topics.max_message_bytes)
-    progress = ProgressSink(label)
-    try:
-        summary = publish_origin(
-            settings, feed, publisher, SourceState(settings.ingest.state_dir, topic), progress
-        )
-    finally:
-        progress.close()
-        publisher.close()
+    with SourcePublisher(settings_of(ctx), topic) as target:
+        summary = target.publish(feed, label)
     return summary.records + summary.skipped, (
         f"published={summary.records} skipped_already_published={summary.skipped} "
         f"batches={summary.batches} topic={topic} seconds={summary.seconds:.2f} "
@@ -83,7 +76,7 @@ def ingest_jsonl(
     typer.echo(f"read={read + blank} {line} blank_skipped={blank}")
 
 
-def _mapping(ctx: typer.Context, name: str) -> object:
+def _mapping(ctx: typer.Context, name: str) -> Mapping:
     from ingest.formats.tabular.catalog import MappingCatalog
 
     catalog = MappingCatalog(settings_of(ctx).ingest.mappings_dir)
@@ -107,18 +100,16 @@ def _tabular(
     file: Path,
     source: str,
     mapping: str,
-    fmt: str,
+    fmt: TabularFormat,
     encoding: str | None = None,
     sheet: str | None = None,
 ) -> None:
     from ingest.connectors.tabular import TabularConnector
     from ingest.errors import FileRejected
-    from schemas.mapping import Mapping
 
     found = _mapping(ctx, mapping)
-    assert isinstance(found, Mapping)
     try:
-        connector = TabularConnector(file, source, found, fmt, encoding, sheet)  # type: ignore[arg-type]
+        connector = TabularConnector(file, source, found, fmt, encoding, sheet)
     except FileRejected as exc:
         typer.echo(f"refused: {exc}", err=True)
         raise typer.Exit(1) from exc
@@ -176,59 +167,31 @@ def ingest_watch(
     """Publish each file dropped in FOLDER (.jsonl, .csv/.tsv/.txt, .xlsx, .edi), then move it to
     FOLDER/done/, or to FOLDER/failed/ with a reason file. Stop with SIGTERM or Ctrl-C; a
     file left halfway is finished without duplicates at the next start."""
-    import signal
+    from ingest.publisher import PublishSummary
+    from ingest.service import stop_on_signals, watch_folder
 
-    from ingest.connectors.watch import FolderWatcher
-    from ingest.formats.tabular.catalog import MappingCatalog
-    from ingest.progress import ProgressSink
-    from ingest.publisher import RawPublisher, make_producer
-    from ingest.run import OriginFeed, publish_origin
-    from ingest.state import SourceState
-    from schemas.dead_letter import DeadLetter
-
-    settings = settings_of(ctx)
     topic = _topic_or_exit(ctx, source)
-    publisher = RawPublisher(settings.kafka, topic, settings.topics.max_message_bytes)
-    letters = make_producer(settings.kafka, settings.topics.max_message_bytes)
-    state = SourceState(settings.ingest.state_dir, topic)
-    stopping: list[int] = []
 
-    def stop_on(signum: int, _frame: object) -> None:
-        stopping.append(signum)
-
-    signal.signal(signal.SIGTERM, stop_on)
-    signal.signal(signal.SIGINT, stop_on)
-
-    def publish(feed: OriginFeed) -> None:
-        progress = ProgressSink(f"ingest {Path(feed.origin).name}")
-        try:
-            summary = publish_origin(settings, feed, publisher, state, progress)
-        finally:
-            progress.close()
+    def published(feed: OriginFeed, summary: PublishSummary) -> None:
         typer.echo(
             f"{Path(feed.origin).name}: published={summary.records} "
             f"skipped_already_published={summary.skipped} batches={summary.batches}"
         )
 
-    def reject(path: Path, reason: str) -> None:
-        with path.open("rb") as handle:
-            head = handle.read(64 * 1024)
-        letter = DeadLetter(
-            source=source, origin=str(path), position=0, stage="ingest", reason=reason, payload=head
-        )
-        letters.send(
-            settings.topics.deadletter, key=source.encode(), value=letter.model_dump_json().encode()
-        ).get(timeout=60)
+    def refused(path: Path, reason: str) -> None:
         typer.echo(f"{path.name}: refused: {reason}", err=True)
 
-    watcher = FolderWatcher(
-        folder, publish, reject, source, MappingCatalog(settings.ingest.mappings_dir), mapping
+    summary = watch_folder(
+        settings_of(ctx),
+        source,
+        folder,
+        mapping,
+        interval,
+        once,
+        stop_on_signals(),
+        on_published=published,
+        on_refused=refused,
     )
-    try:
-        summary = watcher.run(interval, once, lambda: bool(stopping))
-    finally:
-        publisher.close()
-        letters.close(timeout=10)
     typer.echo(f"done={len(summary.done)} failed={len(summary.failed)} topic={topic}")
 
 
@@ -254,56 +217,31 @@ def ingest_http(
 ) -> None:
     """Poll a JSON endpoint for canonical lines with a since-id or since-timestamp cursor;
     retries with backoff; resumes from the cursor of the last batch on the raw topic."""
-    import signal
-
-    from ingest.connectors.http_poll import HttpPoller, PollSettings, wait_between_rounds
+    from ingest.connectors.http_poll import PollSettings
     from ingest.errors import SourceUnavailable
-    from ingest.progress import ProgressSink
-    from ingest.publisher import RawPublisher
-    from ingest.run import publish_origin, resume_point
-    from ingest.state import SourceState
+    from ingest.publisher import PublishSummary
+    from ingest.service import poll_endpoint, stop_on_signals
 
-    settings = settings_of(ctx)
     topic = _topic_or_exit(ctx, source)
     headers = dict(h.split(":", 1) for h in header or [] if ":" in h)
     poll = PollSettings(
         url, cursor_param, cursor_field, {k.strip(): v.strip() for k, v in headers.items()}
     )
-    stopping: list[int] = []
-    signal.signal(signal.SIGTERM, lambda signum, _frame: stopping.append(signum))
-    signal.signal(signal.SIGINT, lambda signum, _frame: stopping.append(signum))
-    poller = HttpPoller(poll, source, lambda s: wait_between_rounds(s, lambda: bool(stopping)))
-    publisher = RawPublisher(settings.kafka, topic, settings.topics.max_message_bytes)
-    state = SourceState(settings.ingest.state_dir, topic)
-    total = 0
+
+    def round_done(summary: PublishSummary, cursor_from: str | None) -> None:
+        if summary.records:
+            typer.echo(f"published={summary.records} cursor_from={cursor_from or '-'}")
+
     try:
-        while not stopping:
-            start = resume_point(settings, topic, url, None, state)
-            progress = ProgressSink(f"poll {url}")
-            try:
-                summary = publish_origin(
-                    settings,
-                    poller.feed(poller.records(start.cursor, start.position)),
-                    publisher,
-                    state,
-                    progress,
-                    finished=False,
-                )
-            finally:
-                progress.close()
-            total += summary.records
-            if summary.records:
-                typer.echo(f"published={summary.records} cursor_from={start.cursor or '-'}")
-            if once:
-                break
-            wait_between_rounds(interval, lambda: bool(stopping))
+        totals = poll_endpoint(
+            settings_of(ctx), source, poll, interval, once, stop_on_signals(), round_done
+        )
     except SourceUnavailable as exc:
         typer.echo(f"stopped: {exc}", err=True)
         raise typer.Exit(1) from exc
-    finally:
-        publisher.close()
     typer.echo(
-        f"published={total} requests={poller.requests} retries={poller.retries} topic={topic}"
+        f"published={totals.published} requests={totals.requests} retries={totals.retries} "
+        f"topic={topic}"
     )
 
 

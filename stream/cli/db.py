@@ -1,0 +1,82 @@
+"""``customs-watch db migrate`` and ``query``: the ClickHouse schema and the named queries."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from stream.cli.context import settings_of
+
+db_app = typer.Typer(help="ClickHouse schema.", no_args_is_help=True)
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@db_app.command("migrate")
+def db_migrate(ctx: typer.Context) -> None:
+    """Apply the DDL files in schemas/clickhouse/ not applied yet (idempotent), then set the
+    tables' TTLs from the settings (CUSTOMS_WATCH_CLICKHOUSE_*_TTL_DAYS)."""
+    from stream.warehouse.migrations import migrate_database
+
+    applied, ttls = migrate_database(settings_of(ctx).clickhouse)
+    typer.echo("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
+    typer.echo("ttl: " + (", ".join(ttls) if ttls else "none"))
+
+
+def query(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A file stem in schemas/clickhouse/queries/.")],
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table, csv or json.")
+    ] = OutputFormat.table,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Only declarations from this date on (YYYY-MM-DD), where the query takes a date."
+        ),
+    ] = None,
+) -> None:
+    """Run a named query; asks the worker (or sink process) that owns the embedded data
+    directory when one runs.
+
+    The queries and what each answers: docs/queries.md."""
+    import orjson
+
+    from stream.warehouse.queries import named_queries, named_query
+
+    if name not in named_queries():
+        typer.echo(f"no query named {name!r}; known: {', '.join(named_queries())}", err=True)
+        raise typer.Exit(2)
+    from datetime import date
+
+    try:
+        since_day = date.fromisoformat(since) if since else None
+    except ValueError as exc:
+        raise typer.BadParameter("a date, YYYY-MM-DD", param_hint="--since") from exc
+    result = named_query(settings_of(ctx).clickhouse, name, since_day)
+    if output is OutputFormat.json:
+        sys.stdout.write(orjson.dumps(result.as_dicts(), default=str).decode() + "\n")
+        return
+    if output is OutputFormat.csv:
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(result.columns)
+        writer.writerows(["" if v is None else v for v in row] for row in result.rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=name)
+    for column in result.columns:
+        table.add_column(column, overflow="fold")
+    for row in result.rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    Console(width=160).print(table)
