@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
 from ingest.broker.clients import kafka_consumer
 from schemas.alert import Alert
+from schemas.codecs import ALERT, Undecodable
 from schemas.settings import Settings
 
 SEVERITY_ORDER = {"low": 0, "medium": 1, "high": 2, "critical": 3}
@@ -92,8 +91,8 @@ def follow_alerts(
             for records in batch.values():
                 for record in records:
                     try:
-                        alert: Alert | None = Alert.model_validate_json(record.value)
-                    except ValidationError as exc:
+                        alert: Alert | None = ALERT.decode(record.value)
+                    except Undecodable as exc:
                         alert = None
                         if on_bad:
                             on_bad(record, exc)
