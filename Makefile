@@ -52,8 +52,8 @@ bench: venv
 	$(PY) bench/classify.py
 	$(PY) -m bench.screening
 	$(PY) -m bench.alert_latency
-	$(PY) bench/sink.py
-	$(PY) bench/ingest_csv.py
+	$(PY) -m bench.sink
+	$(PY) -m bench.ingest_csv
 	$(PY) bench/run.py
 
 # Per-category precision and recall on the labelled development set, and screening P/R on

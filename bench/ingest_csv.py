@@ -16,25 +16,20 @@ import json
 import os
 import platform
 import resource
-import sys
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.run import save_result, start_broker, stop_broker
+from ingest.broker.admin import create_topics, delete_topics
+from ingest.connectors.tabular import TabularConnector
+from ingest.run import SourcePublisher
+from schemas.mapping import packaged_mappings
+from schemas.settings import Settings
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bench.run import save_result, start_broker, stop_broker  # noqa: E402
-from ingest.broker.admin import create_topics, delete_topics  # noqa: E402
-from ingest.connectors.tabular import TabularConnector  # noqa: E402
-from ingest.publisher import RawPublisher  # noqa: E402
-from ingest.run import publish_origin  # noqa: E402
-from ingest.state import SourceState  # noqa: E402
-from schemas.mapping import packaged_mappings  # noqa: E402
-from schemas.settings import Settings  # noqa: E402
-
 SAMPLE = ROOT / "ingest" / "samples" / "tabular" / "ru_declarations_cp1251.csv"
 
 
@@ -71,19 +66,16 @@ def main() -> int:
         create_topics(settings)
         feed = work / "feed.csv"
         size = make_feed(feed, args.rows, args.row_bytes)
-        topic = settings.topics.raw("csv")
-        publisher = RawPublisher(settings.kafka, topic, settings.topics.max_message_bytes)
+        target = SourcePublisher(settings, settings.topics.raw("csv"))
         cpu0 = resource.getrusage(resource.RUSAGE_SELF)
         t0 = time.perf_counter()
         connector = TabularConnector(
             feed, "csv", packaged_mappings()["ru_import_declarations"], "csv"
         )
-        summary = publish_origin(
-            settings, connector.feed(), publisher, SourceState(work / "state", topic)
-        )
+        summary = target.publish(connector.feed())
         elapsed = time.perf_counter() - t0
         cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-        publisher.close()
+        target.close()
         delete_topics(settings, settings.topics.all_names())
     finally:
         if started:

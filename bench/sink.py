@@ -34,11 +34,10 @@ from typing import Any
 
 import orjson
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench.run import save_result, start_broker, stop_broker
+from schemas.settings import Settings
 
-from bench.run import save_result, start_broker, stop_broker  # noqa: E402
-from schemas.settings import Settings  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def settings_for(bootstrap: str, prefix: str, chdir: Path, app_id: str) -> Settings:
@@ -136,10 +135,12 @@ def bare_row(line: dict[str, Any], columns: tuple[str, ...]) -> list[Any]:
 
 def run_bare(settings: Settings, lines: int) -> dict[str, Any]:
     from ingest.broker.clients import kafka_consumer
-    from stream.warehouse.client import DECLARATION_COLUMNS, Warehouse
+    from stream.warehouse.client import Warehouse
+    from stream.warehouse.migrations import migrate
+    from stream.warehouse.rows import DECLARATION_COLUMNS
 
     warehouse = Warehouse(settings.clickhouse)
-    warehouse.migrate()
+    migrate(warehouse)
     client = warehouse._client
     consumer = kafka_consumer(
         settings.kafka,
@@ -210,10 +211,10 @@ def main() -> int:
         results = {}
         for name in ("bare", "sink"):
             out = subprocess.run(
-                [sys.executable, __file__, "--part", name, "--lines", str(args.lines),
+                [sys.executable, "-m", "bench.sink", "--part", name, "--lines", str(args.lines),
                  "--bootstrap", bootstrap, "--prefix", prefix, "--chdir", str(workdir / name),
                  "--app-id", f"{prefix}-{name}"],
-                capture_output=True, text=True, check=True,
+                capture_output=True, text=True, check=True, cwd=ROOT,
             )  # fmt: skip
             results[name] = json.loads(out.stdout.strip().splitlines()[-1])
             print(f"{name}: {results[name]}", flush=True)
