@@ -8,7 +8,6 @@ one process may open.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import signal
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 import faust
 
+from ingest.broker.deadletters import send_dead_letters
 from schemas.dead_letter import DeadLetter
 from schemas.rule_data import default_rules
 from schemas.settings import Settings
@@ -24,23 +24,18 @@ from stream.sink.service import Sink
 from stream.warehouse import ownership
 from stream.warehouse.async_client import AsyncWarehouse
 from stream.warehouse.web import register_pages
-from stream.worker.agents import register_agents
+from stream.worker.agents import register_agents, sender
 from stream.worker.app import Topics, create_app
-from stream.worker.fetch_wait import patch_fetch_wait
-from stream.worker.recovery import patch_highwaters
+from stream.worker.patches import check_patches, patch_fetch_wait, patch_highwaters
 
 log = logging.getLogger(__name__)
 
 
 def _dead_letter_sender(topics: Topics) -> Any:
+    enqueue = sender(topics.deadletter)
+
     async def send(letters: list[DeadLetter]) -> None:
-        sends = [
-            await topics.deadletter.send(
-                key=letter.source.encode(), value=letter.model_dump_json().encode()
-            )
-            for letter in letters
-        ]
-        await asyncio.gather(*sends)
+        await send_dead_letters(enqueue, letters)
 
     return send
 
@@ -60,6 +55,7 @@ def _register_sink(app: faust.App, topics: Topics, settings: Settings, wh: Async
 
 def run_worker(settings: Settings, loglevel: str = "info") -> None:
     """Block until the worker stops (SIGTERM/SIGINT); exits the process like faust does."""
+    check_patches()  # before anything is claimed: an outdated faust stops the worker here
     rules = default_rules()
     with_sink = settings.sink.enabled
     data_dir: Path | None = settings.clickhouse.embedded_path() if with_sink else None
