@@ -15,39 +15,17 @@ nothing (acknowledged ones are found on the topic and skipped).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
-from ingest.connectors.base import batches
+from ingest.connectors.base import OriginFeed, batches, origin_key
 from ingest.progress import ProgressSink
 from ingest.publisher import PublishSummary, RawPublisher
 from ingest.resume import Published, first_seen, published, still_there
 from ingest.state import OriginState, SourceState
 from schemas.raw import RawBatch, RawRecord
 from schemas.settings import Settings
-
-
-def origin_key(origin: str, checksum: str | None) -> str:
-    """An origin's name in the state file: a file's content counts, not only its path."""
-    return f"{origin}#{checksum}" if checksum else origin
-
-
-@dataclass(slots=True)
-class OriginFeed:
-    """An origin's records in order, and what every batch of it carries."""
-
-    origin: str
-    checksum: str | None
-    records: Iterable[RawRecord]
-    context: dict[str, Any] = field(default_factory=dict)
-    # Polled endpoints: the cursor after a record, set on each batch (its last record's).
-    cursor_of: Callable[[RawRecord], str | None] | None = None
-
-    @property
-    def key(self) -> str:
-        return origin_key(self.origin, self.checksum)
 
 
 def origin_state(settings: Settings, topic: str, key: str, state: SourceState) -> OriginState:

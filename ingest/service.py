@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.broker.deadletters import publish_dead_letters
+from ingest.connectors.base import OriginFeed
 from ingest.connectors.http_poll import HttpPoller, PollSettings, wait_between_rounds
 from ingest.connectors.watch import FolderWatcher, WatchSummary
 from ingest.formats.tabular.catalog import MappingCatalog
 from ingest.publisher import PublishSummary, make_producer
-from ingest.run import OriginFeed, SourcePublisher
+from ingest.run import SourcePublisher
 from schemas.dead_letter import DeadLetter
 from schemas.settings import Settings
 

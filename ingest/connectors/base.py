@@ -1,8 +1,10 @@
-"""The connector interface and the batching every connector shares."""
+"""The connector contract: what a connector hands to the publisher (:class:`OriginFeed`),
+and the batching every connector shares."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from schemas.raw import RawBatch, RawRecord
@@ -14,6 +16,27 @@ class Connector(Protocol):
     name: ClassVar[str]
 
     def records(self) -> Iterator[RawRecord]: ...
+
+
+def origin_key(origin: str, checksum: str | None) -> str:
+    """An origin's name in the state file: a file's content counts, not only its path."""
+    return f"{origin}#{checksum}" if checksum else origin
+
+
+@dataclass(slots=True)
+class OriginFeed:
+    """An origin's records in order, and what every batch of it carries."""
+
+    origin: str
+    checksum: str | None
+    records: Iterable[RawRecord]
+    context: dict[str, Any] = field(default_factory=dict)
+    # Polled endpoints: the cursor after a record, set on each batch (its last record's).
+    cursor_of: Callable[[RawRecord], str | None] | None = None
+
+    @property
+    def key(self) -> str:
+        return origin_key(self.origin, self.checksum)
 
 
 def batches(

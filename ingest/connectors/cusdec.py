@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
+from ingest.connectors.base import OriginFeed
 from ingest.errors import FileRejected
 from ingest.formats.cusdec.split import split_interchange
-from ingest.run import OriginFeed
 from schemas.raw import RawRecord, payload_checksum
 
 

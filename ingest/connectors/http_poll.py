@@ -27,8 +27,8 @@ from typing import Any
 
 import orjson
 
+from ingest.connectors.base import OriginFeed
 from ingest.errors import SourceUnavailable
-from ingest.run import OriginFeed
 from schemas.raw import RawRecord, payload_checksum
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
-from ingest.run import OriginFeed
+from ingest.connectors.base import OriginFeed
 from schemas.raw import RawRecord, payload_checksum
 
 

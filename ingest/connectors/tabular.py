@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar, Literal
 
+from ingest.connectors.base import OriginFeed
 from ingest.errors import FileRejected
 from ingest.formats.tabular.mapper import HeaderMap, LineCounter, resolve_header
 from ingest.formats.tabular.reader import TabularFile, read_csv, read_xlsx
-from ingest.run import OriginFeed
 from schemas.mapping import Mapping
 from schemas.raw import RawRecord, payload_checksum
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.connectors.base import OriginFeed
 from ingest.connectors.cusdec import CusdecConnector
 from ingest.connectors.jsonl import JsonlConnector
 from ingest.connectors.tabular import TabularConnector, format_of
@@ -26,7 +27,6 @@ from ingest.errors import FileRejected
 from ingest.formats.tabular.catalog import MappingCatalog
 from ingest.formats.tabular.mapper import resolve_header
 from ingest.formats.tabular.reader import read_csv, read_xlsx
-from ingest.run import OriginFeed
 from schemas.mapping import Mapping
 
 log = logging.getLogger(__name__)

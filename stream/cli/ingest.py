@@ -15,8 +15,8 @@ import typer
 from stream.cli.context import settings_of
 
 if TYPE_CHECKING:
+    from ingest.connectors.base import OriginFeed
     from ingest.connectors.tabular import TabularFormat
-    from ingest.run import OriginFeed
     from schemas.mapping import Mapping
 
 ingest_app = typer.Typer(
