@@ -1,1 +1,1 @@
-"""Pure, synchronous stages. Agents (stream/agents.py) own every I/O around them."""
+"""Pure, synchronous stages. Agents (stream/worker/agents.py) own every I/O around them."""
