@@ -143,5 +143,7 @@ def test_no_import_cycle_between_folders() -> None:
         ({"a": {"b"}, "b": {"c"}}, []),
     ],
 )
-def test_the_cycle_finder_finds_loops(graph: dict[str, set[str]], expected: list[list[str]]) -> None:
+def test_the_cycle_finder_finds_loops(
+    graph: dict[str, set[str]], expected: list[list[str]]
+) -> None:
     assert cycles(graph) == expected
