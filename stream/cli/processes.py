@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
+from schemas.settings import Settings
 from stream.cli.context import settings_of
+
+
+def _with_web_port(settings: Settings, web_port: int | None) -> Settings:
+    if web_port is None:
+        return settings
+    return settings.model_copy(
+        update={"worker": settings.worker.model_copy(update={"web_port": web_port})}
+    )
 
 
 def worker(
@@ -31,11 +40,7 @@ def worker(
     the sink that batches enriched lines, alerts and dead letters into ClickHouse."""
     from stream.worker.process import run_worker
 
-    settings = settings_of(ctx)
-    if web_port is not None:
-        settings = settings.model_copy(
-            update={"worker": settings.worker.model_copy(update={"web_port": web_port})}
-        )
+    settings = _with_web_port(settings_of(ctx), web_port)
     if sink is not None:
         settings = settings.model_copy(
             update={"sink": settings.sink.model_copy(update={"enabled": sink})}
@@ -54,11 +59,7 @@ def sink(
     for use with `worker --no-sink`: on a second core, or scaled apart from the stream."""
     from stream.sink.process import run_sink
 
-    settings = settings_of(ctx)
-    if web_port is not None:
-        settings = settings.model_copy(
-            update={"worker": settings.worker.model_copy(update={"web_port": web_port})}
-        )
+    settings = _with_web_port(settings_of(ctx), web_port)
     run_sink(settings)
 
 

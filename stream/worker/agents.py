@@ -127,16 +127,8 @@ class Handlers:
         return await enqueue_dead_letters(sender(self.topics.deadletter), letters)
 
     async def _rejected(self, event: Any, stage: str, exc: Undecodable) -> list[Any]:
-        ref = _ref(event)
-        letter = DeadLetter(
-            source="",
-            stage=stage,
-            reason=str(exc),
-            payload=event.value,
-            topic=ref.topic,
-            partition=ref.partition,
-            offset=ref.offset,
-        )
+        where = _ref(event).model_dump()  # topic, partition, offset
+        letter = DeadLetter(source="", stage=stage, reason=str(exc), payload=event.value, **where)
         return await self._dead_letters([letter])
 
     async def parse(self, events: list[Any]) -> list[Any]:

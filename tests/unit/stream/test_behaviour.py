@@ -18,23 +18,9 @@ from stream.stages.behaviour import (
     period_of,
     previous_period,
 )
+from tests.unit.stream.line_facts import fact
 
 RULES = load_rules().alerts
-
-
-def fact(day: str, value: float = 1000.0, n: int = 1, **more: Any) -> LineFact:
-    base: dict[str, Any] = {
-        "declaration_id": f"D-{day}-{n}",
-        "line_no": 1,
-        "declared_at": day,
-        "importer_name": "OOO Pozitron",
-        "importer_country": "RU",
-        "destination_country": "RU",
-        "categories": [],
-        "chpl_tier": "1",
-        "value_usd": value,
-    }
-    return LineFact.model_validate({**base, **more})
 
 
 def replay(facts: list[LineFact]) -> dict[str, Any] | None:

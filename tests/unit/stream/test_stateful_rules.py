@@ -16,6 +16,7 @@ from stream.stages.stateful import (
     party_transition,
     remember,
 )
+from tests.unit.stream.line_facts import fact
 
 RULES = load_rules().alerts
 PARTY = "importer:ooopozitron"
@@ -50,20 +51,6 @@ class Party:
 
 def raw(offset: int) -> RawRef:
     return RawRef(topic="customs.raw.jsonl", partition=0, offset=offset)
-
-
-def fact(day: str, value: float = 1000.0, n: int = 1, **more: Any) -> LineFact:
-    base: dict[str, Any] = {
-        "declaration_id": f"D-{day}-{n}",
-        "line_no": 1,
-        "declared_at": day,
-        "importer_name": "OOO Pozitron",
-        "importer_country": "RU",
-        "destination_country": "RU",
-        "chpl_tier": "1",
-        "value_usd": value,
-    }
-    return LineFact.model_validate({**base, **more})
 
 
 def facts(offset: int, *lines: LineFact, candidates: list[Alert] | None = None) -> FactBatch:
