@@ -28,6 +28,8 @@ from stream.stages.enrich import Enricher
 
 @dataclass(slots=True)
 class OfflineCounts:
+    """What one offline run did, printed as its last line."""
+
     lines: int = 0
     rejected: int = 0
     alerts: int = 0

@@ -34,6 +34,8 @@ from schemas.codecs import (
     ENRICHED_BATCH,
     FACT_BATCH,
     FLOW_BATCH,
+    Codec,
+    Model,
     Undecodable,
 )
 from schemas.dead_letter import DeadLetter
@@ -126,10 +128,22 @@ class Handlers:
     async def _dead_letters(self, letters: list[DeadLetter]) -> list[Any]:
         return await enqueue_dead_letters(sender(self.topics.deadletter), letters)
 
-    async def _rejected(self, event: Any, stage: str, exc: Undecodable) -> list[Any]:
-        where = _ref(event).model_dump()  # topic, partition, offset
-        letter = DeadLetter(source="", stage=stage, reason=str(exc), payload=event.value, **where)
-        return await self._dead_letters([letter])
+    async def _decoded(
+        self, events: list[Any], codec: Codec[Model], stage: str, sends: list[Any]
+    ) -> list[tuple[Any, Model]]:
+        """Each event with its decoded record; an event that does not decode becomes a dead
+        letter (its send joins ``sends``) and is left out."""
+        decoded = []
+        for event in events:
+            try:
+                decoded.append((event, codec.decode(event.value)))
+            except Undecodable as exc:
+                where = _ref(event).model_dump()  # topic, partition, offset
+                letter = DeadLetter(
+                    source="", stage=stage, reason=str(exc), payload=event.value, **where
+                )
+                sends.extend(await self._dead_letters([letter]))
+        return decoded
 
     async def parse(self, events: list[Any]) -> list[Any]:
         sends = []
@@ -150,14 +164,9 @@ class Handlers:
         return sends
 
     async def enrich(self, events: list[Any]) -> list[Any]:
-        sends = []
+        sends: list[Any] = []
         period = self.rules.alerts.rules.flow_surge.period
-        for event in events:
-            try:
-                batch = DECLARATION_BATCH.decode(event.value)
-            except Undecodable as exc:
-                sends.extend(await self._rejected(event, "enrich", exc))
-                continue
+        for event, batch in await self._decoded(events, DECLARATION_BATCH, "enrich", sends):
             enriched, alerts = self.stages.enricher.batch(batch)
             sends.append(
                 await self.topics.enriched.send(
@@ -181,14 +190,9 @@ class Handlers:
     async def alerts(self, events: list[Any]) -> list[Any]:
         versions: dict[str, Alert] = {}
         new: list[Alert] = []
-        sends = []
+        sends: list[Any] = []
         importers, alert_groups = self.tables.importers, self.tables.alert_groups
-        for event in events:
-            try:
-                batch = FACT_BATCH.decode(event.value)
-            except Undecodable as exc:
-                sends.extend(await self._rejected(event, "alerts", exc))
-                continue
+        for event, batch in await self._decoded(events, FACT_BATCH, "alerts", sends):
             with as_current_event(event):
                 step = party_transition(batch, self.rules.alerts, importers.get, alert_groups.get)
                 for key, state in step.importers.items():
@@ -201,14 +205,9 @@ class Handlers:
 
     async def flows(self, events: list[Any]) -> list[Any]:
         raised: list[Alert] = []
-        sends = []
+        sends: list[Any] = []
         rule, flows = self.rules.alerts.rules.flow_surge, self.tables.flows
-        for event in events:
-            try:
-                batch = FLOW_BATCH.decode(event.value)
-            except Undecodable as exc:
-                sends.extend(await self._rejected(event, "flows", exc))
-                continue
+        for event, batch in await self._decoded(events, FLOW_BATCH, "flows", sends):
             with as_current_event(event):
                 step = flow_transition(batch, rule, flows.get)
                 for key, state in step.flows.items():

@@ -85,19 +85,30 @@ class Pipeline:
         return result
 
     def start_worker(
-        self, extra: list[str] | None = None, command: str = "worker"
+        self,
+        extra: list[str] | None = None,
+        command: str = "worker",
+        env: dict[str, str] | None = None,
     ) -> subprocess.Popen[bytes]:
         log = (self.workdir / f"worker-{self._started}.log").open("wb")
         self._started += 1
         process = subprocess.Popen(
             [CLI, command, *(extra or [])],
-            env=self.env,
+            env=env or self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
         self.workers.append(process)
         return process
+
+    def start_sink_beside_stream_worker(self) -> subprocess.Popen[bytes]:
+        """``customs-watch sink`` and a ``worker --no-sink`` (on a web port of its own);
+        returns the sink."""
+        sink = self.start_worker(command="sink")
+        port = str(free_port())
+        self.start_worker(["--no-sink"], env={**self.env, "CUSTOMS_WATCH_WORKER_WEB_PORT": port})
+        return sink
 
     def stop_worker(self, process: subprocess.Popen[bytes], grace_s: float = 30) -> int:
         if process.poll() is None:

@@ -18,7 +18,7 @@ from stream.warehouse.client import Warehouse
 from stream.warehouse.migrations import migrate, migration_files
 from stream.warehouse.queries import named_query, via_worker
 from stream.warehouse.rows import insert_declarations
-from tests.integration.conftest import Pipeline, free_port, wait_for
+from tests.integration.conftest import Pipeline, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -247,13 +247,7 @@ def test_the_sink_as_its_own_process_next_to_a_worker_without_one(
 ) -> None:
     feed = tmp_path / "feed.jsonl"
     feed.write_bytes(synthetic_jsonl(1500, seed=13, prefix="SP") + MALFORMED[0] + b"\n")
-    sink = pipeline.start_worker(command="sink")
-    worker_env = {**pipeline.env, "CUSTOMS_WATCH_WORKER_WEB_PORT": str(free_port())}
-    saved, pipeline.env = pipeline.env, worker_env
-    try:
-        pipeline.start_worker(extra=["--no-sink"])
-    finally:
-        pipeline.env = saved
+    sink = pipeline.start_sink_beside_stream_worker()
     pipeline.cli("ingest", "jsonl", str(feed))
     pipeline.cli("wait", "--timeout", "180")
     # The CLI finds the sink through the owner file and asks it, as it would a worker.

@@ -159,13 +159,7 @@ def test_worker_sink_connector_and_alerts_tail_through_tls(
     assert (kafka.security_protocol, kafka.bootstrap) == ("SSL", tls_broker.bootstrap)
 
     # the standalone sink next to a worker without one (each needs its own web port)
-    pipeline.start_worker(command="sink")
-    worker_env = {**pipeline.env, "CUSTOMS_WATCH_WORKER_WEB_PORT": str(free_port())}
-    saved, pipeline.env = pipeline.env, worker_env
-    try:
-        pipeline.start_worker(extra=["--no-sink"])
-    finally:
-        pipeline.env = saved
+    pipeline.start_sink_beside_stream_worker()
 
     # a connector: two lines and one the worker dead-letters (its faust producer)
     feed = tmp_path / "feed.jsonl"
