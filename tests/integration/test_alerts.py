@@ -18,7 +18,7 @@ from ingest.seeds import FIRST_HALF, seed_lines
 from schemas.alert import Alert
 from stream.alerts.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from stream.warehouse.queries import via_worker
-from tests.integration.conftest import Pipeline
+from tests.services import Pipeline
 
 pytestmark = pytest.mark.integration
 

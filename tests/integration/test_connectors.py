@@ -16,7 +16,7 @@ import pytest
 from ingest.broker.reader import read_to_end
 from schemas.dead_letter import DeadLetter
 from schemas.raw import RawBatch
-from tests.integration.conftest import CLI, Pipeline
+from tests.services import CLI, Pipeline
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ import pytest
 
 from ingest.synthetic import synthetic_jsonl
 from stream.warehouse.queries import via_worker
-from tests.integration.conftest import Pipeline, free_port, wait_for
+from tests.services import Pipeline, free_port, wait_for
 
 pytestmark = pytest.mark.integration
 

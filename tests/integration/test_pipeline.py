@@ -18,7 +18,7 @@ from stream.warehouse.client import Warehouse
 from stream.warehouse.migrations import migrate, migration_files
 from stream.warehouse.queries import named_query, via_worker
 from stream.warehouse.rows import insert_declarations
-from tests.integration.conftest import Pipeline, wait_for
+from tests.services import Pipeline, wait_for
 
 pytestmark = pytest.mark.integration
 

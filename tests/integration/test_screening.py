@@ -12,7 +12,7 @@ import pytest
 from ingest.broker.reader import read_to_end
 from schemas.enriched import EnrichedBatch
 from stream.warehouse.queries import via_worker
-from tests.integration.conftest import Pipeline, wait_for
+from tests.services import Pipeline, wait_for
 
 pytestmark = pytest.mark.integration
 

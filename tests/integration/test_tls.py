@@ -25,7 +25,7 @@ from deploy.local_broker import tansu_binary
 from ingest.broker.clients import kafka_consumer, kafka_producer
 from schemas.settings import KafkaSettings
 from tests.certs import Certs, make_certs
-from tests.integration.conftest import Pipeline, free_port, wait_for
+from tests.services import Pipeline, free_port, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,5 @@
-"""Real parts for integration tests: one Kafka broker per session, a worker process per test.
+"""Real parts for the integration and reliability tests: one Kafka broker per session, a
+worker process per test (fixtures registered by tests/conftest.py).
 
 The broker is the local Tansu started by ``deploy/local-broker`` (or the cluster named by
 ``CUSTOMS_WATCH_KAFKA_BOOTSTRAP``). If it cannot start, the run fails with its log: no test
@@ -24,7 +25,7 @@ import pytest
 from ingest.broker.admin import create_topics, delete_topics
 from schemas.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 CLI = str(BIN / "customs-watch")
 SOURCES = ["jsonl", "csv", "xlsx", "cusdec", "watch", "http"]
