@@ -77,9 +77,10 @@ def party_transition(
         first = candidate.lines[0]
         by_line.setdefault((first.declaration_id, first.line_no), []).append(candidate)
     tracks_importer = key.startswith("importer:")
-    importer = importers(key) if tracks_importer else None
+    saved = importers(key) if tracks_importer else None
+    importer = saved
     token = batch.raw.token()
-    if importer is not None and token in importer.get("applied", ()):
+    if saved is not None and token in saved.get("applied", ()):
         tracks_importer = False  # delivered again: its values are in the totals already
     current: dict[str, Alert | None] = {}
     known: dict[str, set[tuple[str, int]]] = {}
@@ -109,7 +110,8 @@ def party_transition(
                 new.append(grouped.alert)
     importer_writes = {}
     if tracks_importer and importer is not None:
-        importer_writes[key] = {**importer, "applied": remember(importer, token)}
+        # observe_importer's state has no "applied": remember from the stored state
+        importer_writes[key] = {**importer, "applied": remember(saved or {}, token)}
     return PartyTransition(
         versions=list(versions.values()),
         new=new,

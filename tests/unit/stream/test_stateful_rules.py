@@ -3,8 +3,6 @@
 from collections import Counter
 from typing import Any
 
-import pytest
-
 from schemas.alert import Alert
 from schemas.declaration import RawRef
 from schemas.facts import FactBatch, FlowBatch, FlowFact, LineFact
@@ -182,11 +180,6 @@ def test_the_applied_tokens_are_bounded_newest_last() -> None:
     assert step.flows[FLOW]["applied"][0] == "t1"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known, kept as it was (move-only step): observe_importer returns a state without "
-    "'applied', so an importer remembers only its latest raw message, not APPLIED_MEMORY",
-)
 def test_an_importer_remembers_more_than_its_latest_raw_message() -> None:
     party = Party()
     first = facts(1, fact("2024-03-05", n=1))
