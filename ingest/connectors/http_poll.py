@@ -6,11 +6,20 @@ or ``items``. The cursor after a record is its ``cursor_field`` (a since-id or a
 since-timestamp). A full page is followed at once by the next; an empty one ends a round.
 Every record is published as one canonical line (re-serialised JSON of the element: the
 answer's bytes cannot be cut per element), numbered from 1 across the life of the
-endpoint. The resume point is the cursor on the last acknowledged batch on the raw topic,
-so a poller killed at any point asks again from exactly there.
+endpoint. An element that is not an object is published too: the parse stage makes it a
+dead letter ("expected a JSON object"), so nothing is dropped here. The resume point is
+the cursor on the last acknowledged batch on the raw topic, so a poller killed at any point
+asks again from exactly there.
 
 Transient answers (connection errors, timeouts, 429, 5xx) are retried with capped
 exponential backoff, honouring ``Retry-After``; other 4xx answers stop the poller.
+
+Safety (:mod:`ingest.connectors.http_safety`): redirects never carry the request headers to
+another origin and never go from https to http; an answer is read up to ``max_answer_bytes``
+within ``max_answer_s``, else the poller stops (too large) or retries (too slow). A full page
+after which the cursor has not moved (records without ``cursor_field``, or an endpoint that
+ignores ``cursor_param``) stops the poller before that page is published, instead of asking
+for the same page for ever. Errors and logs name the URL without credentials or query.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +38,13 @@ from typing import Any
 import orjson
 
 from ingest.connectors.base import OriginFeed
+from ingest.connectors.http_safety import (
+    AnswerTooLarge,
+    RedirectRefused,
+    opener,
+    read_bounded,
+    redacted,
+)
 from ingest.errors import SourceUnavailable
 from schemas.raw import RawRecord, payload_checksum
 
@@ -44,9 +61,12 @@ class PollSettings:
     timeout_s: float = 30.0
     max_backoff_s: float = 60.0
     max_attempts: int = 0  # 0: retry for ever
+    max_answer_bytes: int = 64 * 1024 * 1024
+    max_answer_s: float = 120.0  # the whole answer, headers to last byte
 
 
-def records_in(body: bytes) -> list[dict[str, Any]]:
+def records_in(body: bytes) -> list[Any]:
+    """The page's elements, objects or not (the parse stage dead-letters the others)."""
     data = orjson.loads(body)
     if isinstance(data, dict):
         for key in RECORD_KEYS:
@@ -55,7 +75,7 @@ def records_in(body: bytes) -> list[dict[str, Any]]:
                 break
     if not isinstance(data, list):
         raise ValueError(f"expected a JSON array of records or an object with {RECORD_KEYS}")
-    return [r for r in data if isinstance(r, dict)]
+    return data
 
 
 class HttpPoller:
@@ -65,6 +85,9 @@ class HttpPoller:
         self._sleep = sleep
         self.requests = 0
         self.retries = 0
+        self._opener = opener()
+        # (position, cursor after it) of records yielded but not yet closing a batch
+        self._cursors: deque[tuple[int, str | None]] = deque()
 
     def url_for(self, cursor: str | None) -> str:
         if cursor is None:
@@ -75,8 +98,9 @@ class HttpPoller:
         query.append((self.poll.cursor_param, cursor))
         return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
 
-    def fetch(self, cursor: str | None) -> list[dict[str, Any]]:
+    def fetch(self, cursor: str | None) -> list[Any]:
         """One page after ``cursor``, retrying transient failures with backoff."""
+        where = redacted(self.poll.url)
         delay, attempt = 1.0, 0
         while True:
             attempt += 1
@@ -84,40 +108,58 @@ class HttpPoller:
             request = urllib.request.Request(
                 self.url_for(cursor), headers={"Accept": "application/json", **self.poll.headers}
             )
+            deadline = time.monotonic() + self.poll.max_answer_s
             try:
-                with urllib.request.urlopen(request, timeout=self.poll.timeout_s) as answer:
-                    body = answer.read()
+                with self._opener.open(request, timeout=self.poll.timeout_s) as answer:
+                    body = read_bounded(answer, self.poll.max_answer_bytes, deadline)
                 try:
                     return records_in(body)
                 except ValueError as exc:  # the cursor does not move: nothing is skipped
-                    raise SourceUnavailable(f"{self.poll.url}: unreadable answer: {exc}") from exc
+                    raise SourceUnavailable(f"{where}: unreadable answer: {exc}") from exc
+            except (RedirectRefused, AnswerTooLarge) as exc:
+                raise SourceUnavailable(f"{where}: {exc}") from exc
             except urllib.error.HTTPError as exc:
                 if exc.code != 429 and exc.code < 500:
-                    message = f"{self.poll.url} answered {exc.code}: {exc.reason}"
+                    message = f"{where} answered {exc.code}: {exc.reason}"
                     raise SourceUnavailable(message) from exc
                 wait = _retry_after(exc.headers.get("Retry-After")) or delay
                 reason = f"HTTP {exc.code}"
             except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
                 wait, reason = delay, str(exc)
             if self.poll.max_attempts and attempt >= self.poll.max_attempts:
-                raise SourceUnavailable(f"{self.poll.url}: gave up after {attempt} attempts")
+                raise SourceUnavailable(f"{where}: gave up after {attempt} attempts")
             self.retries += 1
             log.warning("endpoint unavailable, retrying", extra={"reason": reason, "in_s": wait})
             self._sleep(wait)
             delay = min(delay * 2, self.poll.max_backoff_s)
 
+    def cursor_after(self, item: Any, cursor: str | None) -> str | None:
+        value = item.get(self.poll.cursor_field) if isinstance(item, dict) else None
+        return cursor if value is None else str(value)
+
     def records(self, cursor: str | None, position: int) -> Iterator[RawRecord]:
-        """Every record after ``cursor``, page after page, until a page comes back empty."""
+        """Every record after ``cursor``, page after page, until a page comes back empty.
+        Raises :class:`SourceUnavailable` before publishing a page that leaves the cursor
+        where it was."""
         while True:
             page = self.fetch(cursor)
             if not page:
                 return
-            received_at = datetime.now(UTC)
+            after = [cursor]
             for item in page:
+                after.append(self.cursor_after(item, after[-1]))
+            if after[-1] == cursor:
+                raise SourceUnavailable(
+                    f"{redacted(self.poll.url)}: the cursor did not move past {cursor!r} over a "
+                    f"page of {len(page)} record(s): do they carry {self.poll.cursor_field!r}, "
+                    f"and does the endpoint honour {self.poll.cursor_param!r}? Stopped rather "
+                    "than publish the same page again"
+                )
+            received_at = datetime.now(UTC)
+            for item, cursor in zip(page, after[1:], strict=True):
                 position += 1
                 payload = orjson.dumps(item)
-                value = item.get(self.poll.cursor_field)
-                cursor = str(value) if value is not None else cursor
+                self._cursors.append((position, cursor))
                 yield RawRecord(
                     source=self.source,
                     origin=self.poll.url,
@@ -128,11 +170,15 @@ class HttpPoller:
                 )
 
     def feed(self, records: Iterator[RawRecord]) -> OriginFeed:
-        field_name = self.poll.cursor_field
+        """``records`` as a feed whose batches carry the cursor after their last record
+        (kept here, as a record that is not an object or lacks the field does not say it)."""
 
         def cursor_of(record: RawRecord) -> str | None:
-            value = orjson.loads(record.payload).get(field_name)
-            return None if value is None else str(value)
+            while self._cursors:
+                position, cursor = self._cursors.popleft()
+                if position == record.position:
+                    return cursor
+            raise LookupError(f"no cursor noted for record {record.position}")
 
         return OriginFeed(self.poll.url, None, records, {"format": "jsonl"}, cursor_of)
 
