@@ -250,14 +250,53 @@ class WorkerSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     app_id: str = Field(default="customs-watch", description="faust app id = consumer group.")
-    web_host: str = "127.0.0.1"
+    web_host: str = Field(
+        default="127.0.0.1",
+        description="Address of the web port (named queries); off loopback it needs web_token.",
+    )
     web_port: int = Field(default=6066, ge=1, le=65535)
+    web_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token every named-query request must send (Authorization: Bearer "
+        "…); required when web_host is not a loopback address.",
+    )
+    query_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="ClickHouse max_execution_time of one named query served on the web port.",
+    )
+    query_concurrency: int = Field(
+        default=2,
+        ge=1,
+        description="Named queries the web port runs at once; more are answered 503 at once.",
+    )
     data_dir: Path = Path("./data/faust")
     commit_interval_s: float = Field(default=1.0, gt=0)
     take_events: int = Field(default=16, ge=1, description="Messages an agent handles at once.")
     take_within_s: float = Field(
         default=0.02, gt=0, description="Max wait to fill that group (adds to latency per stage)."
     )
+
+
+class WebhookSettings(BaseModel):
+    """``customs-watch alerts webhook``. The URL (it often carries a token) and the secret
+    come from the environment or a file, never from the command line."""
+
+    model_config = ConfigDict(frozen=True)
+
+    url: SecretStr | None = Field(
+        default=None, description="http(s) endpoint that receives each alert."
+    )
+    secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key of the X-Customs-Watch-Signature header."
+    )
+    budget_s: float = Field(
+        default=20.0,
+        gt=0,
+        description="Longest one alert's delivery (every attempt and wait) may take before it "
+        "is recorded as failed and the next alert is sent.",
+    )
+    timeout_s: float = Field(default=5.0, gt=0, description="Longest wait for one answer.")
 
 
 class IngestSettings(BaseModel):
@@ -328,4 +367,5 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     rules: RulesSettings = Field(default_factory=RulesSettings)
     screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     log: Literal["kv", "json"] = Field(default="kv", description="Log line format.")

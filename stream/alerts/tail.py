@@ -60,11 +60,14 @@ def follow_alerts(
     from_beginning: bool = False,
     idle_timeout_s: float | None = None,
     on_bad: Any = None,
+    max_poll_records: int = 500,
+    max_poll_interval_s: float = 300,
 ) -> Iterator[tuple[Any, Alert | None]]:
     """Yield ``(consumer, alert)`` as alerts arrive, committing after the caller is done
     with each (the next ``next()``). ``alert`` is None for a record that is not an alert
     (``on_bad`` is told). Stops after ``idle_timeout_s`` without a record once the group has
-    assigned it partitions, if given."""
+    assigned it partitions, if given. The caller must be done with the ``max_poll_records``
+    of one poll within ``max_poll_interval_s``, or the group takes the partitions away."""
     consumer = kafka_consumer(
         settings.kafka,
         settings.topics.alerts,
@@ -74,6 +77,8 @@ def follow_alerts(
         session_timeout_ms=settings.kafka.session_timeout_ms,
         heartbeat_interval_ms=settings.kafka.heartbeat_interval_ms,
         fetch_max_wait_ms=settings.kafka.fetch_max_wait_ms,
+        max_poll_records=max_poll_records,
+        max_poll_interval_ms=int(max_poll_interval_s * 1000),
         fetch_max_bytes=settings.topics.max_message_bytes,
         max_partition_fetch_bytes=settings.topics.max_message_bytes,
     )

@@ -72,11 +72,16 @@ def _wanted(
     wanted: AlertFilter,
     from_beginning: bool,
     idle_timeout: float | None,
+    per_poll: int = 500,
 ) -> Iterator[Alert]:
-    """The alerts ``wanted`` lets through, as the group's consumer reads them."""
+    """The alerts ``wanted`` lets through, as the group's consumer reads them (at most
+    ``per_poll`` from one poll)."""
     from stream.alerts.tail import follow_alerts
 
-    for _, alert in follow_alerts(settings, group_id, from_beginning, idle_timeout, _on_bad):
+    alerts = follow_alerts(
+        settings, group_id, from_beginning, idle_timeout, _on_bad, max_poll_records=per_poll
+    )
+    for _, alert in alerts:
         if alert is not None and wanted.matches(alert):
             yield alert
 
@@ -144,13 +149,20 @@ def list_alerts(
 @alerts_app.command("webhook")
 def webhook(
     ctx: typer.Context,
-    url: Annotated[str, typer.Argument(help="http(s) endpoint that receives each alert.")],
-    secret: Annotated[
+    url: Annotated[
         str | None,
+        typer.Argument(
+            help="http(s) endpoint that receives each alert (default: env "
+            "CUSTOMS_WATCH_WEBHOOK_URL; use the env when the URL carries a token, so it stays "
+            "out of the process list).",
+            show_default=False,
+        ),
+    ] = None,
+    secret_file: Annotated[
+        Path | None,
         typer.Option(
-            envvar="CUSTOMS_WATCH_WEBHOOK_SECRET",
-            help="HMAC-SHA256 key for the X-Customs-Watch-Signature header "
-            "(env CUSTOMS_WATCH_WEBHOOK_SECRET).",
+            help="File holding the HMAC-SHA256 key of the X-Customs-Watch-Signature header "
+            "(or env CUSTOMS_WATCH_WEBHOOK_SECRET; never on the command line).",
         ),
     ] = None,
     rule: RuleOption = None,
@@ -170,19 +182,26 @@ def webhook(
     """POST each alert as JSON, signed, retrying with backoff; failures are recorded.
 
     The group's offset moves past an alert only once it was delivered or recorded as failed.
+    One alert takes at most CUSTOMS_WATCH_WEBHOOK_BUDGET_S seconds (every attempt included).
     """
     from stream.alerts.webhook import RetryPolicy, forward
 
-    if not url.startswith(("http://", "https://")):
-        raise typer.BadParameter("an http:// or https:// URL", param_hint="URL")
     settings = settings_of(ctx)
+    hook = settings.webhook
+    target = url or (hook.url.get_secret_value() if hook.url else "")
+    if not target.startswith(("http://", "https://")):
+        raise typer.BadParameter(
+            "an http:// or https:// URL (argument or CUSTOMS_WATCH_WEBHOOK_URL)", param_hint="URL"
+        )
+    secret = hook.secret.get_secret_value() if hook.secret else None
+    if secret_file is not None:
+        secret = secret_file.read_text(encoding="utf-8").strip()
+        if not secret:
+            raise typer.BadParameter("the file is empty", param_hint="--secret-file")
+    policy = RetryPolicy(attempts=attempts, timeout_s=hook.timeout_s, budget_s=hook.budget_s)
     wanted = _filter(rule, severity, country)
-    counts = forward(
-        _wanted(settings, group, wanted, from_beginning, idle_timeout),
-        url,
-        secret,
-        RetryPolicy(attempts=attempts),
-        failures,
-        max_alerts,
+    alerts = _wanted(
+        settings, group, wanted, from_beginning, idle_timeout, policy.alerts_per_poll()
     )
+    counts = forward(alerts, target, secret, policy, failures, max_alerts)
     typer.echo(f"delivered={counts.delivered} failed={counts.failed}")

@@ -174,8 +174,9 @@ def test_seeded_feed_raises_exactly_the_expected_alerts_across_a_restart(
     shown = critical.stdout.splitlines()
     assert shown and all(" CRITICAL " in x for x in shown)
     url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+    (tmp_path / "secret").write_text("s3cret\n")
     hooked = pipeline.cli(
-        "alerts", "webhook", url, "--secret", "s3cret", "--from-beginning",
+        "alerts", "webhook", url, "--secret-file", str(tmp_path / "secret"), "--from-beginning",
         "--idle-timeout", "4", "--failures", str(tmp_path / "failures.jsonl"),
     )  # fmt: skip
     assert f"delivered={len(ids)} failed=0" in hooked.stdout

@@ -1,4 +1,6 @@
+import logging
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -18,6 +20,8 @@ from stream.alerts.webhook import (
     deliver,
     forward,
     record_failure,
+    redact_url,
+    sign,
     verify,
 )
 
@@ -43,6 +47,15 @@ class Handler(BaseHTTPRequestHandler):
         self.server.received.append((dict(self.headers), body))
         status = self.server.script.pop(0) if self.server.script else 200
         self.send_response(status)
+        if 300 <= status < 400:
+            self.send_header("Location", "/elsewhere")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_GET(self) -> None:
+        self.server.received.append((dict(self.headers), b"GET"))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
         self.end_headers()
 
     def log_message(self, *args: object) -> None:
@@ -60,6 +73,63 @@ def receiver(request: pytest.FixtureRequest) -> Iterator[Receiver]:
 
 
 FAST = RetryPolicy(attempts=4, first_delay_s=0.01, max_delay_s=0.02, timeout_s=2)
+
+
+def test_verify_refuses_a_timestamp_outside_the_tolerance() -> None:
+    body, secret, signed_at = b"{}", "s3cret", 1_700_000_000
+    signature = sign(body, secret, signed_at)
+    assert verify(body, secret, signed_at, signature, now=signed_at + 299)
+    assert verify(body, secret, signed_at, signature, now=signed_at - 299)
+    assert not verify(body, secret, signed_at, signature, now=signed_at + 301), "a replay"
+    assert not verify(body, secret, signed_at, signature, now=signed_at - 301), "the future"
+    assert verify(body, secret, signed_at, signature, tolerance_s=3600, now=signed_at + 3000)
+
+
+@pytest.mark.parametrize("receiver", [[302], [301], [303], [307]], indirect=True)
+def test_a_redirect_is_a_failure_not_a_delivery(receiver: Receiver) -> None:
+    outcome = deliver(receiver.url, "r1", b"{}", None, FAST, sleep=lambda _: None)
+    assert not outcome.delivered and outcome.attempts == 1
+    assert outcome.status in (301, 302, 303, 307)
+    assert "redirect not followed" in outcome.errors[0]
+    assert [body for _, body in receiver.received] == [b"{}"], "no GET to the new address"
+
+
+class Silent(HTTPServer):
+    """Accepts connections and never answers."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), BaseHTTPRequestHandler)
+
+
+def test_one_alert_costs_at_most_its_budget_against_a_silent_endpoint() -> None:
+    with Silent() as silent:  # listening, never accepting: every attempt times out
+        url = f"http://127.0.0.1:{silent.server_address[1]}/hook"
+        policy = RetryPolicy(attempts=6, first_delay_s=0.2, timeout_s=5, budget_s=1.5)
+        started = time.monotonic()
+        outcome = deliver(url, "slow", b"{}", None, policy)
+        assert not outcome.delivered
+        assert time.monotonic() - started < 2.5
+
+
+def test_alerts_per_poll_fit_the_poll_interval() -> None:
+    assert RetryPolicy(budget_s=20).alerts_per_poll() == 7
+    assert RetryPolicy(budget_s=600).alerts_per_poll() == 1
+    for budget in (1, 5, 20, 75):
+        policy = RetryPolicy(budget_s=budget)
+        assert policy.alerts_per_poll() * budget <= 150
+
+
+def test_urls_keep_no_credentials_or_query_in_logs_and_failures(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = "https://user:pw@hooks.test:8443/services/T0/B1?token=abc"
+    assert redact_url(url) == "https://hooks.test:8443/services/T0/B1?…"
+    failures = tmp_path / "failures.jsonl"
+    with caplog.at_level(logging.ERROR, logger="customs_watch.alerts"):
+        record_failure(failures, url, alert(), Delivery("x", delivered=False, attempts=1))
+    written = failures.read_text() + " ".join(str(r.__dict__) for r in caplog.records)
+    assert "abc" not in written and "pw" not in written and "user" not in written
+    assert "hooks.test:8443/services/T0/B1" in failures.read_text()
 
 
 def test_signed_delivery_a_receiver_can_verify(receiver: Receiver) -> None:
