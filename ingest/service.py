@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ingest.broker.deadletters import publish_dead_letters
 from ingest.connectors.base import OriginFeed
+from ingest.connectors.files import head_of
 from ingest.connectors.http_poll import HttpPoller, PollSettings, wait_between_rounds
 from ingest.connectors.watch import FolderWatcher, WatchSummary
 from ingest.formats.tabular.catalog import MappingCatalog
@@ -44,9 +45,9 @@ def stop_on_signals() -> Stop:
 
 
 def refused_letter(source: str, path: Path, reason: str) -> DeadLetter:
-    """The dead letter of a file no connector could read: its first bytes and why."""
-    with path.open("rb") as handle:
-        head = handle.read(REFUSED_HEAD_BYTES)
+    """The dead letter of a file no connector could read: its first bytes (none for a link
+    or a special file, which are not opened) and why."""
+    head = head_of(path, REFUSED_HEAD_BYTES)
     return DeadLetter(
         source=source, origin=str(path), position=0, stage="ingest", reason=reason, payload=head
     )
@@ -79,7 +80,9 @@ def watch_folder(
 
     catalog = MappingCatalog(settings.ingest.mappings_dir)
     try:
-        watcher = FolderWatcher(folder, publish, reject, source, catalog, mapping)
+        watcher = FolderWatcher(
+            folder, publish, reject, source, catalog, mapping, limits=settings.ingest
+        )
         return watcher.run(interval_s, once, stop)
     finally:
         target.close()

@@ -318,6 +318,31 @@ class IngestSettings(BaseModel):
         default=Path("./data/ingest-state"),
         description="Where connectors keep their resume points (one JSON file per source).",
     )
+    # Limits on one input file: a file past any of them is refused whole (watch: failed/
+    # with a reason file and a dead letter), never read for minutes or into all memory.
+    max_file_bytes: int = Field(
+        default=1024 * 1024 * 1024, ge=1, description="Largest file a connector reads."
+    )
+    max_rows: int = Field(
+        default=10_000_000, ge=1, description="Largest row or line number of a tabular file."
+    )
+    max_columns: int = Field(
+        default=1024, ge=1, description="Most cells in a tabular header or .xlsx row."
+    )
+    max_zip_entry_bytes: int = Field(
+        default=512 * 1024 * 1024,
+        ge=1,
+        description=".xlsx: largest uncompressed size a zip entry may declare.",
+    )
+    max_zip_ratio: float = Field(
+        default=200.0,
+        gt=1,
+        description=".xlsx: largest uncompressed/compressed ratio of a zip entry over 1 MiB "
+        "(a zip bomb's is in the thousands).",
+    )
+    max_read_s: float = Field(
+        default=300.0, gt=0, description="Longest time reading one .xlsx sheet's rows."
+    )
 
 
 class RulesSettings(BaseModel):

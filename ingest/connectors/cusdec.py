@@ -16,18 +16,20 @@ from pathlib import Path
 from typing import ClassVar
 
 from ingest.connectors.base import OriginFeed
+from ingest.connectors.files import read_input
 from ingest.errors import FileRejected
 from ingest.formats.cusdec.split import split_interchange
 from schemas.raw import RawRecord, payload_checksum
+from schemas.settings import IngestSettings
 
 
 class CusdecConnector:
     name: ClassVar[str] = "cusdec"
 
-    def __init__(self, path: Path, source: str) -> None:
+    def __init__(self, path: Path, source: str, limits: IngestSettings | None = None) -> None:
         self.path = path
         self.source = source
-        data = path.read_bytes()
+        data = read_input(path, limits or IngestSettings())
         self.checksum = hashlib.sha256(data).hexdigest()
         self.interchange = split_interchange(data)
         if not self.interchange.messages:

@@ -13,20 +13,23 @@ from pathlib import Path
 from typing import ClassVar
 
 from ingest.connectors.base import OriginFeed
+from ingest.connectors.files import open_input
 from schemas.raw import RawRecord, payload_checksum
+from schemas.settings import IngestSettings
 
 
 class JsonlConnector:
     name: ClassVar[str] = "jsonl"
 
-    def __init__(self, path: Path, source: str) -> None:
+    def __init__(self, path: Path, source: str, limits: IngestSettings | None = None) -> None:
         self.path = path
         self.source = source
+        self.limits = limits or IngestSettings()
         self.blank_lines = 0
 
     def checksum(self) -> str:
         digest = hashlib.sha256()
-        with self.path.open("rb") as handle:
+        with open_input(self.path, self.limits) as handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
         return digest.hexdigest()
@@ -37,7 +40,7 @@ class JsonlConnector:
     def records(self) -> Iterator[RawRecord]:
         origin = str(self.path)
         received_at = datetime.now(UTC)
-        with self.path.open("rb") as handle:
+        with open_input(self.path, self.limits) as handle:
             for position, raw_line in enumerate(handle, start=1):
                 payload = raw_line.rstrip(b"\r\n")
                 if not payload.strip():

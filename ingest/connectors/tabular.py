@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 from ingest.connectors.base import OriginFeed
+from ingest.connectors.files import read_input
 from ingest.errors import FileRejected
 from ingest.formats.tabular.mapper import HeaderMap, LineCounter, resolve_header
 from ingest.formats.tabular.reader import TabularFile, read_csv, read_xlsx
 from schemas.mapping import Mapping
 from schemas.raw import RawRecord, payload_checksum
+from schemas.settings import IngestSettings
 
 TabularFormat = Literal["csv", "xlsx"]
 
@@ -45,20 +47,24 @@ class TabularConnector:
         fmt: TabularFormat | None = None,
         encoding: str | None = None,
         sheet: str | None = None,
+        limits: IngestSettings | None = None,
+        data: bytes | None = None,
     ) -> None:
         self.path = path
         self.source = source
         self.mapping = mapping
         self.format: TabularFormat = fmt or format_of(path) or "csv"
-        data = path.read_bytes()
+        limits = limits or IngestSettings()
+        data = read_input(path, limits) if data is None else data
         self.checksum = hashlib.sha256(data).hexdigest()
         try:
             if self.format == "xlsx":
-                self._file: TabularFile = read_xlsx(data, mapping, sheet)
+                self._file: TabularFile = read_xlsx(data, mapping, sheet, limits)
             else:
                 # Rows are only forwarded; cells are needed to number lines per declaration
                 # when the layout has no line-number column.
-                self._file = read_csv(data, mapping, encoding, cells=not mapping.line_no_column)
+                cells = not mapping.line_no_column
+                self._file = read_csv(data, mapping, encoding, cells=cells, limits=limits)
             self._columns: HeaderMap = resolve_header(self._file.header, mapping)
         except ValueError as exc:
             raise FileRejected(f"{path.name}: {exc}") from exc

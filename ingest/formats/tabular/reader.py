@@ -19,14 +19,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from ingest.formats.tabular.encoding import detect_encoding
+from ingest.formats.tabular.limits import Deadline, ReadRefused, check_row, check_zip
 from schemas.mapping import Mapping
+from schemas.settings import IngestSettings
 
 DETECT_SAMPLE_BYTES = 1 << 20  # bytes the encoding detector looks at
 HEADER_BYTES = 1 << 20  # where the header must end for the split without cells
@@ -194,6 +196,18 @@ def _header(lines: list[_Line], data: bytes, mapping: Mapping) -> tuple[Row, Ite
     return header, rows
 
 
+def _bounded(table: TabularFile, limits: IngestSettings) -> TabularFile:
+    """The table with its header and every row held to the row and column limits."""
+    check_row(1, len(table.header), limits)
+
+    def rows() -> Iterator[Row]:
+        for row in table.rows:
+            check_row(row.number, len(row.cells), limits)
+            yield row
+
+    return TabularFile(table.encoding, table.header, rows())
+
+
 def _names(header: Row) -> list[str]:
     return [header.cells[0].removeprefix("\ufeff"), *header.cells[1:]]
 
@@ -218,15 +232,24 @@ def _split_without_cells(data: bytes, mapping: Mapping, encoding: str) -> Tabula
 
 
 def read_csv(
-    data: bytes, mapping: Mapping, encoding_override: str | None = None, cells: bool = True
+    data: bytes,
+    mapping: Mapping,
+    encoding_override: str | None = None,
+    cells: bool = True,
+    limits: IngestSettings | None = None,
 ) -> TabularFile:
     """Split CSV/TSV bytes into header and rows; encoding: override, mapping's, or detected.
 
     ``cells=False`` may leave rows' cells empty: when every line is a whole row, lines are
     split on their bytes without CSV parsing (for a connector that only forwards rows); the
-    header is always parsed."""
+    header is always parsed. Rows past ``limits`` raise :class:`ReadRefused` as they come."""
+    limits = limits or IngestSettings()
     if mapping.format == "xlsx":
         raise ValueError(f"mapping {mapping.name} reads .xlsx files, not CSV")
+    if len(data) > limits.max_file_bytes:
+        raise ReadRefused(
+            f"{len(data)} bytes, over the limit of {limits.max_file_bytes} (ingest.max_file_bytes)"
+        )
     if csv.field_size_limit() < FIELD_SIZE_LIMIT:
         csv.field_size_limit(FIELD_SIZE_LIMIT)
     # The start is enough to tell; decoding the whole file below checks the guess.
@@ -234,10 +257,10 @@ def read_csv(
     if not cells:
         fast = _split_without_cells(data, mapping, encoding)
         if fast is not None:
-            return fast
+            return _bounded(fast, limits)
     lines = _lines(data, encoding)
     header, rows = _header(lines, data, mapping)
-    return TabularFile(encoding=encoding, header=_names(header), rows=rows)
+    return _bounded(TabularFile(encoding=encoding, header=_names(header), rows=rows), limits)
 
 
 def _cell_text(value: Any, decimal: str) -> str:
@@ -267,13 +290,31 @@ def _trim(cells: list[str], width: int) -> list[str]:
 
 
 def read_xlsx(
-    source: Path | str | bytes, mapping: Mapping, sheet: str | None = None
+    source: Path | str | bytes,
+    mapping: Mapping,
+    sheet: str | None = None,
+    limits: IngestSettings | None = None,
 ) -> TabularFile:
-    """Read a workbook's sheet (the first one by default) eagerly, then close it."""
+    """Read a workbook's sheet (the first one by default) eagerly, then close it.
+
+    The zip is checked against ``limits`` before openpyxl opens it, and the sheet's declared
+    dimension is ignored (a tiny file may declare ``A1:XFD1048576``, which openpyxl would
+    pad every row to): rows are read as the XML has them, each held to the limits."""
+    limits = limits or IngestSettings()
     if mapping.format == "csv":
         raise ValueError(f"mapping {mapping.name} reads CSV files, not .xlsx")
-    handle = io.BytesIO(source) if isinstance(source, bytes) else source
+    if isinstance(source, bytes):
+        return _read_sheet(io.BytesIO(source), mapping, sheet, limits)
+    with Path(source).open("rb") as handle:
+        return _read_sheet(handle, mapping, sheet, limits)
+
+
+def _read_sheet(
+    handle: IO[bytes], mapping: Mapping, sheet: str | None, limits: IngestSettings
+) -> TabularFile:
+    deadline = Deadline(limits)
     try:
+        check_zip(handle, limits)
         workbook = load_workbook(handle, read_only=True, data_only=True)
     except (OSError, InvalidFileException, zipfile.BadZipFile, KeyError) as exc:
         raise ValueError(f"not a readable .xlsx workbook: {exc}") from exc
@@ -281,16 +322,28 @@ def read_xlsx(
         if sheet is not None and sheet not in workbook.sheetnames:
             raise ValueError(f"no sheet {sheet!r} (sheets: {', '.join(workbook.sheetnames)})")
         worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
+        reset = getattr(worksheet, "reset_dimensions", None)  # read-only sheets have it
+        if reset is not None:
+            reset()
         found = worksheet.iter_rows(min_row=mapping.header_row, values_only=True)
-        texts = ([_cell_text(v, mapping.decimal_separator) for v in row] for row in found)
-        header = _trim(next(texts, []), 0)
-        if not header:
-            raise ValueError(f"sheet row {mapping.header_row} should hold the header but is blank")
+        numbered = enumerate(found, start=mapping.header_row)
+        header: list[str] = []
         rows = []
-        for number, cells in enumerate(texts, start=mapping.header_row + 1):
-            if not _blank(cells):
+        for number, values in numbered:
+            deadline.check(f"sheet row {number}")
+            check_row(number, len(values), limits)
+            cells = [_cell_text(v, mapping.decimal_separator) for v in values]
+            if number == mapping.header_row:
+                header = _trim(cells, 0)
+                if not header:
+                    raise ValueError(
+                        f"sheet row {mapping.header_row} should hold the header but is blank"
+                    )
+            elif not _blank(cells):
                 cells = _trim(cells, len(header))
                 rows.append(Row(number=number, raw=orjson.dumps(cells), cells=cells))
+        if not header:
+            raise ValueError(f"sheet row {mapping.header_row} should hold the header but is blank")
     finally:
         workbook.close()
     return TabularFile(encoding="utf-8", header=header, rows=iter(rows))
