@@ -10,6 +10,21 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 Flow = Literal["import", "export"]
 
+# What the ClickHouse columns (schemas/clickhouse/*.sql) can hold, refused here line by line:
+# one value out of a column's range would make ClickHouse refuse the sink's whole insert.
+DECLARED_AT_MIN = date(1988, 1, 1)
+"""The Harmonized System came into force on 1 January 1988: no HS-coded declaration is older."""
+DECLARED_AT_MAX = date(2087, 12, 31)
+"""``declarations`` is ``PARTITION BY toYear(declared_at)`` and ClickHouse refuses an insert
+touching more than 100 partitions (``max_partitions_per_insert_block``): 1988–2087 is 100
+years, so no batch of valid lines can exceed it."""
+UINT32_MAX = 2**32 - 1
+"""``line_no UInt32``."""
+DECIMAL_38_4_LIMIT = Decimal("1e34")
+"""``value Decimal(38, 4)`` holds 34 digits before the point: ``|value| < 10³⁴``."""
+FLOAT64_LIMIT = Decimal("1e308")
+"""``quantity``/``net_weight_kg Float64``: a larger decimal would become infinity."""
+
 
 class Declaration(BaseModel):
     """One goods line of a customs declaration, as declared (no normalisation yet).
@@ -21,17 +36,17 @@ class Declaration(BaseModel):
     model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
 
     declaration_id: str = Field(min_length=1)
-    line_no: int = Field(ge=1)
-    declared_at: date
+    line_no: int = Field(ge=1, le=UINT32_MAX)
+    declared_at: date = Field(ge=DECLARED_AT_MIN, le=DECLARED_AT_MAX)
     flow: Flow
     reporter: str | None = Field(default=None, description="ISO2 of the customs administration.")
     hs_code: str = Field(min_length=1, description="Commodity code as declared.")
     description: str = ""
-    quantity: Decimal | None = None
+    quantity: Decimal | None = Field(default=None, ge=-FLOAT64_LIMIT, le=FLOAT64_LIMIT)
     unit: str | None = None
-    value: Decimal | None = None
+    value: Decimal | None = Field(default=None, gt=-DECIMAL_38_4_LIMIT, lt=DECIMAL_38_4_LIMIT)
     currency: str | None = None
-    net_weight_kg: Decimal | None = None
+    net_weight_kg: Decimal | None = Field(default=None, ge=-FLOAT64_LIMIT, le=FLOAT64_LIMIT)
     origin_country: str | None = None
     dispatch_country: str | None = None
     destination_country: str | None = None

@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.declaration import Declaration, RawRef
 from schemas.raw import utc_now
 
+DECIMAL_38_2_LIMIT = Decimal("1e36")
+"""``value_usd Decimal(38, 2)`` holds 36 digits before the point: ``|value_usd| < 10³⁶``."""
+
 Severity = Literal["low", "medium", "high", "critical"]
 ChplTier = Literal["1", "2", "3A", "3B", "4A", "4B"]
 Category = Literal[
@@ -84,7 +87,12 @@ class EnrichedDeclaration(Declaration):
     hs6: str
     hs6_known: bool = Field(default=False, description="The HS6 exists in HS 2022.")
     unit_code: str | None = Field(default=None, description="UN/ECE Rec. 20 unit code.")
-    value_usd: Decimal | None = Field(default=None, description="Value at the configured rate.")
+    value_usd: Decimal | None = Field(
+        default=None,
+        gt=-DECIMAL_38_2_LIMIT,
+        lt=DECIMAL_38_2_LIMIT,
+        description="Value at the configured rate.",
+    )
     flags: list[str] = Field(
         default_factory=list,
         description="Data-quality findings: hs6_not_in_hs2022, <field>_unresolved.",

@@ -6,8 +6,9 @@ The stream's ``enrich`` agent and the offline ``customs-watch classify`` command
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 
 from schemas.alert import Alert
 from schemas.declaration import Declaration, DeclarationBatch, RawRef
@@ -15,6 +16,7 @@ from schemas.enriched import EnrichedBatch, EnrichedDeclaration
 from schemas.rule_data import FxTable, RuleSet
 from stream.stages import alert
 from stream.stages.classify import Classifier
+from stream.stages.guard import Failed, attempt
 from stream.stages.normalise import Normaliser, usd_value
 from stream.stages.screen import ScreenerSource, screen_parties
 
@@ -34,6 +36,8 @@ COUNTRY_FIELDS = (
 class EnrichedLines:
     lines: list[EnrichedDeclaration]
     alerts: list[Alert]
+    rejected: list[tuple[Declaration, str]] = field(default_factory=list)
+    """Lines a stage raised on, with the reason (:func:`stream.stages.guard.attempt`)."""
 
 
 class Enricher:
@@ -91,14 +95,24 @@ class Enricher:
         return enriched, alerts
 
     def lines(self, lines: list[Declaration], ref: RawRef | None = None) -> EnrichedLines:
+        """Every line under the guard: a line any stage raises on is set aside in
+        ``rejected`` with the reason, and the next line goes on."""
         now = datetime.now(UTC)
         out = EnrichedLines([], [])
         for line in lines:
-            enriched, alerts = self.line(line, ref, now)
-            out.lines.append(enriched)
-            out.alerts.extend(alerts)
+            done = attempt(partial(self.line, line, ref, now))
+            if isinstance(done, Failed):
+                out.rejected.append((line, done.reason))
+                continue
+            out.lines.append(done[0])
+            out.alerts.extend(done[1])
         return out
 
     def batch(self, batch: DeclarationBatch) -> tuple[EnrichedBatch, list[Alert]]:
+        """All or nothing, for benches and tests: raises on the first rejected line (the
+        ``enrich`` agent calls :meth:`lines` and dead-letters the rejected ones)."""
         result = self.lines(batch.lines, batch.raw)
+        if result.rejected:
+            line, reason = result.rejected[0]
+            raise ValueError(f"line {line.declaration_id}/{line.line_no}: {reason}")
         return EnrichedBatch(source=batch.source, raw=batch.raw, lines=result.lines), result.alerts

@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import pycountry
 from babel import Locale
 
-from schemas.enriched import HsCode
+from schemas.enriched import DECIMAL_38_2_LIMIT, HsCode
 from schemas.rule_data import FxTable, RuleSet
 from stream.stages.text import normalise_text
 
 CACHE_SIZE = 10_000
+USD_PRECISION = 80
+"""Significant digits for money arithmetic: a Decimal(38, 4) value times a rate, with cents."""
 _NOT_DIGIT = re.compile(r"\D+")
 _PUNCTUATION = re.compile(r"[\s.,'\"()\-_/]+")
 
@@ -119,6 +121,18 @@ def _unit_key(unit: str) -> str:
     return normalise_text(unit).replace(".", "").strip()
 
 
+def _cents(amount: Decimal) -> Decimal:
+    """``amount`` rounded to cents, refused when ``value_usd Decimal(38, 2)`` cannot hold it.
+    The default decimal context (28 digits) cannot even round 1e26 to cents, so the
+    arithmetic runs with room for every value the model lets through."""
+    with localcontext() as context:
+        context.prec = USD_PRECISION
+        cents = amount.quantize(Decimal("0.01"))
+    if abs(cents) >= DECIMAL_38_2_LIMIT:
+        raise ValueError(f"value_usd {cents:.2E} exceeds what Decimal(38, 2) holds")
+    return cents
+
+
 def usd_value(
     value: Decimal | None, currency: str | None, on: date, table: FxTable | None
 ) -> Decimal | None:
@@ -128,11 +142,15 @@ def usd_value(
     if value is None or currency is None:
         return None
     if currency.strip().upper() in {"USD", "US$", "840"}:
-        return value.quantize(Decimal("0.01"))
+        return _cents(value)
     if table is None:
         return None
     rate = table.usd_rate(table.currency_code(currency), on)
-    return None if rate is None else (value * rate).quantize(Decimal("0.01"))
+    if rate is None:
+        return None
+    with localcontext() as context:
+        context.prec = USD_PRECISION
+        return _cents(value * rate)
 
 
 class Normaliser:

@@ -5,7 +5,8 @@ row's bytes, read with the named mapping and the batch's encoding and header), `
 (one row's cells as a JSON array, same mapping) or ``cusdec`` (one EDIFACT CUSDEC message,
 one line per goods item). A record that cannot be read or mapped, or
 fails the :class:`Declaration` model, becomes a :class:`DeadLetter` with the reason, its
-original bytes and what is needed to read it again; the rest of the batch goes on. Mapping
+original bytes and what is needed to read it again; the rest of the batch goes on. Whatever
+a reader raises counts (:mod:`stream.stages.guard`), not only the refusals written here. Mapping
 here, not in the connector, lets a fixed mapping re-process the raw records.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import orjson
@@ -27,6 +29,7 @@ from schemas.dead_letter import DeadLetter
 from schemas.declaration import Declaration, RawRef
 from schemas.mapping import Mapping
 from schemas.raw import RawBatch, RawRecord
+from stream.stages.guard import Failed, attempt, message_letter
 
 STAGE = "parse"
 
@@ -149,26 +152,34 @@ def replay_context(batch: RawBatch, record: RawRecord) -> dict[str, Any]:
     return context
 
 
+def read_record(
+    record: RawRecord, batch: RawBatch, tabular: TabularReader | None
+) -> list[Declaration]:
+    """The lines of one record, read the way its batch says; raises on anything wrong."""
+    if batch.format in ("jsonl", "json"):
+        return [parse_record(record)]
+    if batch.format in ("csv", "xlsx") and tabular is not None:
+        return [tabular.line(record, batch)]
+    if batch.format == "cusdec":
+        return cusdec_lines(record, batch)
+    raise ValueError(f"no reader for format {batch.format!r} in this worker")
+
+
 def parse_batch(batch: RawBatch, ref: RawRef, tabular: TabularReader | None = None) -> ParseResult:
+    """Every record read under the guard: whatever a reader raises (our ``ValueError``, a
+    library's ``TypeError``, ``csv.Error``, ``EDISyntaxError``, ``InvalidMapping``…) makes
+    that record one dead letter and the next record is read."""
     result = ParseResult()
     for record in batch.records:
-        try:
-            if batch.format in ("jsonl", "json"):
-                result.lines.append(parse_record(record))
-            elif batch.format in ("csv", "xlsx") and tabular is not None:
-                result.lines.append(tabular.line(record, batch))
-            elif batch.format == "cusdec":
-                result.lines.extend(cusdec_lines(record, batch))
-            else:
-                raise ValueError(f"no reader for format {batch.format!r} in this worker")
-        except ValueError as exc:
+        lines = attempt(partial(read_record, record, batch, tabular))
+        if isinstance(lines, Failed):
             result.dead_letters.append(
                 DeadLetter(
                     source=record.source,
                     origin=record.origin,
                     position=record.position,
                     stage=STAGE,
-                    reason=str(exc),
+                    reason=lines.reason,
                     payload=record.payload,
                     topic=ref.topic,
                     partition=ref.partition,
@@ -176,27 +187,23 @@ def parse_batch(batch: RawBatch, ref: RawRef, tabular: TabularReader | None = No
                     context=replay_context(batch, record),
                 )
             )
+        else:
+            result.lines.extend(lines)
     return result
+
+
+def _raw_batch(value: bytes) -> RawBatch:
+    try:
+        return RawBatch.model_validate_json(value)
+    except ValidationError as exc:
+        raise ValueError(f"not a raw batch: {describe_validation_error(exc)}") from exc
 
 
 def parse_message(
     value: bytes, ref: RawRef, source: str, tabular: TabularReader | None = None
 ) -> ParseResult:
     """Parse a whole raw-topic message; a message that is not a RawBatch is dead-lettered whole."""
-    try:
-        batch = RawBatch.model_validate_json(value)
-    except ValidationError as exc:
-        return ParseResult(
-            dead_letters=[
-                DeadLetter(
-                    source=source,
-                    stage=STAGE,
-                    reason=f"not a raw batch: {describe_validation_error(exc)}",
-                    payload=value,
-                    topic=ref.topic,
-                    partition=ref.partition,
-                    offset=ref.offset,
-                )
-            ]
-        )
+    batch = attempt(lambda: _raw_batch(value))
+    if isinstance(batch, Failed):
+        return ParseResult(dead_letters=[message_letter(value, ref, STAGE, batch.reason, source)])
     return parse_batch(batch, ref, tabular)

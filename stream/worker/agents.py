@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import faust
@@ -36,22 +38,28 @@ from schemas.codecs import (
     FLOW_BATCH,
     Codec,
     Model,
-    Undecodable,
 )
 from schemas.dead_letter import DeadLetter
 from schemas.declaration import DeclarationBatch, RawRef
+from schemas.enriched import EnrichedBatch
 from schemas.rule_data import RuleSet, fx_table
 from schemas.settings import Settings
 from stream.screening.names import NameNormaliser
 from stream.screening.store import WatchedScreener
 from stream.stages.enrich import Enricher
 from stream.stages.facts import PartyKeys, fact_batches, flow_batches
+from stream.stages.guard import Failed, attempt, line_letter, message_letter
 from stream.stages.parse import TabularReader, parse_message
 from stream.stages.stateful import flow_transition, party_transition
 from stream.worker.app import Topics
 from stream.worker.patches import as_current_event
 
 log = logging.getLogger(__name__)
+
+Message = tuple[bytes, bytes]
+EnrichedMessages = tuple[list[DeadLetter], bytes | None, list[Message], list[Message]]
+"""What one declarations message becomes: letters for its rejected lines, the enriched
+batch (``None`` when no line was kept), the facts and the flows messages (key, value)."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +122,39 @@ async def _deliver(sends: list[Any]) -> None:
         await asyncio.gather(*sends)
 
 
+Handler = Callable[[list[Any]], Awaitable[list[Any]]]
+
+
+def hold(events: list[Any]) -> None:
+    """Keep a group that was not handled from being acked: ``take_events`` acks every event
+    of the group in its ``finally``, even when the body raised, and a message with one more
+    reference than acks stays unacked, so its offset is never committed."""
+    for event in events:
+        event.message.incref()
+
+
+async def handle_group(events: list[Any], handler: Handler, app: Any, flush: bool) -> None:
+    """Handle one group and wait for the broker's acknowledgements. Record-level failures
+    became dead letters inside ``handler``; what still raises here is infrastructure (a send
+    the broker did not acknowledge, a lost producer): the group is held unacked and the
+    worker is stopped, so a restart reads it again."""
+    try:
+        await _deliver(await handler(events))
+        if flush:
+            await app.producer.flush()
+    except Exception as exc:
+        hold(events)
+        log.critical(
+            "a group could not be handled; stopping the worker without acking it",
+            extra={"error": f"{type(exc).__name__}: {exc}", "events": len(events)},
+        )
+        await app.crash(exc)
+        raise
+    except BaseException:  # cancelled (stop, rebalance): not handled, so not acked either
+        hold(events)
+        raise
+
+
 @dataclass(frozen=True)
 class Handlers:
     """What each agent does with one group of events; every method returns the sends still
@@ -128,6 +169,11 @@ class Handlers:
     async def _dead_letters(self, letters: list[DeadLetter]) -> list[Any]:
         return await enqueue_dead_letters(sender(self.topics.deadletter), letters)
 
+    async def _refused(self, event: Any, stage: str, reason: str, source: str = "") -> list[Any]:
+        """Dead-letter a whole consumed message, byte for byte."""
+        letter = message_letter(event.value, _ref(event), stage, reason, source)
+        return await self._dead_letters([letter])
+
     async def _decoded(
         self, events: list[Any], codec: Codec[Model], stage: str, sends: list[Any]
     ) -> list[tuple[Any, Model]]:
@@ -135,14 +181,11 @@ class Handlers:
         letter (its send joins ``sends``) and is left out."""
         decoded = []
         for event in events:
-            try:
-                decoded.append((event, codec.decode(event.value)))
-            except Undecodable as exc:
-                where = _ref(event).model_dump()  # topic, partition, offset
-                letter = DeadLetter(
-                    source="", stage=stage, reason=str(exc), payload=event.value, **where
-                )
-                sends.extend(await self._dead_letters([letter]))
+            record = attempt(partial(codec.decode, event.value))
+            if isinstance(record, Failed):
+                sends.extend(await self._refused(event, stage, record.reason))
+            else:
+                decoded.append((event, record))
         return decoded
 
     async def parse(self, events: list[Any]) -> list[Any]:
@@ -167,25 +210,39 @@ class Handlers:
         sends: list[Any] = []
         period = self.rules.alerts.rules.flow_surge.period
         for event, batch in await self._decoded(events, DECLARATION_BATCH, "enrich", sends):
-            enriched, alerts = self.stages.enricher.batch(batch)
-            sends.append(
-                await self.topics.enriched.send(
-                    key=event.key, value=ENRICHED_BATCH.encode(enriched)
-                )
-            )
-            for facts in fact_batches(enriched.lines, alerts, batch.raw, self.stages.party_names):
-                sends.append(
-                    await self.topics.facts.send(
-                        key=facts.party_key.encode(), value=FACT_BATCH.encode(facts)
-                    )
-                )
-            for flow in flow_batches(enriched.lines, batch.raw, period):
-                sends.append(
-                    await self.topics.flows.send(
-                        key=flow.flow_key.encode(), value=FLOW_BATCH.encode(flow)
-                    )
-                )
+            # Every line under the guard, then the messages derived from the kept lines; a
+            # failure past the lines (facts, flows, encoding) refuses the whole message.
+            out = attempt(partial(self._enriched_messages, batch, period))
+            if isinstance(out, Failed):
+                sends.extend(await self._refused(event, "enrich", out.reason, batch.source))
+                continue
+            letters, enriched, facts, flows = out
+            sends.extend(await self._dead_letters(letters))
+            if enriched is not None:
+                sends.append(await self.topics.enriched.send(key=event.key, value=enriched))
+            for key, value in facts:
+                sends.append(await self.topics.facts.send(key=key, value=value))
+            for key, value in flows:
+                sends.append(await self.topics.flows.send(key=key, value=value))
         return sends
+
+    def _enriched_messages(self, batch: DeclarationBatch, period: str) -> EnrichedMessages:
+        """The rejected lines' letters and the encoded enriched, facts and flows messages."""
+        result = self.stages.enricher.lines(batch.lines, batch.raw)
+        letters = [line_letter(line, batch.raw, "enrich", why) for line, why in result.rejected]
+        if not result.lines:
+            return letters, None, [], []
+        enriched = EnrichedBatch(source=batch.source, raw=batch.raw, lines=result.lines)
+        names = self.stages.party_names
+        facts = [
+            (f.party_key.encode(), FACT_BATCH.encode(f))
+            for f in fact_batches(result.lines, result.alerts, batch.raw, names)
+        ]
+        flows = [
+            (f.flow_key.encode(), FLOW_BATCH.encode(f))
+            for f in flow_batches(result.lines, batch.raw, period)
+        ]
+        return letters, ENRICHED_BATCH.encode(enriched), facts, flows
 
     async def alerts(self, events: list[Any]) -> list[Any]:
         versions: dict[str, Alert] = {}
@@ -194,7 +251,14 @@ class Handlers:
         importers, alert_groups = self.tables.importers, self.tables.alert_groups
         for event, batch in await self._decoded(events, FACT_BATCH, "alerts", sends):
             with as_current_event(event):
-                step = party_transition(batch, self.rules.alerts, importers.get, alert_groups.get)
+                step = attempt(
+                    partial(
+                        party_transition, batch, self.rules.alerts, importers.get, alert_groups.get
+                    )
+                )
+                if isinstance(step, Failed):  # nothing written: the state stays as it was
+                    sends.extend(await self._refused(event, "alerts", step.reason))
+                    continue
                 for key, state in step.importers.items():
                     importers[key] = state
                 for key, state in step.alert_groups.items():
@@ -209,7 +273,11 @@ class Handlers:
         rule, flows = self.rules.alerts.rules.flow_surge, self.tables.flows
         for event, batch in await self._decoded(events, FLOW_BATCH, "flows", sends):
             with as_current_event(event):
-                step = flow_transition(batch, rule, flows.get)
+                step = attempt(partial(flow_transition, batch, rule, flows.get))
+                if isinstance(step, Failed):  # nothing written: the state stays as it was
+                    source = batch.source or ""
+                    sends.extend(await self._refused(event, "flows", step.reason, source))
+                    continue
                 for key, state in step.flows.items():
                     flows[key] = state
             raised.extend(step.alerts)
@@ -241,17 +309,20 @@ def register_agents(app: faust.App, topics: Topics, settings: Settings, rules: R
     take = settings.worker.take_events
     within = settings.worker.take_within_s
 
+    async def run(events: list[Any], handler: Handler, flush: bool = False) -> None:
+        await handle_group(events, handler, app, flush)
+
     # take_events hands over up to `take` events and acks them only after the body ran, so
     # the wait for the broker's acknowledgements is paid once per group, not once per event.
     @app.agent(topics.raw, name="parse")
     async def parse(stream: Any) -> None:
         async for events in stream.take_events(take, within=within):
-            await _deliver(await handle.parse(events))
+            await run(events, handle.parse)
 
     @app.agent(topics.declarations, name="enrich")
     async def enrich(stream: Any) -> None:
         async for events in stream.take_events(take, within=within):
-            await _deliver(await handle.enrich(events))
+            await run(events, handle.enrich)
 
     # The tables' changelog records are sent in the background; flushing before the events
     # are acked keeps the state on the broker before the input offsets can be committed, so
@@ -259,14 +330,12 @@ def register_agents(app: faust.App, topics: Topics, settings: Settings, rules: R
     @app.agent(topics.facts, name="alerts")
     async def alerts(stream: Any) -> None:
         async for events in stream.take_events(take, within=within):
-            await _deliver(await handle.alerts(events))
-            await app.producer.flush()
+            await run(events, handle.alerts, flush=True)
 
     @app.agent(topics.flows, name="flows")
     async def flow_alerts(stream: Any) -> None:
         async for events in stream.take_events(take, within=within):
-            await _deliver(await handle.flows(events))
-            await app.producer.flush()
+            await run(events, handle.flows, flush=True)
 
     # A new list version is built off the event loop and swapped in between two batches.
     @app.timer(interval=settings.screening.reload_interval_s)  # type: ignore[untyped-decorator]
