@@ -4,11 +4,20 @@ Every batch of an origin goes to one partition (chosen from the origin by
 :func:`partition_for`), in order, from an idempotent producer. So the records of an origin
 already on the topic are those of its batches after the last acknowledged offset the state
 file knows, and reading that tail finds the true last position even when the connector
-died after the broker's acknowledgement but before it wrote the state file.
+died after the broker's acknowledgement but before it wrote the state file. An origin the
+state file does not know (first time, or the state folder was lost) is looked up on its
+partition from the start: what of the same origin and checksum is there is not published
+again.
+
+Resume skips the records the state file saw acknowledged in order, and those of every batch
+found on the topic — not everything up to the highest position found, so the records of a
+refused batch are published later even when a batch after it landed.
 """
 
 from __future__ import annotations
 
+import sys
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import orjson
@@ -30,36 +39,75 @@ class Published:
     position: int  # last record position on the topic (0: none)
     cursor: str | None
     offset: int  # offset of the batch holding it (-1: none)
+    acked: int = 0  # every record up to here is on the topic (acknowledged in order)
+    spans: tuple[tuple[int, int], ...] = ()  # (first, last) position of each batch found
+    earliest: int = -1  # offset of the first batch found (-1: none)
+
+    def holds(self, position: int) -> bool:
+        """Whether the record at ``position`` is already on the topic."""
+        if position <= self.acked:
+            return True
+        at = bisect_right(self.spans, (position, sys.maxsize)) - 1
+        return at >= 0 and position <= self.spans[at][1]
 
 
 def published(
-    settings: Settings, topic: str, origin: str, checksum: str | None, state: OriginState
+    settings: Settings,
+    topic: str,
+    origin: str,
+    checksum: str | None,
+    state: OriginState,
+    from_start: bool = False,
 ) -> Published:
-    """The origin's last record on ``topic`` at or after what ``state`` knows."""
-    found = Published(state.position, state.cursor, state.offset)
+    """The origin's records on ``topic`` after what ``state`` knows, or (``from_start``)
+    all of them still on its partition."""
+    position, cursor, offset = state.position, state.cursor, state.offset
+    spans: list[tuple[int, int]] = []
+    earliest = -1
     tp = TopicPartition(topic, state.partition)
-    start = max(state.offset + 1, state.scan_from)
+    key = origin.encode()
     consumer = new_consumer(settings)
     try:
         end = log_end_offsets(consumer, [tp])[tp]
-        if end <= start:
-            return found
-        consumer.assign([tp])
-        consumer.seek(tp, start)
-        while consumer.position(tp) < end:
+        start = (
+            int(consumer.beginning_offsets([tp])[tp])
+            if from_start
+            else max(state.offset + 1, state.scan_from)
+        )
+        if not from_start and state.rescan_from >= 0:
+            start = min(start, state.rescan_from)
+        if end > start:
+            consumer.assign([tp])
+            consumer.seek(tp, start)
+        while end > start and consumer.position(tp) < end:
             for records in consumer.poll(timeout_ms=500).values():
                 for record in records:
-                    if record.offset >= end:
-                        break
+                    if record.offset >= end or record.key != key:
+                        continue
                     batch = orjson.loads(record.value)
                     if batch.get("origin") != origin or batch.get("origin_checksum") != checksum:
                         continue
+                    first = int(batch["records"][0]["position"])
                     last = int(batch["records"][-1]["position"])
-                    if last > found.position:
-                        found = Published(last, batch.get("cursor"), record.offset)
+                    spans.append((first, last))
+                    earliest = record.offset if earliest < 0 else earliest
+                    if last > position:
+                        position, cursor, offset = last, batch.get("cursor"), record.offset
     finally:
         consumer.close()
-    return found
+    acked = 0 if from_start else state.position
+    return Published(position, cursor, offset, acked, _merged(spans), earliest)
+
+
+def _merged(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """Sorted spans with overlapping ones joined (a batch copied twice overlaps itself)."""
+    out: list[tuple[int, int]] = []
+    for first, last in sorted(spans):
+        if out and first <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], last))
+        else:
+            out.append((first, last))
+    return tuple(out)
 
 
 def still_there(settings: Settings, topic: str, state: OriginState) -> bool:

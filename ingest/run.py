@@ -2,15 +2,20 @@
 
 The sequence for an origin (a file, an endpoint):
 
-1. first time: record its partition and that partition's current end in the state file;
-2. ask the topic for the origin's last published record (:func:`ingest.resume.published`)
-   and skip every record up to it;
+1. first time (no entry in the state file, also when the state folder was lost): record
+   its partition and that partition's current end in the state file, and read what of the
+   origin (same path and checksum) is already on the partition;
+2. else ask the topic for the origin's records after the last acknowledged batch
+   (:func:`ingest.resume.published`); either way skip every record found there;
 3. publish the rest in batches to that partition with the idempotent producer, and after
-   each acknowledged batch write the new resume point;
+   each acknowledged batch write the new resume point; stop at the first refused batch;
+   a record too large for one message becomes a dead letter (reason, position, its first
+   bytes) and the rest goes on;
 4. mark the origin done.
 
 A kill at any point loses nothing (unacknowledged records are sent again) and duplicates
-nothing (acknowledged ones are found on the topic and skipped).
+nothing (acknowledged ones are found on the topic and skipped). Only one connector at a
+time publishes a source (the state file's lock, :mod:`ingest.state`).
 """
 
 from __future__ import annotations
@@ -19,32 +24,63 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
+from ingest.broker.deadletters import publish_dead_letters
 from ingest.connectors.base import OriginFeed, batches, origin_key
 from ingest.progress import ProgressSink
 from ingest.publisher import PublishSummary, RawPublisher
 from ingest.resume import Published, first_seen, published, still_there
 from ingest.state import OriginState, SourceState
+from schemas.dead_letter import DeadLetter
 from schemas.raw import RawBatch, RawRecord
 from schemas.settings import Settings
 
+LETTER_ROOM_BYTES = 64 * 1024
+"""Room kept in a dead letter's message for everything but the payload."""
 
-def origin_state(settings: Settings, topic: str, key: str, state: SourceState) -> OriginState:
-    """The origin's resume point, new when never seen or when its topic was recreated."""
+
+def origin_state(
+    settings: Settings, topic: str, key: str, state: SourceState
+) -> tuple[OriginState, bool]:
+    """The origin's resume point, and whether the state file knew it (False: never seen, the
+    state was lost, or its topic was recreated; the partition must be read from the start)."""
     current = state.get(key)
     if current is not None and not still_there(settings, topic, current):
         current = None
-    if current is None:
-        current = first_seen(settings, topic, key)
-        state.put(key, current)
-    return current
+    if current is not None:
+        return current, True
+    current = first_seen(settings, topic, key)
+    state.put(key, current)
+    return current, False
 
 
 def resume_point(
     settings: Settings, topic: str, origin: str, checksum: str | None, state: SourceState
 ) -> Published:
     """The origin's last record (position, cursor) on the topic."""
-    current = origin_state(settings, topic, origin_key(origin, checksum), state)
-    return published(settings, topic, origin, checksum, current)
+    current, known = origin_state(settings, topic, origin_key(origin, checksum), state)
+    return published(settings, topic, origin, checksum, current, from_start=not known)
+
+
+def oversize_letter(batch: RawBatch, size: int, limit: int) -> DeadLetter:
+    """The dead letter of a record too large for a raw message: why, where, and as much of
+    its bytes as a dead letter holds (base64 takes 4 bytes per 3)."""
+    record = batch.records[0]
+    room = (limit - LETTER_ROOM_BYTES) * 3 // 4
+    kept = record.payload[:room]
+    head = "" if len(kept) == len(record.payload) else f"; the letter keeps its first {room} bytes"
+    context = batch.model_dump(
+        include={"format", "mapping", "encoding", "header", "origin_checksum"}, exclude_none=True
+    )
+    return DeadLetter(
+        source=record.source,
+        origin=record.origin,
+        position=record.position,
+        stage="ingest",
+        reason=f"record of {len(record.payload)} bytes makes a {size}-byte raw message, over the "
+        f"limit of {limit} (topics.max_message_bytes){head}",
+        payload=kept,
+        context=context,
+    )
 
 
 def publish_origin(
@@ -58,24 +94,28 @@ def publish_origin(
     """Publish what of ``feed`` is not on the topic yet; ``finished=False`` for an origin
     that goes on (a polled endpoint), which is never marked done."""
     topic = publisher.topic
-    current = origin_state(settings, topic, feed.key, state)
+    current, known = origin_state(settings, topic, feed.key, state)
     if current.done:
         return PublishSummary(topic=topic, skipped=sum(1 for _ in feed.records))
-    already = published(settings, topic, feed.origin, feed.checksum, current)
-    current.position, current.cursor, current.offset = (
-        already.position,
-        already.cursor,
-        max(already.offset, current.offset),
-    )
+    already = published(settings, topic, feed.origin, feed.checksum, current, from_start=not known)
+    # The entry keeps the in-order acknowledged position: a batch found past a gap does not
+    # move it (the gap's records are published now, and holds() skips what was found).
+    current.cursor, current.offset = already.cursor, max(already.offset, current.offset)
+    if already.earliest >= 0 and not 0 <= current.rescan_from <= already.earliest:
+        current.rescan_from = already.earliest
     skipped = 0
 
     def fresh() -> Iterator[RawRecord]:
         nonlocal skipped
         for record in feed.records:
-            if record.position <= already.position:
+            if already.holds(record.position):
                 skipped += 1
                 continue
             yield record
+
+    def oversize(batch: RawBatch, size: int) -> None:
+        letter = oversize_letter(batch, size, settings.topics.max_message_bytes)
+        publish_dead_letters(publisher.producer, settings.topics.deadletter, [letter])
 
     def acked(batch: RawBatch, metadata: Any) -> None:
         current.position = batch.records[-1].position
@@ -93,6 +133,7 @@ def publish_origin(
         progress,
         partition=current.partition,
         on_acked=acked,
+        on_oversize=oversize,
     )
     summary.skipped = skipped
     current.done = finished
@@ -108,8 +149,12 @@ class SourcePublisher:
     def __init__(self, settings: Settings, topic: str) -> None:
         self.settings = settings
         self.topic = topic
-        self.publisher = RawPublisher(settings.kafka, topic, settings.topics.max_message_bytes)
-        self.state = SourceState(settings.ingest.state_dir, topic)
+        self.state = SourceState(settings.ingest.state_dir, topic)  # SourceBusy: one at a time
+        try:
+            self.publisher = RawPublisher(settings.kafka, topic, settings.topics.max_message_bytes)
+        except BaseException:
+            self.state.close()
+            raise
 
     def publish(
         self, feed: OriginFeed, label: str | None = None, finished: bool = True
@@ -128,7 +173,10 @@ class SourcePublisher:
         return resume_point(self.settings, self.topic, origin, checksum, self.state)
 
     def close(self) -> None:
-        self.publisher.close()
+        try:
+            self.publisher.close()
+        finally:
+            self.state.close()
 
     def __enter__(self) -> SourcePublisher:
         return self

@@ -2,11 +2,15 @@
 
 Every connector resumes where the raw topic says it stopped (see ``ingest/run.py``): run
 the same command again after a crash and only what is missing is published. Progress is a
-bar with rows/s on a terminal and periodic log lines otherwise; a summary ends each run.
+bar with rows/s on a terminal and periodic log lines otherwise; a summary ends each run. A
+file is read within the ``ingest.max_*`` limits and refused (exit 1) when past one or when
+its reader fails; a second connector on a source already being published is refused (exit 3).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -42,17 +46,41 @@ def _topic_or_exit(ctx: typer.Context, source: str) -> str:
     return topic
 
 
+@contextmanager
+def refusals() -> Iterator[None]:
+    """A refused file exits 1, a source another connector publishes exits 3: a message, no
+    traceback."""
+    from ingest.errors import FileRejected, FolderRefused, SourceBusy
+
+    try:
+        yield
+    except (FileRejected, FolderRefused) as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except SourceBusy as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(3) from exc
+
+
+def read_file(ctx: typer.Context, file: Path, build: Callable[[], OriginFeed]) -> OriginFeed:
+    """The file's feed through the one reading guard (see ingest/connectors/files.py)."""
+    from ingest.connectors.files import read_guarded
+
+    with refusals():
+        return read_guarded(file, build)
+
+
 def publish_feed(ctx: typer.Context, source: str, feed: OriginFeed, label: str) -> tuple[int, str]:
     """Publish one origin; returns the records it read and the summary line."""
     from ingest.run import SourcePublisher
 
     topic = _topic_or_exit(ctx, source)
-    with SourcePublisher(settings_of(ctx), topic) as target:
+    with refusals(), SourcePublisher(settings_of(ctx), topic) as target:
         summary = target.publish(feed, label)
-    return summary.records + summary.skipped, (
+    return summary.records + summary.skipped + summary.rejected, (
         f"published={summary.records} skipped_already_published={summary.skipped} "
-        f"batches={summary.batches} topic={topic} seconds={summary.seconds:.2f} "
-        f"rows_per_s={summary.records_per_second:,.0f}"
+        f"dead_lettered={summary.rejected} batches={summary.batches} topic={topic} "
+        f"seconds={summary.seconds:.2f} rows_per_s={summary.records_per_second:,.0f}"
     )
 
 
@@ -70,8 +98,9 @@ def ingest_jsonl(
     """Publish a JSONL file of canonical lines; each line is parsed in the stream."""
     from ingest.connectors.jsonl import JsonlConnector
 
-    connector = JsonlConnector(file, source)
-    read, line = publish_feed(ctx, source, connector.feed(), f"ingest {file.name}")
+    connector = JsonlConnector(file, source, settings_of(ctx).ingest)
+    feed = read_file(ctx, file, connector.feed)
+    read, line = publish_feed(ctx, source, feed, f"ingest {file.name}")
     blank = connector.blank_lines
     typer.echo(f"read={read + blank} {line} blank_skipped={blank}")
 
@@ -105,15 +134,18 @@ def _tabular(
     sheet: str | None = None,
 ) -> None:
     from ingest.connectors.tabular import TabularConnector
-    from ingest.errors import FileRejected
 
     found = _mapping(ctx, mapping)
-    try:
-        connector = TabularConnector(file, source, found, fmt, encoding, sheet)
-    except FileRejected as exc:
-        typer.echo(f"refused: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    read, line = publish_feed(ctx, source, connector.feed(), f"ingest {file.name}")
+    limits = settings_of(ctx).ingest
+    opened: list[TabularConnector] = []
+
+    def build() -> OriginFeed:
+        opened.append(TabularConnector(file, source, found, fmt, encoding, sheet, limits))
+        return opened[0].feed()
+
+    feed = read_file(ctx, file, build)
+    connector = opened[0]
+    read, line = publish_feed(ctx, source, feed, f"ingest {file.name}")
     typer.echo(f"read={read} {line} encoding={connector.encoding}")
 
 
@@ -181,17 +213,18 @@ def ingest_watch(
     def refused(path: Path, reason: str) -> None:
         typer.echo(f"{path.name}: refused: {reason}", err=True)
 
-    summary = watch_folder(
-        settings_of(ctx),
-        source,
-        folder,
-        mapping,
-        interval,
-        once,
-        stop_on_signals(),
-        on_published=published,
-        on_refused=refused,
-    )
+    with refusals():
+        summary = watch_folder(
+            settings_of(ctx),
+            source,
+            folder,
+            mapping,
+            interval,
+            once,
+            stop_on_signals(),
+            on_published=published,
+            on_refused=refused,
+        )
     typer.echo(f"done={len(summary.done)} failed={len(summary.failed)} topic={topic}")
 
 
@@ -233,9 +266,10 @@ def ingest_http(
             typer.echo(f"published={summary.records} cursor_from={cursor_from or '-'}")
 
     try:
-        totals = poll_endpoint(
-            settings_of(ctx), source, poll, interval, once, stop_on_signals(), round_done
-        )
+        with refusals():
+            totals = poll_endpoint(
+                settings_of(ctx), source, poll, interval, once, stop_on_signals(), round_done
+            )
     except SourceUnavailable as exc:
         typer.echo(f"stopped: {exc}", err=True)
         raise typer.Exit(1) from exc
@@ -257,14 +291,16 @@ def ingest_cusdec(
     """Publish a UN/EDIFACT CUSDEC interchange, one raw record per message (UNH…UNT); the
     stream reads each message's goods items into canonical lines."""
     from ingest.connectors.cusdec import CusdecConnector
-    from ingest.errors import FileRejected
 
-    try:
-        connector = CusdecConnector(file, source)
-    except FileRejected as exc:
-        typer.echo(f"refused: {exc}", err=True)
-        raise typer.Exit(1) from exc
+    opened: list[CusdecConnector] = []
+
+    def build() -> OriginFeed:
+        opened.append(CusdecConnector(file, source, settings_of(ctx).ingest))
+        return opened[0].feed()
+
+    feed = read_file(ctx, file, build)
+    connector = opened[0]
     for problem in connector.problems:
         typer.echo(f"warning: {file.name}: {problem}", err=True)
-    read, line = publish_feed(ctx, source, connector.feed(), f"ingest {file.name}")
+    read, line = publish_feed(ctx, source, feed, f"ingest {file.name}")
     typer.echo(f"read={read} {line} charset={connector.interchange.charset}")
