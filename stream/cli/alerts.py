@@ -126,7 +126,8 @@ def list_alerts(
     it owns the embedded data directory)."""
     from stream.warehouse.queries import named_query
 
-    result = named_query(settings_of(ctx).clickhouse, "alerts_by_rule")
+    settings = settings_of(ctx)
+    result = named_query(settings.clickhouse, "alerts_by_rule", token=settings.worker.web_token)
     rows = result.as_dicts()
     if as_json:
         for row in rows:

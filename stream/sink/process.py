@@ -25,7 +25,7 @@ from schemas.settings import Settings
 from stream.sink.service import Sink
 from stream.warehouse import ownership
 from stream.warehouse.async_client import AsyncWarehouse
-from stream.warehouse.web import serve_queries
+from stream.warehouse.web import QueryGate, check_exposure, serve_queries
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,8 @@ async def _run(settings: Settings, warehouse: AsyncWarehouse) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, sink.stop)
-    runner = await serve_queries(warehouse, settings.worker.web_host, settings.worker.web_port)
+    worker = settings.worker
+    runner = await serve_queries(QueryGate(warehouse, worker), worker.web_host, worker.web_port)
     try:
         await sink.run()
     finally:
@@ -66,6 +67,7 @@ async def _run(settings: Settings, warehouse: AsyncWarehouse) -> None:
 
 def run_sink(settings: Settings) -> None:
     """Block until SIGTERM/SIGINT."""
+    check_exposure(settings.worker)  # no web port off loopback without a token
     data_dir: Path | None = settings.clickhouse.embedded_path()
     url = f"http://{settings.worker.web_host}:{settings.worker.web_port}"
     if data_dir is not None:

@@ -48,6 +48,13 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
         "web_host": worker.web_host,
         "web_port": worker.web_port,
         "web_in_thread": False,
+        # faust's own pages would show table contents and the cluster's layout to anyone
+        # on the port: only the named queries are served (stream/warehouse/web.py).
+        "web_router_enabled": False,
+        "web_tables_enabled": False,
+        "web_graph_enabled": False,
+        "web_stats_enabled": False,
+        "web_metrics_enabled": False,
     }
     return conf
 

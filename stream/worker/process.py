@@ -23,7 +23,7 @@ from stream import logs
 from stream.sink.service import Sink
 from stream.warehouse import ownership
 from stream.warehouse.async_client import AsyncWarehouse
-from stream.warehouse.web import register_pages
+from stream.warehouse.web import QueryGate, check_exposure, register_pages
 from stream.worker.agents import register_agents, sender
 from stream.worker.app import Topics, create_app
 from stream.worker.patches import check_patches, patch_fetch_wait, patch_highwaters
@@ -56,6 +56,7 @@ def _register_sink(app: faust.App, topics: Topics, settings: Settings, wh: Async
 def run_worker(settings: Settings, loglevel: str = "info") -> None:
     """Block until the worker stops (SIGTERM/SIGINT); exits the process like faust does."""
     check_patches()  # before anything is claimed: an outdated faust stops the worker here
+    check_exposure(settings.worker)  # no web port off loopback without a token
     rules = default_rules()
     with_sink = settings.sink.enabled
     data_dir: Path | None = settings.clickhouse.embedded_path() if with_sink else None
@@ -71,7 +72,7 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
         app, topics = create_app(settings)
         register_agents(app, topics, settings, rules)
         if warehouse is not None:
-            register_pages(app, warehouse)
+            register_pages(app, QueryGate(warehouse, settings.worker))
             _register_sink(app, topics, settings, warehouse)
         log.info(
             "worker starting",
