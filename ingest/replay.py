@@ -4,7 +4,10 @@
   batch on ``<prefix>.raw.<source>``, with the format, mapping, encoding and header the
   letter kept, so the stream reads them again with the mapping as it is now;
 * letters of later stages (a whole message, e.g. one the sink could not insert) go back to
-  the topic they were read from, unchanged.
+  the topic they were read from, with the letter's id in the ``REPLAY_HEADER`` header, so
+  the sink takes them as new rather than as a copy of the message it refused (and
+  remembers). A sink letter naming refused lines (``context.lines``) of an enriched batch
+  sends back those lines only: the other lines of the message are in ClickHouse already.
 
 Each letter is replayed once: the ids of the letters replayed are remembered in the ingest
 state folder (:class:`ReplayMemory`), and a letter remembered there is chosen again only
@@ -21,9 +24,9 @@ from typing import Any
 
 from ingest.broker.reader import read_to_end
 from ingest.publisher import make_producer
-from schemas.codecs import DEAD_LETTER
+from schemas.codecs import DEAD_LETTER, ENRICHED_BATCH
 from schemas.dead_letter import DeadLetter
-from schemas.raw import RawBatch, RawRecord, payload_checksum
+from schemas.raw import REPLAY_HEADER, RawBatch, RawRecord, payload_checksum
 from schemas.settings import Settings, TopicSettings
 
 
@@ -32,6 +35,7 @@ class Replay:
     topic: str
     key: bytes
     value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 def replay_of(letter: DeadLetter, topics: TopicSettings) -> Replay:
@@ -39,7 +43,12 @@ def replay_of(letter: DeadLetter, topics: TopicSettings) -> Replay:
     if letter.stage != "parse":
         if not letter.topic:
             raise ValueError(f"a {letter.stage} letter without its topic cannot be replayed")
-        return Replay(letter.topic, letter.source.encode(), letter.payload)
+        headers = ((REPLAY_HEADER, letter.identity().encode("ascii")),)
+        value = letter.payload
+        lines = letter.context.get("lines")
+        if letter.topic == topics.enriched and lines:
+            value = _only_lines(value, lines)
+        return Replay(letter.topic, letter.source.encode(), value, headers)
     context = letter.context
     origin = letter.origin or f"deadletter:{letter.topic}/{letter.partition}/{letter.offset}"
     record = RawRecord(
@@ -61,6 +70,15 @@ def replay_of(letter: DeadLetter, topics: TopicSettings) -> Replay:
         edifact_service=context.get("edifact_service"),
     )
     return Replay(topics.raw(letter.source), origin.encode(), batch.model_dump_json().encode())
+
+
+def _only_lines(value: bytes, lines: Sequence[int]) -> bytes:
+    """The enriched batch ``value`` with only the lines at the indexes ``lines``."""
+    batch = ENRICHED_BATCH.decode(value)
+    kept = [batch.lines[i] for i in sorted(set(lines)) if 0 <= i < len(batch.lines)]
+    if not kept:
+        raise ValueError(f"the letter names lines {list(lines)} its message does not have")
+    return ENRICHED_BATCH.encode(batch.model_copy(update={"lines": kept}))
 
 
 def read_dead_letters(settings: Settings) -> Iterator[DeadLetter]:
@@ -117,9 +135,12 @@ class ReplayMemory:
         with self.path.open("a", encoding="ascii") as log_file:
             for letter in letters:
                 message = replay_of(letter, topics)
-                producer.send(message.topic, key=message.key, value=message.value).get(
-                    timeout=timeout_s
-                )
+                producer.send(
+                    message.topic,
+                    key=message.key,
+                    value=message.value,
+                    headers=list(message.headers),
+                ).get(timeout=timeout_s)
                 log_file.write(letter.identity() + "\n")
                 log_file.flush()
 

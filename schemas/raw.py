@@ -45,6 +45,12 @@ def payload_checksum(payload: bytes) -> str:
     return hashlib.sha256(payload).hexdigest()
 
 
+REPLAY_HEADER = "customs-watch-replay"
+"""Kafka header on a message ``deadletter replay`` put back on the topic it was read from:
+the replayed letter's id. The sink takes such a message as new, not as a copy of the one it
+refused (which it remembers)."""
+
+
 class RawRecord(BaseModel):
     """One record as the feed delivered it (a JSONL line, a CSV row, an EDIFACT segment group)."""
 

@@ -43,6 +43,10 @@ class Batch:
     failures: list[SinkRecord]
     replayed: bool = False
 
+    def row_origins(self) -> list[tuple[SinkRecord, int]]:
+        """For each row, the record it came from and its index among that record's rows."""
+        return [(record, i) for record in self.records for i in range(len(record.rows))]
+
 
 class Memory:
     """A bounded set of identities, oldest forgotten first."""
@@ -89,9 +93,12 @@ class PartitionBatcher:
         memory: int,
         replays: Iterable[Plan] = (),
         seen: Iterable[str] = (),
+        incarnation: str = "",
     ) -> None:
         self.topic = topic
         self.partition = partition
+        self.incarnation = incarnation
+        self.last_offset = -1  # the last offset taken
         self._max_rows = max_rows
         self._max_wait_s = max_wait_s
         self._replays = deque(sorted(replays, key=lambda p: p.first_offset))
@@ -109,6 +116,9 @@ class PartitionBatcher:
 
     def add(self, record: SinkRecord, now: float) -> list[Batch]:
         """Take the next record (offsets increase); return the batches it closed."""
+        if record.offset <= self.last_offset:
+            raise ValueError(f"offset {record.offset} after {self.last_offset}: not increasing")
+        self.last_offset = record.offset
         closed: list[Batch] = []
         if self._open and self._replaying and record.offset > self._replaying.last_offset:
             closed.append(self._close())  # the range's last records were gone: close it
@@ -177,6 +187,7 @@ class PartitionBatcher:
                 identities=tuple(batch.identities),
                 rows=len(batch.rows),
                 dropped=batch.dropped,
+                incarnation=self.incarnation,
             )
         for identity in batch.identities:
             self._seen.add(identity)

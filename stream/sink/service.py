@@ -3,16 +3,20 @@
 One aiokafka consumer in its own group (``<app id>-sink``) reads the enriched lines, the
 alert versions and the dead letters. For each batch the loop:
 
-1. records the batch plan (range, kept upstream messages) in ``sink_batches``;
-2. inserts the rows with the plan's token as ``insert_deduplication_token``;
-3. sends dead letters for messages that could not be decoded (or whose batch ClickHouse
-   refused as wrong), then commits ``last offset + 1``.
+1. records the batch plan (range, kept upstream messages, topic incarnation) in
+   ``sink_batches``;
+2. inserts the rows with the plan's token as ``insert_deduplication_token``; when ClickHouse
+   says the data is wrong, finds the wrong rows by halving (``bisect``) and inserts the rest;
+3. sends dead letters for messages that could not be decoded and for the wrong rows (one
+   letter per message, naming its refused lines), marks the plan landed, then commits
+   ``last offset + 1``.
 
-A crash between any two steps replays the range from the committed offset with the same plan
-and token, so ClickHouse drops what already landed (see ``plans``). While ClickHouse is
-unavailable the loop pauses every assigned partition, retries with capped exponential
-backoff and resumes when the insert passes; nothing is dropped or skipped. A refused batch
-(wrong data, not an outage) is dead-lettered message by message with ClickHouse's reason.
+A crash between any two steps replays the range from the committed offset with the same plan:
+a landed plan is not inserted again, another carries the same token, so ClickHouse drops
+what already landed (see ``plans``). Any error that is not the data's fault (resources,
+authentication, connectivity, server state; see stream/warehouse/error_codes.py) pauses
+every assigned partition; the loop retries with capped exponential backoff and resumes when
+the insert passes; nothing is dropped or skipped.
 
 On a rebalance, revoked partitions are forgotten at once: their open batches were never
 committed, so the next owner reads them again and rebuilds any planned range. A retry loop
@@ -34,12 +38,15 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from ingest.broker.clients import aiokafka_consumer_config
 from schemas.dead_letter import DeadLetter
+from schemas.raw import REPLAY_HEADER
 from schemas.settings import Settings
 from stream.errors import WarehouseRejected, WarehouseUnavailable
 from stream.sink.batcher import Batch, PartitionBatcher, SinkRecord
-from stream.sink.plan_store import plans_from, recent_identities, record_plan
+from stream.sink.bisect import refused_rows, sub_token
+from stream.sink.incarnation import topic_ids
+from stream.sink.plan_store import mark_landed, plans_from, recent_identities, record_plan
 from stream.sink.plans import Plan
-from stream.sink.tables import SinkTable, sink_tables
+from stream.sink.tables import SinkTable, replayed_identity, sink_tables
 from stream.warehouse.async_client import AsyncWarehouse
 
 log = logging.getLogger(__name__)
@@ -48,6 +55,7 @@ STAGE = "sink"
 PLANS_LOADED = 10_000  # planned ranges loaded per partition at assignment (replays)
 
 SendDeadLetters = Callable[[list[DeadLetter]], Awaitable[None]]
+TopicIds = Callable[[list[str]], dict[str, str]]
 
 
 class Revoked(Exception):
@@ -61,6 +69,7 @@ class SinkStats:
     dropped: int = 0
     replayed: int = 0
     dead_letters: int = 0
+    refused_rows: int = 0
     retries: int = 0
     paused_s: float = 0.0
 
@@ -103,6 +112,7 @@ class Sink:
         warehouse: AsyncWarehouse,
         send_dead_letters: SendDeadLetters,
         consumer_factory: Callable[..., AIOKafkaConsumer] = AIOKafkaConsumer,
+        incarnations: TopicIds | None = None,
     ) -> None:
         self._settings = settings
         self._sink = settings.sink
@@ -110,6 +120,7 @@ class Sink:
         self._send_dead_letters = send_dead_letters
         self._tables = sink_tables(settings.topics)
         self._consumer_factory = consumer_factory
+        self._incarnations = incarnations or (lambda names: topic_ids(settings.kafka, names))
         self._consumer_or_none: AIOKafkaConsumer | None = None  # made in run(): needs the loop
         self._batchers: dict[TopicPartition, PartitionBatcher] = {}
         self._step = asyncio.Lock()  # one plan/insert/commit step at a time
@@ -130,7 +141,8 @@ class Sink:
         log.info("sink partitions assigned", extra={"partitions": len(assigned)})
 
     async def _batcher(self, tp: TopicPartition, start: int) -> PartitionBatcher:
-        plans, seen = await self._warehouse.run(self._history(tp, start))
+        incarnation = await self._incarnation(tp.topic)
+        plans, seen = await self._warehouse.run(self._history(tp, start, incarnation))
         batcher = PartitionBatcher(
             tp.topic,
             tp.partition,
@@ -139,6 +151,7 @@ class Sink:
             self._sink.dedup_memory,
             replays=plans,
             seen=seen,
+            incarnation=incarnation,
         )
         log.info(
             "sink partition started",
@@ -146,20 +159,34 @@ class Sink:
                 "topic": tp.topic,
                 "partition": tp.partition,
                 "from_offset": start,
+                "incarnation": incarnation or "-",
                 "replays": len(plans),
                 "remembered": len(seen),
             },
         )
         return batcher
 
+    async def _incarnation(self, topic: str) -> str:
+        """The topic's id now (see plans.py), asked of the broker until it answers."""
+        delay = 0.2
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                ids = await loop.run_in_executor(None, self._incarnations, [topic])
+                return ids.get(topic, "")
+            except Exception as exc:  # any client error: the broker is away for now
+                log.warning("topic id lookup failed; retrying", extra={"error": str(exc)[:300]})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._sink.retry_max_s)
+
     def _history(
-        self, tp: TopicPartition, start: int
+        self, tp: TopicPartition, start: int, incarnation: str
     ) -> Callable[[], tuple[list[Plan], list[str]]]:
         """Plans to replay from ``start`` on, and the upstream messages recently written."""
         sync, memory = self._warehouse.sync, self._sink.dedup_memory
 
         def load() -> tuple[list[Plan], list[str]]:
-            plans = plans_from(sync, tp.topic, tp.partition, start, PLANS_LOADED)
+            plans = plans_from(sync, tp.topic, tp.partition, incarnation, start, PLANS_LOADED)
             return plans, recent_identities(sync, tp.topic, tp.partition, memory)
 
         return load
@@ -187,12 +214,23 @@ class Sink:
                     if not messages or tp not in consumer.assignment():
                         continue  # revoked meanwhile: not committed, the next owner reads it
                     batcher = self._batchers.get(tp)
+                    if batcher is not None and messages[0].offset <= batcher.last_offset:
+                        # Offsets went back: the topic was deleted and created again under
+                        # us. Start over with the new incarnation; the open batch was never
+                        # committed and its topic is gone.
+                        log.warning(
+                            "sink partition restarted at a lower offset; topic recreated?",
+                            extra={"partition": str(tp), "offset": messages[0].offset},
+                        )
+                        batcher = None
                     if batcher is None:
                         batcher = self._batchers[tp] = await self._batcher(tp, messages[0].offset)
                     for message in messages:
                         if self._batchers.get(tp) is not batcher:
                             break  # revoked while a batch was written
-                        record = self._decode(tp.topic, message.offset, message.value)
+                        record = self._decode(
+                            tp.topic, message.offset, message.value, message.headers
+                        )
                         for batch in batcher.add(record, now):
                             await self._flush(tp, batcher, batch)
                 await self._flush_due(time.monotonic())
@@ -211,39 +249,47 @@ class Sink:
             if due is not None:
                 await self._flush(tp, batcher, due)
 
-    def _decode(self, topic: str, offset: int, value: bytes | None) -> SinkRecord:
+    def _decode(
+        self, topic: str, offset: int, value: bytes | None, headers: Any = ()
+    ) -> SinkRecord:
         body = value or b""
         try:
             identity, rows = self._tables[topic].decode(body)
         except ValueError as exc:
             return SinkRecord(offset, None, (), body, error=str(exc))
+        for key, header in headers or ():
+            if key == REPLAY_HEADER:
+                identity = replayed_identity(identity, bytes(header).decode("ascii", "replace"))
         return SinkRecord(offset, identity, rows, body)
 
     # -- one batch ---------------------------------------------------------------------------
     async def _flush(self, tp: TopicPartition, batcher: PartitionBatcher, batch: Batch) -> None:
         table = self._tables[tp.topic]
         plan = batch.plan
+        sync = self._warehouse.sync
         async with self._step:
             try:
+                if plan.landed:  # a replayed range ClickHouse already acknowledged
+                    self._owned(tp, batcher)
+                    await self._commit(tp, plan.next_offset)
+                    self.stats.replayed += 1
+                    return
                 letters = [self._letter(tp, r, r.error or "") for r in batch.failures]
                 if batch.rows:
-                    sync = self._warehouse.sync
                     await self._until_done(
                         tp, batcher, lambda: record_plan(sync, plan, table.table)
                     )
-                    try:
-                        await self._until_done(
-                            tp,
-                            batcher,
-                            lambda: sync.insert_rows(
-                                table.table, batch.rows, table.columns, plan.token
-                            ),
-                        )
-                    except WarehouseRejected as exc:
-                        letters.extend(self._refused(tp, table, batch, exc))
+                    refused = await self._until_done(
+                        tp, batcher, lambda: self._insert(table, batch)
+                    )
+                    letters.extend(self._refused(tp, table, batch, refused))
                 if letters:
                     await self._send_dead_letters(letters)
                     self.stats.dead_letters += len(letters)
+                if batch.rows:
+                    await self._until_done(
+                        tp, batcher, lambda: mark_landed(sync, plan, table.table)
+                    )
                 self._owned(tp, batcher)
                 await self._commit(tp, plan.next_offset)
             except Revoked:
@@ -258,16 +304,62 @@ class Sink:
             extra={"token": plan.token, "rows": len(batch.rows), "replayed": batch.replayed},
         )
 
-    def _refused(
-        self, tp: TopicPartition, table: SinkTable, batch: Batch, exc: WarehouseRejected
-    ) -> list[DeadLetter]:
-        reason = f"ClickHouse refused the batch {batch.plan.token}: {exc}"
-        if not table.dead_letter_rejects:
-            log.error("sink batch refused; records stay on the topic", extra={"reason": reason})
+    def _insert(self, table: SinkTable, batch: Batch) -> list[tuple[int, str]]:
+        """Insert the batch (ClickHouse thread); on a data error insert the rows that pass
+        and return the refused ones (index, reason). An outage propagates: it is retried
+        whole, and the sub-inserts that landed are dropped by their tokens."""
+        sync, rows, token = self._warehouse.sync, batch.rows, batch.plan.token
+        try:
+            sync.insert_rows(table.table, rows, table.columns, token)
             return []
-        return [self._letter(tp, record, reason) for record in batch.records]
+        except WarehouseRejected as exc:
+            log.warning(
+                "clickhouse refused a batch as wrong; looking for the rows",
+                extra={"token": token, "rows": len(rows), "error": str(exc)[:300]},
+            )
 
-    def _letter(self, tp: TopicPartition, record: SinkRecord, reason: str) -> DeadLetter:
+            def insert(lo: int, hi: int) -> None:
+                sync.insert_rows(table.table, rows[lo:hi], table.columns, sub_token(token, lo, hi))
+
+            return refused_rows(len(rows), insert, str(exc))
+
+    def _refused(
+        self,
+        tp: TopicPartition,
+        table: SinkTable,
+        batch: Batch,
+        refused: list[tuple[int, str]],
+    ) -> list[DeadLetter]:
+        """One letter per message with refused rows: its original bytes, the lines refused
+        (``context.lines``, what ``deadletter replay`` sends back) and the reason."""
+        if not refused:
+            return []
+        self.stats.refused_rows += len(refused)
+        origins = batch.row_origins()
+        by_record: dict[int, tuple[SinkRecord, list[int], str]] = {}
+        for index, reason in refused:
+            record, line = origins[index]
+            _, lines, _ = by_record.setdefault(record.offset, (record, [], reason))
+            lines.append(line)
+        letters = []
+        for record, lines, reason in by_record.values():
+            text = f"ClickHouse refused line(s) {lines} of {table.table}: {reason}"
+            if not table.dead_letter_rejects:
+                log.error(
+                    "sink rows refused; the records stay on their topic",
+                    extra={"partition": str(tp), "offset": record.offset, "reason": text[:500]},
+                )
+                continue
+            letters.append(self._letter(tp, record, text, {"lines": lines}))
+        return letters
+
+    def _letter(
+        self,
+        tp: TopicPartition,
+        record: SinkRecord,
+        reason: str,
+        context: dict[str, Any] | None = None,
+    ) -> DeadLetter:
         return DeadLetter(
             source=tp.topic,
             origin=f"{tp.topic}/{tp.partition}",
@@ -278,6 +370,7 @@ class Sink:
             topic=tp.topic,
             partition=tp.partition,
             offset=record.offset,
+            context=context or {},
         )
 
     def _owned(self, tp: TopicPartition, batcher: PartitionBatcher) -> None:
@@ -341,6 +434,7 @@ def _stats(stats: SinkStats) -> dict[str, Any]:
         "dropped": stats.dropped,
         "replayed": stats.replayed,
         "dead_letters": stats.dead_letters,
+        "refused_rows": stats.refused_rows,
         "retries": stats.retries,
         "paused_s": round(stats.paused_s, 1),
     }

@@ -7,11 +7,13 @@ the original) and its rows. A message that is not what the topic promises raises
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from schemas.codecs import ALERT, DEAD_LETTER, ENRICHED_BATCH
+from schemas.enriched import EnrichedBatch
 from schemas.settings import TopicSettings
 from stream.warehouse.rows import (
     ALERT_COLUMNS,
@@ -30,15 +32,37 @@ class SinkTable:
     table: str
     columns: Sequence[str]
     decode: Callable[[bytes], Decoded]
-    # False: a batch ClickHouse refuses is logged and skipped rather than dead-lettered
-    # (the records stay on their topic); used for the dead letters themselves.
+    # False: rows ClickHouse refuses as wrong are logged rather than dead-lettered (they stay
+    # on their topic, which replay reads); used for the dead letters themselves.
     dead_letter_rejects: bool = True
 
 
 def decode_enriched(value: bytes) -> Decoded:
-    """An enriched batch: one row per line; identity = the raw message it came from."""
+    """An enriched batch: one row per line; identity = :func:`enriched_identity`."""
     batch = ENRICHED_BATCH.decode(value)
-    return batch.raw.token(), [declaration_row(line) for line in batch.lines]
+    return enriched_identity(batch), [declaration_row(line) for line in batch.lines]
+
+
+def enriched_identity(batch: EnrichedBatch) -> str:
+    """What a redelivered copy shares with the original: the raw message it came from *and*
+    the lines it carries. A raw message parsed again after a stage restarted gives the same
+    lines; a raw message at the same offset of a topic deleted and created again (offsets
+    restart at 0) gives other lines, so it is not taken for a copy. ``enriched_at`` and the
+    derived fields are left out: they differ between two runs over the same input."""
+    digest = hashlib.sha256(f"{batch.raw.token()}\x1e{batch.source}".encode())
+    for line in batch.lines:
+        key = f"\x1e{line.declaration_id}\x1f{line.line_no}\x1f{line.source_record_id or ''}"
+        digest.update(key.encode())
+    return digest.hexdigest()[:32]
+
+
+def replayed_identity(identity: str | None, letter_id: str) -> str | None:
+    """A message republished by ``deadletter replay`` (see schemas.raw.REPLAY_HEADER) is a
+    new arrival, not a copy of the refused one the sink remembers: its identity names the
+    letter, so each letter's replay lands once."""
+    if identity is None:
+        return None
+    return hashlib.sha256(f"{identity}\x1ereplay\x1f{letter_id}".encode()).hexdigest()[:32]
 
 
 def decode_alert_version(value: bytes) -> Decoded:

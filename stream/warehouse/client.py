@@ -17,31 +17,23 @@ from dataclasses import dataclass
 from typing import Any
 
 import clickhouse_connect
-from clickhouse_connect.driver.exceptions import (
-    DatabaseError,
-    OperationalError,
-)
+from clickhouse_connect.driver.exceptions import DatabaseError, DataError, OperationalError
 
 from schemas.settings import ClickHouseSettings
 from stream.errors import WarehouseRejected, WarehouseUnavailable
+from stream.warehouse.error_codes import CLIENT_DATA_ERRORS, is_data_code
 
 log = logging.getLogger(__name__)
 
-# Keeps materialised views from receiving a block twice when a retried insert is deduplicated.
-INSERT_SETTINGS = {"deduplicate_blocks_in_dependent_materialized_views": 1}
-# ClickHouse error codes that say "try again later" rather than "these rows are wrong".
-TRANSIENT_CODES = frozenset(
-    {
-        159,  # TIMEOUT_EXCEEDED
-        202,  # TOO_MANY_SIMULTANEOUS_QUERIES
-        209,  # SOCKET_TIMEOUT
-        210,  # NETWORK_ERROR
-        242,  # TABLE_IS_READ_ONLY
-        252,  # TOO_MANY_PARTS
-        319,  # UNKNOWN_STATUS_OF_INSERT
-        425,  # SYSTEM_ERROR
-    }
-)
+# deduplicate_blocks_in_dependent_materialized_views: keeps materialised views from receiving a
+# block twice when a retried insert is deduplicated. max_partitions_per_insert_block = 0: a
+# batch may span any number of years (declarations is PARTITION BY toYear); the default
+# limit of 100 refuses it with TOO_MANY_PARTS, which would be retried forever. A batch holds
+# at most CUSTOMS_WATCH_SINK_MAX_ROWS rows, which bounds its parts anyway.
+INSERT_SETTINGS = {
+    "deduplicate_blocks_in_dependent_materialized_views": 1,
+    "max_partitions_per_insert_block": 0,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,13 +46,17 @@ class QueryResult:
 
 
 def classify_error(exc: Exception) -> Exception:
-    """Map a clickhouse-connect error onto our transient/terminal markers."""
+    """Map a clickhouse-connect error onto what it means for the rows (see error_codes):
+    :class:`WarehouseRejected` only when the values are wrong, else
+    :class:`WarehouseUnavailable` (pause and retry the same rows)."""
+    if isinstance(exc, (DataError, *CLIENT_DATA_ERRORS)):
+        return WarehouseRejected(f"{type(exc).__name__}: {exc}")
     if isinstance(exc, OperationalError):
         return WarehouseUnavailable(str(exc))
     code = getattr(exc, "code", None)
-    if code in TRANSIENT_CODES:
-        return WarehouseUnavailable(str(exc))
-    return WarehouseRejected(str(exc))
+    if is_data_code(code):
+        return WarehouseRejected(str(exc))
+    return WarehouseUnavailable(str(exc))
 
 
 class Warehouse:
@@ -108,7 +104,8 @@ class Warehouse:
                 column_names=list(columns),
                 settings={**INSERT_SETTINGS, "insert_deduplication_token": token},
             )
-        except (DatabaseError, OperationalError) as exc:
+        except (DatabaseError, OperationalError, OverflowError, ValueError, TypeError) as exc:
+            # the last three: clickhouse-connect serialising a value its column cannot hold
             raise classify_error(exc) from exc
 
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:

@@ -2,7 +2,8 @@
 
 Each test publishes enriched batches (as the enrich agent does) and runs one or two
 :class:`Sink` instances against them: ClickHouse failing for a while, a second sink joining
-the group, a whole-topic replay by a fresh group, copies redelivered upstream.
+the group, a whole-topic replay by a fresh group, copies redelivered upstream. Refused rows,
+recreated topics and replayed letters: tests/reliability/test_sink_faults.py.
 """
 
 from __future__ import annotations
@@ -233,49 +234,3 @@ def test_a_fresh_group_replays_the_same_ranges_and_clickhouse_drops_them(
     asyncio.run(run_until(replay, (1500, 1500)))
     assert replay.stats.replayed == int(plans[0])
     assert totals(warehouse) == (1500, 1500)
-
-
-def test_a_batch_clickhouse_refuses_is_dead_lettered_message_by_message(
-    settings: Settings, warehouse: AsyncWarehouse
-) -> None:
-    from clickhouse_connect.driver.exceptions import DatabaseError
-
-    messages = enriched_messages(1000, seed=6)
-    publish(settings, messages)
-    client = warehouse.sync._client
-    real_insert = client.insert
-    refused: list[int] = []
-
-    def refuse_first(table: str, data: list[list[object]], *args: object, **kw: object) -> object:
-        if table == "declarations" and not refused:
-            refused.append(len(data))
-            error = DatabaseError("Code: 53. DB::Exception: Type mismatch (injected)")
-            error.code = 53  # type: ignore[attr-defined]
-            raise error
-        return real_insert(table, data, *args, **kw)
-
-    client.insert = refuse_first  # type: ignore[method-assign]
-    letters = Letters()
-
-    async def scenario() -> Sink:
-        sink = Sink(settings, warehouse, letters)
-        task = asyncio.create_task(sink.run())
-
-        async def settled() -> bool:
-            rows = await warehouse.run(lambda: totals(warehouse)[0])
-            return bool(refused) and rows + refused[0] == 1000
-
-        await until(settled, 60, "every line either inserted or dead-lettered")
-        await asyncio.sleep(1.0)
-        sink.stop()
-        await task
-        return sink
-
-    sink = asyncio.run(scenario())
-    assert len(letters.sent) == refused[0] // LINES_PER_MESSAGE  # one letter per message
-    assert all(letter.stage == "sink" for letter in letters.sent)
-    assert all("Type mismatch (injected)" in letter.reason for letter in letters.sent)
-    kept = {EnrichedBatch.model_validate_json(letter.payload).raw.offset for letter in letters.sent}
-    assert len(kept) == len(letters.sent)  # the original bytes of each refused message
-    assert sink.stats.retries == 0  # a refusal is not retried
-    assert totals(warehouse)[0] == 1000 - refused[0]

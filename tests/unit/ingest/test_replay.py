@@ -8,9 +8,15 @@ from pathlib import Path
 import pytest
 
 from ingest.replay import LetterChoice, ReplayMemory, replay_of
+from ingest.synthetic import synthetic_lines
+from schemas.codecs import ENRICHED_BATCH
 from schemas.dead_letter import DeadLetter
-from schemas.raw import RawBatch
+from schemas.declaration import Declaration, RawRef
+from schemas.enriched import EnrichedBatch
+from schemas.raw import REPLAY_HEADER, RawBatch
+from schemas.rule_data import load_rules
 from schemas.settings import Settings, TopicSettings
+from stream.stages.enrich import Enricher
 
 TOPICS = TopicSettings(prefix="customs")
 
@@ -54,11 +60,27 @@ def test_a_jsonl_letter_needs_no_context() -> None:
     assert batch.format == "jsonl" and batch.records[0].payload == b"{oops"
 
 
-def test_a_later_stage_letter_goes_back_unchanged_to_its_topic() -> None:
+def test_a_later_stage_letter_goes_back_unchanged_to_its_topic_named_as_a_replay() -> None:
     letter = DeadLetter(source="customs.enriched", stage="sink", reason="refused",
                         payload=b'{"lines": []}', topic="customs.enriched")  # fmt: skip
     replay = replay_of(letter, TOPICS)
     assert (replay.topic, replay.value) == ("customs.enriched", b'{"lines": []}')
+    # the sink remembers the refused message; the header makes the replay a new arrival
+    assert replay.headers == ((REPLAY_HEADER, letter.identity().encode()),)
+
+
+def test_a_sink_letter_naming_refused_lines_sends_back_those_lines_only() -> None:
+    lines = [Declaration.model_validate(x) for x in synthetic_lines(3, seed=4)]
+    ref = RawRef(topic="customs.raw.jsonl", partition=0, offset=9)
+    batch = EnrichedBatch(
+        source="jsonl", raw=ref, lines=Enricher(load_rules()).lines(lines, ref).lines
+    )
+    letter = DeadLetter(source="customs.enriched", stage="sink", reason="refused line(s) [1]",
+                        payload=ENRICHED_BATCH.encode(batch), topic="customs.enriched",
+                        context={"lines": [1]})  # fmt: skip
+    sent = ENRICHED_BATCH.decode(replay_of(letter, TOPICS).value)
+    assert [line.key for line in sent.lines] == [lines[1].key]
+    assert sent.raw == ref
 
 
 def test_a_later_stage_letter_without_its_topic_is_refused() -> None:
@@ -79,7 +101,7 @@ class Producer:
         self.sent: list[tuple[str, bytes, bytes]] = []
         self.fail_after = fail_after
 
-    def send(self, topic: str, key: bytes, value: bytes) -> Sent:
+    def send(self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> Sent:
         if self.fail_after is not None and len(self.sent) >= self.fail_after:
             raise TimeoutError("broker gone")
         self.sent.append((topic, key, value))

@@ -20,8 +20,13 @@ def feed(b: PartitionBatcher, records: list[SinkRecord], now: float = 0.0) -> li
     return [batch for r in records for batch in b.add(r, now)]
 
 
-def test_token_names_topic_partition_and_the_inclusive_offset_range() -> None:
+def test_token_names_topic_partition_the_inclusive_offset_range_and_the_incarnation() -> None:
     assert batch_token("customs.enriched", 2, 100, 199) == "customs.enriched-2-100-199"
+    assert batch_token("e", 2, 100, 199, "uuid-1") == "e-2-100-199@uuid-1"
+    # no topic id from the broker: the batch's content tells two incarnations apart
+    a, b = batch_token("e", 0, 0, 1, "", ["x", "y"]), batch_token("e", 0, 0, 1, "", ["x", "z"])
+    assert a.startswith("e-0-0-1#") and a != b
+    assert a == batch_token("e", 0, 0, 1, "", ["x", "y"])
     assert Plan("customs.enriched", 2, 100, 199).next_offset == 200
     with pytest.raises(ValueError, match="not an offset range"):
         batch_token("t", 0, 5, 4)
@@ -35,7 +40,7 @@ def test_a_batch_closes_at_max_rows_and_its_range_is_the_offsets_it_covers() -> 
     assert len(closed) == 1
     plan = closed[0].plan
     assert (plan.first_offset, plan.last_offset, plan.rows) == (10, 12, 6)
-    assert plan.token == "t.enriched-3-10-12"
+    assert plan.token.startswith("t.enriched-3-10-12#")
     assert plan.identities == ("raw-10", "raw-11", "raw-12")
     assert b.pending_rows == 2  # offset 13 opened the next batch
 
