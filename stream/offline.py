@@ -78,19 +78,25 @@ def classify_file(enricher: Enricher, input_path: Path, output_path: Path) -> Of
             try:
                 line = Declaration.model_validate_json(raw)
             except ValidationError as exc:
-                counts.rejected += 1
-                reject = {
-                    "position": position,
-                    "reason": describe_validation_error(exc),
-                    "line": raw.decode("utf-8", "replace"),
-                }
-                rejects.write(orjson.dumps(reject) + b"\n")
-                continue
-            enriched, alerts = enricher.line(line)
-            record = enriched.model_dump(mode="json")
-            record["alerts"] = [a.model_dump(mode="json") for a in alerts]
-            out.write(orjson.dumps(record) + b"\n")
-            counts.lines += 1
-            counts.alerts += len(alerts)
-            counts.screened_hits += len(enriched.screening_hits)
+                reason = describe_validation_error(exc)
+            else:
+                # the stream's own guard: a line any stage raises on is rejected, not fatal
+                done = enricher.lines([line])
+                if not done.rejected:
+                    enriched = done.lines[0]
+                    record = enriched.model_dump(mode="json")
+                    record["alerts"] = [a.model_dump(mode="json") for a in done.alerts]
+                    out.write(orjson.dumps(record) + b"\n")
+                    counts.lines += 1
+                    counts.alerts += len(done.alerts)
+                    counts.screened_hits += len(enriched.screening_hits)
+                    continue
+                reason = done.rejected[0][1]
+            counts.rejected += 1
+            reject = {
+                "position": position,
+                "reason": reason,
+                "line": raw.decode("utf-8", "replace"),
+            }
+            rejects.write(orjson.dumps(reject) + b"\n")
     return counts

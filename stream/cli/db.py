@@ -60,7 +60,8 @@ def query(
         since_day = date.fromisoformat(since) if since else None
     except ValueError as exc:
         raise typer.BadParameter("a date, YYYY-MM-DD", param_hint="--since") from exc
-    result = named_query(settings_of(ctx).clickhouse, name, since_day)
+    settings = settings_of(ctx)
+    result = named_query(settings.clickhouse, name, since_day, token=settings.worker.web_token)
     if output is OutputFormat.json:
         sys.stdout.write(orjson.dumps(result.as_dicts(), default=str).decode() + "\n")
         return

@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import ClassVar
 
 import orjson
 from typer.testing import CliRunner
@@ -108,3 +109,34 @@ def test_the_offline_loop_is_a_library_call(tmp_path: Path) -> None:
     assert len(target.read_bytes().splitlines()) == 5
     (reject,) = rejects_path(target).read_bytes().splitlines()
     assert orjson.loads(reject)["position"] == 7
+
+
+class _BrokenScreener:
+    """Raises on one party, as a library bug would on one odd name; finds nothing else."""
+
+    class index:  # noqa: N801 - the attribute the screen stage reads
+        entities: ClassVar[dict[str, object]] = {}
+
+    def screen(self, name: str, *_: object) -> list[object]:
+        if name == "Broken Party":
+            raise RuntimeError("screener broke")
+        return []
+
+    def screen_address(self, _address: str) -> list[object]:
+        return []
+
+
+def test_a_line_a_stage_raises_on_is_rejected_and_the_file_goes_on(tmp_path: Path) -> None:
+    from stream.stages.enrich import Enricher
+
+    good = synthetic_jsonl(4, seed=3).splitlines()
+    bad = orjson.loads(good[1])
+    bad["importer_name"] = "Broken Party"
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b"\n".join([good[0], orjson.dumps(bad), *good[2:]]) + b"\n")
+    target = tmp_path / "out.jsonl"
+    counts = classify_file(Enricher(default_rules(), None, _BrokenScreener), source, target)
+    assert (counts.lines, counts.rejected) == (3, 1)
+    rejects = [orjson.loads(x) for x in rejects_path(target).read_bytes().splitlines()]
+    assert [r["position"] for r in rejects] == [2]
+    assert "RuntimeError: screener broke" in rejects[0]["reason"]
