@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv check lint typecheck test unit integration demo bench eval schemas clean
+.PHONY: venv check lint typecheck test unit integration demo bench fuzz eval schemas clean
 
 # stunnel and openssl serve the TLS integration test (a TLS endpoint in front of the local
 # broker, throwaway certificates); checked on every run, so an existing .venv gets them too.
@@ -55,6 +55,11 @@ bench: venv
 	$(PY) -m bench.sink
 	$(PY) -m bench.ingest_csv
 	$(PY) bench/run.py
+
+# The long fuzz run (make test runs 400 cases): hostile records of every feed format through
+# the parse and enrich stages into the real ClickHouse engine.
+fuzz: venv
+	CUSTOMS_WATCH_FUZZ_CASES=$${CUSTOMS_WATCH_FUZZ_CASES:-10000} $(PY) -m pytest tests/fuzz -q -s
 
 # Per-category precision and recall on the labelled development set, and screening P/R on
 # the labelled name pairs.
