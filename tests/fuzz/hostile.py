@@ -220,3 +220,44 @@ def hostile_cases(count: int, seed: int = 14) -> Iterator[Case]:
     for n in range(count):
         batch = rng.choice(pools[kinds[n % len(kinds)]])
         yield rng.choice(makers)(rng, batch)
+
+
+@cache
+def _demo_objects() -> list[dict[str, Any]]:
+    found = []
+    for line in (SAMPLES / "demo.jsonl").read_bytes().splitlines():
+        try:
+            data = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue  # the demo feed carries malformed lines on purpose
+        if isinstance(data, dict):
+            found.append(data)
+    return found
+
+
+def hostile_pages(count: int, seed: int = 9) -> Iterator[tuple[str, bytes]]:
+    """HTTP poll answers: pages of demo records in the shapes endpoints use, spoiled."""
+    rng = random.Random(seed)
+    objects = _demo_objects()
+    for _ in range(count):
+        items: list[Any] = [dict(rng.choice(objects)) for _ in range(rng.randint(0, 4))]
+        mutation = "clean"
+        if items and rng.random() < 0.7:
+            at = rng.randrange(len(items))
+            choice = rng.randrange(3)
+            if choice == 0:
+                items[at] = rng.choice(HOSTILE_VALUES)
+                mutation = f"item {type(items[at]).__name__}"
+            else:
+                field = rng.choice(sorted(items[at]))
+                items[at][field] = rng.choice(HOSTILE_VALUES)
+                mutation = f"{field} spoiled"
+        shape = rng.randrange(4)
+        page: Any = items if shape == 0 else {rng.choice(["records", "data", "items"]): items}
+        if shape == 3:
+            page = {"next": None, "results": rng.choice([items, "x", None, {"a": items}])}
+            mutation += ", unknown envelope"
+        body = _dumps(page)
+        if rng.random() < 0.1:
+            mutation, body = _bytes_mutation(rng, body)
+        yield mutation, body
