@@ -214,9 +214,8 @@ def hostile_cases(count: int, seed: int = 14) -> Iterator[Case]:
     rng = random.Random(seed)
     pools = _sample_batches()
     kinds = sorted(pools)
-    makers: list[Callable[[random.Random, RawBatch], Case]] = [_spoiled_batch] * 19 + [
-        _message_mutation
-    ]
+    makers: list[Callable[[random.Random, RawBatch], Case]] = [_message_mutation]
+    makers += [_spoiled_batch] * 19
     for n in range(count):
         batch = rng.choice(pools[kinds[n % len(kinds)]])
         yield rng.choice(makers)(rng, batch)
