@@ -99,15 +99,19 @@ def test_a_broken_mapping_file_gives_each_of_its_records_a_letter_naming_the_fil
     assert all("InvalidMapping" in r and "mine.yaml" in r for r in letters.values())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingest/formats/tabular/catalog.py (not this part's file) refuses every name while "
-    "one file of the folder is broken; it should set that file aside and serve the others",
-)
 def test_a_broken_mapping_file_leaves_the_other_mappings_working(tmp_path: Path) -> None:
     (tmp_path / "mine.yaml").write_text("name: mine\ncolumns: [unclosed\n")
     raw = batch(BOL_ROW, format="csv", mapping="us_bill_of_lading", header=BOL_HEADER)
     assert split(raw, TabularReader(MappingCatalog(tmp_path)))[0] == 1
+
+
+def test_a_broken_file_meant_to_replace_a_packaged_mapping_never_falls_back_to_it(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "us_bill_of_lading.yaml").write_text("name: us_bill_of_lading\ncolumns: [\n")
+    raw = batch(BOL_ROW, format="csv", mapping="us_bill_of_lading", header=BOL_HEADER)
+    lines, letters = split(raw, TabularReader(MappingCatalog(tmp_path)))
+    assert lines == 0 and "us_bill_of_lading.yaml" in letters[1]
 
 
 @pytest.mark.parametrize(
