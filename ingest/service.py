@@ -112,10 +112,10 @@ def poll_endpoint(
     totals = PollSummary()
     with SourcePublisher(settings, settings.topics.raw(source)) as target:
         while not stop():
-            start = target.resume_point(poll.url)
+            start = target.resume_point(poll.origin)
             summary = target.publish(
                 poller.feed(poller.records(start.cursor, start.position)),
-                f"poll {poll.url}",
+                f"poll {poll.origin}",
                 finished=False,
             )
             totals.published += summary.records

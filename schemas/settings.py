@@ -343,6 +343,18 @@ class IngestSettings(BaseModel):
     max_read_s: float = Field(
         default=300.0, gt=0, description="Longest time reading one .xlsx sheet's rows."
     )
+    http_max_answer_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description="ingest http: largest answer read from the endpoint (a larger one stops "
+        "the poller).",
+    )
+    http_answer_timeout_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="ingest http: longest wait for one whole answer, headers to last byte "
+        "(retried like a timeout).",
+    )
 
 
 class RulesSettings(BaseModel):

@@ -14,7 +14,7 @@ asks again from exactly there.
 Transient answers (connection errors, timeouts, 429, 5xx) are retried with capped
 exponential backoff, honouring ``Retry-After``; other 4xx answers stop the poller.
 
-Safety (:mod:`ingest.connectors.http_safety`): redirects never carry the request headers to
+Safety (:mod:`ingest.http_safety`): redirects never carry the request headers to
 another origin and never go from https to http; an answer is read up to ``max_answer_bytes``
 within ``max_answer_s``, else the poller stops (too large) or retries (too slow). A full page
 after which the cursor has not moved (records without ``cursor_field``, or an endpoint that
@@ -24,6 +24,7 @@ for the same page for ever. Errors and logs name the URL without credentials or 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import urllib.error
@@ -38,14 +39,14 @@ from typing import Any
 import orjson
 
 from ingest.connectors.base import OriginFeed
-from ingest.connectors.http_safety import (
+from ingest.errors import SourceUnavailable
+from ingest.http_safety import (
     AnswerTooLarge,
     RedirectRefused,
     opener,
     read_bounded,
     redacted,
 )
-from ingest.errors import SourceUnavailable
 from schemas.raw import RawRecord, payload_checksum
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,15 @@ class PollSettings:
     max_attempts: int = 0  # 0: retry for ever
     max_answer_bytes: int = 64 * 1024 * 1024
     max_answer_s: float = 120.0  # the whole answer, headers to last byte
+
+    @property
+    def origin(self) -> str:
+        """The endpoint as records and resume points name it: no user, password or query
+        (a token often rides there), plus a digest so two queries stay two origins."""
+        shown = redacted(self.url)
+        if shown == self.url:
+            return shown
+        return f"{shown}#{hashlib.sha256(self.url.encode()).hexdigest()[:16]}"
 
 
 def records_in(body: bytes) -> list[Any]:
@@ -162,7 +172,7 @@ class HttpPoller:
                 self._cursors.append((position, cursor))
                 yield RawRecord(
                     source=self.source,
-                    origin=self.poll.url,
+                    origin=self.poll.origin,
                     position=position,
                     payload=payload,
                     checksum=payload_checksum(payload),
@@ -180,7 +190,7 @@ class HttpPoller:
                     return cursor
             raise LookupError(f"no cursor noted for record {record.position}")
 
-        return OriginFeed(self.poll.url, None, records, {"format": "jsonl"}, cursor_of)
+        return OriginFeed(self.poll.origin, None, records, {"format": "jsonl"}, cursor_of)
 
 
 def _retry_after(value: str | None) -> float | None:

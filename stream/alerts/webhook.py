@@ -32,6 +32,7 @@ from pathlib import Path
 
 import orjson
 
+from ingest.http_safety import redacted
 from schemas.alert import Alert
 
 log = logging.getLogger("customs_watch.alerts")
@@ -64,15 +65,6 @@ def verify(
     if abs((time.time() if now is None else now) - timestamp) > tolerance_s:
         return False
     return hmac.compare_digest(sign(body, secret, timestamp), signature)
-
-
-def redact_url(url: str) -> str:
-    """``url`` without user, password and query, for logs and the failure log."""
-    parts = urllib.parse.urlsplit(url)
-    netloc = parts.netloc.rpartition("@")[2]
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", "")) + (
-        "?…" if parts.query else ""
-    )
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -170,7 +162,7 @@ def record_failure(
     failures.parent.mkdir(parents=True, exist_ok=True)
     entry = {
         "at": (now or datetime.now(UTC)).isoformat(),
-        "url": redact_url(url),
+        "url": redacted(url),
         "alert_id": alert.alert_id,
         "status": outcome.status,
         "attempts": outcome.attempts,
@@ -181,7 +173,7 @@ def record_failure(
         handle.write(orjson.dumps(entry) + b"\n")
     log.error(
         "webhook delivery failed",
-        extra={"alert_id": alert.alert_id, "status": outcome.status, "url": redact_url(url)},
+        extra={"alert_id": alert.alert_id, "status": outcome.status, "url": redacted(url)},
     )
 
 

@@ -240,7 +240,20 @@ def ingest_http(
     ] = "id",
     header: Annotated[
         list[str] | None,
-        typer.Option(help="Request header 'Name: value' (repeatable), e.g. authorization."),
+        typer.Option(
+            help="Request header 'Name: value' (repeatable); credentials (authorization, "
+            "cookie, API keys, tokens) only through --header-file."
+        ),
+    ] = None,
+    header_file: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="File of request headers, one 'Name: value' a line: the place for "
+            "credentials, which must not stand in the process list.",
+        ),
     ] = None,
     interval: Annotated[float, typer.Option(help="Seconds between two rounds.")] = 60.0,
     once: Annotated[
@@ -252,13 +265,28 @@ def ingest_http(
     retries with backoff; resumes from the cursor of the last batch on the raw topic."""
     from ingest.connectors.http_poll import PollSettings
     from ingest.errors import SourceUnavailable
+    from ingest.http_safety import credential_headers, parse_headers
     from ingest.publisher import PublishSummary
     from ingest.service import poll_endpoint, stop_on_signals
 
     topic = _topic_or_exit(ctx, source)
-    headers = dict(h.split(":", 1) for h in header or [] if ":" in h)
+    try:
+        given = parse_headers(header or [])
+        secret = credential_headers(given)
+        if secret:
+            raise ValueError(f"{', '.join(secret)}: credentials go in --header-file, not argv")
+        if header_file is not None:
+            given.update(parse_headers(header_file.read_text(encoding="utf-8").splitlines()))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--header/--header-file") from exc
+    ingest = settings_of(ctx).ingest
     poll = PollSettings(
-        url, cursor_param, cursor_field, {k.strip(): v.strip() for k, v in headers.items()}
+        url,
+        cursor_param,
+        cursor_field,
+        given,
+        max_answer_bytes=ingest.http_max_answer_bytes,
+        max_answer_s=ingest.http_answer_timeout_s,
     )
 
     def round_done(summary: PublishSummary, cursor_from: str | None) -> None:

@@ -87,7 +87,7 @@ def start(servers: list[Recorder], answer: object, host: str = "127.0.0.1") -> R
 
 
 def test_the_poller_does_not_forward_authorization_to_another_host(
-    pipeline: Pipeline, servers: list[Recorder]
+    pipeline: Pipeline, servers: list[Recorder], tmp_path: Path
 ) -> None:
     def feed(handler: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
         since = "since_id=" in handler.path
@@ -95,8 +95,22 @@ def test_the_poller_does_not_forward_authorization_to_another_host(
 
     other = start(servers, feed, host="127.0.0.2")
     origin = start(servers, lambda h: (302, {"Location": other.url(h.path)}, b""))
+    # a credential on the command line would stand in the process list: refused
+    argv = [CLI, "ingest", "http", origin.url("/feed"), "--once"]
+    refused = subprocess.run(
+        [*argv, "--header", "Authorization: Bearer s3"],
+        env=pipeline.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 2 and "--header-file" in refused.stderr
+    assert not origin.seen
+    headers = tmp_path / "headers"
+    headers.write_text("# the feed's token\nAuthorization: Bearer s3\n")
     out = pipeline.cli(
-        "ingest", "http", origin.url("/feed"), "--once", "--header", "Authorization: Bearer s3"
+        "ingest", "http", origin.url("/feed"), "--once", "--header-file", str(headers)
     )
     assert "published=1 " in out.stdout
     assert all(h["Authorization"] == "Bearer s3" for _, _, h in origin.seen)

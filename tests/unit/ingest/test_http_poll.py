@@ -12,8 +12,14 @@ import orjson
 import pytest
 
 from ingest.connectors.http_poll import HttpPoller, PollSettings
-from ingest.connectors.http_safety import CredentialSafeRedirects, RedirectRefused, redacted
 from ingest.errors import SourceUnavailable
+from ingest.http_safety import (
+    CredentialSafeRedirects,
+    RedirectRefused,
+    credential_headers,
+    parse_headers,
+    redacted,
+)
 
 Answer = Callable[[BaseHTTPRequestHandler], None]
 
@@ -205,3 +211,23 @@ def test_urls_lose_credentials_and_query_in_messages() -> None:
         "https://feed.test:8443/api/v1?…"
     )
     assert redacted("http://feed.test/a") == "http://feed.test/a"
+
+
+def test_headers_from_lines_and_which_are_credentials() -> None:
+    headers = parse_headers(
+        ["# comment", "", "Authorization: Bearer t", "Accept: json", "X-Api-Key:k"]
+    )
+    assert headers == {"Authorization": "Bearer t", "Accept": "json", "X-Api-Key": "k"}
+    assert credential_headers(headers) == ["Authorization", "X-Api-Key"]
+    with pytest.raises(ValueError, match="Name: value"):
+        parse_headers(["Authorization Bearer t"])
+
+
+def test_the_poll_origin_carries_no_credential_and_keeps_two_queries_apart() -> None:
+
+    plain = PollSettings("https://feed.test/v1/lines")
+    assert plain.origin == "https://feed.test/v1/lines"
+    one = PollSettings("https://u:p@feed.test/v1/lines?token=abc").origin
+    two = PollSettings("https://u:p@feed.test/v1/lines?token=xyz").origin
+    assert one.startswith("https://feed.test/v1/lines?…#") and one != two
+    assert "abc" not in one and "p@" not in one

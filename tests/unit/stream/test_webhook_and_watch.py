@@ -9,6 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from ingest.http_safety import redacted
 from schemas.alert import Alert, LineKey, Party
 from stream.alerts.tail import AlertFilter, format_alert
 from stream.alerts.webhook import (
@@ -20,7 +21,6 @@ from stream.alerts.webhook import (
     deliver,
     forward,
     record_failure,
-    redact_url,
     sign,
     verify,
 )
@@ -123,7 +123,7 @@ def test_urls_keep_no_credentials_or_query_in_logs_and_failures(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     url = "https://user:pw@hooks.test:8443/services/T0/B1?token=abc"
-    assert redact_url(url) == "https://hooks.test:8443/services/T0/B1?…"
+    assert redacted(url) == "https://hooks.test:8443/services/T0/B1?…"
     failures = tmp_path / "failures.jsonl"
     with caplog.at_level(logging.ERROR, logger="customs_watch.alerts"):
         record_failure(failures, url, alert(), Delivery("x", delivered=False, attempts=1))

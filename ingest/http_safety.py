@@ -49,6 +49,28 @@ def redacted(url: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", "")) + query
 
 
+CREDENTIAL_HINTS = ("authorization", "cookie", "api-key", "apikey", "token", "secret", "password")
+
+
+def parse_headers(lines: list[str]) -> dict[str, str]:
+    """``Name: value`` lines into headers; blank lines and ``#`` comments are skipped, a
+    line without a colon is refused (a typo would otherwise drop a credential silently)."""
+    headers: dict[str, str] = {}
+    for line in lines:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, colon, value = line.partition(":")
+        if not colon or not name.strip():
+            raise ValueError(f"not a 'Name: value' header: {line[:40]!r}")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+def credential_headers(headers: dict[str, str]) -> list[str]:
+    """The names among ``headers`` that look like credentials."""
+    return [name for name in headers if any(h in name.lower() for h in CREDENTIAL_HINTS)]
+
+
 def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urllib.parse.urlsplit(url)
     default = {"http": 80, "https": 443}.get(parts.scheme)
