@@ -210,8 +210,9 @@ class ClickHouseSettings(BaseModel):
     sink_batches_ttl_days: int | None = Field(
         default=30,
         ge=1,
-        description="Drop the sink's batch plans this many days after they were made (a "
-        "replay older than that is past ClickHouse's deduplication window anyway).",
+        description="Drop the sink's batch plans this many days after they were made. A "
+        "replayed range whose plan is landed is not inserted again, so keep this longer than "
+        "the data topics' retention: the plans are the sink's dedup horizon.",
     )
 
     @property

@@ -4,9 +4,10 @@ Every access goes through ``clickhouse_connect.get_client(dsn=...)``, whether th
 embedded engine (``chdb://<dir>``) or a server (``http://user:pass@host:8123/db``).
 
 Exactly-once writes: each insert carries an ``insert_deduplication_token`` (the sink's batch
-token, ``topic-partition-first-last``). A replay of that batch produces the same token and
-ClickHouse drops the second insert; tables keep a dedup window via
-``non_replicated_deduplication_window`` (replicated tables keep one by default).
+token, see stream/sink/plans.py). A replay of a batch not yet marked landed produces the same
+token and ClickHouse drops the second insert; tables keep a dedup window via
+``non_replicated_deduplication_window`` (replicated tables keep one by default). Errors are
+mapped by what they mean for the rows: see error_codes.py.
 """
 
 from __future__ import annotations
