@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv check lint typecheck test unit integration demo bench fuzz eval schemas clean
+.PHONY: venv check lint typecheck test unit integration demo bench fuzz fault eval schemas clean
 
 # stunnel and openssl serve the TLS integration test (a TLS endpoint in front of the local
 # broker, throwaway certificates); checked on every run, so an existing .venv gets them too.
@@ -60,6 +60,12 @@ bench: venv
 # the parse and enrich stages into the real ClickHouse engine.
 fuzz: venv
 	CUSTOMS_WATCH_FUZZ_CASES=$${CUSTOMS_WATCH_FUZZ_CASES:-10000} $(PY) -m pytest tests/fuzz -q -s
+
+# The long fault run (make test runs a short one): 200 000 lines through the real broker,
+# worker and ClickHouse while the worker is killed, ClickHouse refuses inserts for 60 s (disk
+# space, then memory) and the topics are recreated; report in bench/results/fault-run-*.json.
+fault: venv
+	$(PY) -m tests.reliability.fault_run --lines 200000 --fault-s 60
 
 # Per-category precision and recall on the labelled development set, and screening P/R on
 # the labelled name pairs.
