@@ -260,3 +260,24 @@ def test_a_batch_spanning_more_than_a_hundred_years_lands(warehouse: AsyncWareho
     warehouse.sync.insert_rows("declarations", rows, DECLARATION_COLUMNS, "years-1")  # a replay
     years = warehouse.sync.query("SELECT count(), uniqExact(toYear(declared_at)) FROM declarations")
     assert [int(x) for x in years.rows[0]] == [150, 150]
+
+
+def test_a_group_reset_after_the_dedup_window_passed_doubles_nothing(
+    settings: Settings, warehouse: AsyncWarehouse
+) -> None:
+    """Item 6: ClickHouse remembers insert tokens for a window of blocks (here shrunk to
+    one, as hours of small flushes would); a group reset that replays the whole topic after
+    that must still insert nothing twice: the sink's landed plans are the horizon."""
+    warehouse.sync.command(
+        "ALTER TABLE declarations MODIFY SETTING non_replicated_deduplication_window = 1"
+    )
+    publish(settings, enriched(1000, seed=45))
+    sink_until(settings, warehouse, (1000, 1000))
+    # the group's offsets lost (a new group reads from the earliest offset, as after a reset)
+    worker = settings.worker.model_copy(update={"app_id": f"{settings.worker.app_id}-reset"})
+    again = settings.model_copy(update={"worker": worker})
+    lag = group_lag(again, sink_group(again), [settings.topics.enriched])
+    assert lag[settings.topics.enriched] == len(range(0, 1000, PER_MESSAGE))  # all again
+    sink = sink_until(again, warehouse, (1000, 1000))
+    assert sink.stats.rows == 0  # every batch was found landed
+    assert totals(warehouse) == (1000, 1000)
