@@ -17,93 +17,33 @@ from pathlib import Path
 import pytest
 from clickhouse_connect.driver.exceptions import OperationalError
 
-from ingest.broker.admin import create_topics, delete_topics, group_lag
-from ingest.broker.clients import kafka_producer
-from ingest.synthetic import synthetic_lines
-from schemas.dead_letter import DeadLetter
-from schemas.declaration import Declaration, RawRef
-from schemas.enriched import EnrichedBatch
-from schemas.rule_data import load_rules
+from ingest.broker.admin import group_lag
 from schemas.settings import Settings
 from stream.sink.service import Sink, sink_group
-from stream.stages.enrich import Enricher
 from stream.warehouse.async_client import AsyncWarehouse
+from tests.sink_helpers import (
+    Letters,
+    enriched_messages,
+    migrated_warehouse,
+    publish,
+    sink_topics,
+    totals,
+    until,
+)
 
 pytestmark = pytest.mark.integration
-
-LINES_PER_MESSAGE = 50
 
 
 @pytest.fixture
 def settings(bootstrap: str, tmp_path: Path) -> Iterator[Settings]:
-    tag = uuid.uuid4().hex[:8]
-    s = Settings(
-        kafka={"bootstrap": bootstrap},
-        topics={"prefix": f"s{tag}", "partitions": 2},
-        worker={"app_id": f"sink-test-{tag}"},
-        clickhouse={"dsn": f"chdb://{tmp_path / 'ch'}"},
-        sink={"max_rows": 400, "max_wait_s": 0.3, "retry_max_s": 0.5},
-    )
-    create_topics(s)
-    try:
+    with sink_topics(bootstrap, tmp_path, "s") as s:
         yield s
-    finally:
-        delete_topics(s, s.topics.all_names())
 
 
 @pytest.fixture
 def warehouse(settings: Settings) -> Iterator[AsyncWarehouse]:
-    wh = AsyncWarehouse(settings.clickhouse)
-    wh.migrate()
-    try:
+    with migrated_warehouse(settings) as wh:
         yield wh
-    finally:
-        wh.close()
-
-
-def enriched_messages(count: int, seed: int) -> list[tuple[bytes, bytes]]:
-    """``count`` lines as enriched batches of LINES_PER_MESSAGE, one per fake raw offset."""
-    enricher = Enricher(load_rules())
-    lines = [Declaration.model_validate(x) for x in synthetic_lines(count, seed=seed)]
-    out = []
-    for n, start in enumerate(range(0, count, LINES_PER_MESSAGE)):
-        chunk = lines[start : start + LINES_PER_MESSAGE]
-        ref = RawRef(topic=f"raw-{seed}", partition=0, offset=n)
-        batch = EnrichedBatch(source="test", raw=ref, lines=enricher.lines(chunk, ref).lines)
-        out.append((chunk[0].declaration_id.encode(), batch.model_dump_json().encode()))
-    return out
-
-
-def publish(settings: Settings, messages: list[tuple[bytes, bytes]]) -> None:
-    producer = kafka_producer(settings.kafka, acks="all", linger_ms=5)
-    for key, value in messages:
-        producer.send(settings.topics.enriched, key=key, value=value)
-    producer.flush()
-    producer.close()
-
-
-def totals(wh: AsyncWarehouse) -> tuple[int, int]:
-    rows = wh.sync.query(
-        "SELECT count(), uniqExact(declaration_id, line_no) FROM declarations"
-    ).rows
-    return int(rows[0][0]), int(rows[0][1])
-
-
-async def until(predicate: object, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if await predicate():  # type: ignore[operator]
-            return
-        await asyncio.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
-
-
-class Letters:
-    def __init__(self) -> None:
-        self.sent: list[DeadLetter] = []
-
-    async def __call__(self, letters: list[DeadLetter]) -> None:
-        self.sent.extend(letters)
 
 
 def test_clickhouse_down_pauses_consumption_and_nothing_is_lost_or_doubled(

@@ -9,107 +9,46 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from ingest.broker.admin import create_topics, delete_topics, group_lag
+from ingest.broker.admin import group_lag
 from ingest.broker.clients import kafka_producer
 from ingest.replay import ReplayMemory
-from ingest.synthetic import synthetic_lines
-from schemas.dead_letter import DeadLetter
-from schemas.declaration import Declaration, RawRef
+from schemas.declaration import Declaration
 from schemas.enriched import EnrichedBatch
-from schemas.rule_data import load_rules
 from schemas.settings import Settings
 from stream.sink.service import Sink, sink_group
-from stream.stages.enrich import Enricher
 from stream.warehouse.async_client import AsyncWarehouse
 from stream.warehouse.rows import DECLARATION_COLUMNS, declaration_row
 from tests.services import CLI
+from tests.sink_helpers import (
+    LINES_PER_MESSAGE,
+    Letters,
+    enriched_messages,
+    migrated_warehouse,
+    publish,
+    sink_topics,
+    totals,
+    until,
+)
 
 pytestmark = pytest.mark.integration
-
-PER_MESSAGE = 50
 
 
 @pytest.fixture
 def settings(bootstrap: str, tmp_path: Path) -> Iterator[Settings]:
-    tag = uuid.uuid4().hex[:8]
-    s = Settings(
-        kafka={"bootstrap": bootstrap},
-        topics={"prefix": f"f{tag}", "partitions": 2},
-        worker={"app_id": f"sink-faults-{tag}"},
-        clickhouse={"dsn": f"chdb://{tmp_path / 'ch'}"},
-        ingest={"state_dir": tmp_path / "state"},
-        sink={"max_rows": 400, "max_wait_s": 0.3, "retry_max_s": 0.5},
-    )
-    create_topics(s)
-    try:
+    with sink_topics(bootstrap, tmp_path, "f") as s:
         yield s
-    finally:
-        delete_topics(s, s.topics.all_names())
 
 
 @pytest.fixture
 def warehouse(settings: Settings) -> Iterator[AsyncWarehouse]:
-    wh = AsyncWarehouse(settings.clickhouse)
-    wh.migrate()
-    try:
+    with migrated_warehouse(settings) as wh:
         yield wh
-    finally:
-        wh.close()
-
-
-def enriched(
-    count: int, seed: int, change: Callable[[Declaration, int], Declaration] | None = None
-) -> list[tuple[bytes, bytes]]:
-    """``count`` lines as enriched batches; raw offsets 0, 1, 2… as after a fresh topic."""
-    enricher = Enricher(load_rules())
-    lines = [Declaration.model_validate(x) for x in synthetic_lines(count, seed=seed)]
-    if change is not None:
-        lines = [change(line, n) for n, line in enumerate(lines)]
-    out = []
-    for n, start in enumerate(range(0, count, PER_MESSAGE)):
-        chunk = lines[start : start + PER_MESSAGE]
-        ref = RawRef(topic="raw.jsonl", partition=0, offset=n)
-        batch = EnrichedBatch(source="jsonl", raw=ref, lines=enricher.lines(chunk, ref).lines)
-        out.append((chunk[0].declaration_id.encode(), batch.model_dump_json().encode()))
-    return out
-
-
-def publish(settings: Settings, messages: list[tuple[bytes, bytes]]) -> None:
-    producer = kafka_producer(settings.kafka, acks="all", linger_ms=5)
-    for key, value in messages:
-        producer.send(settings.topics.enriched, key=key, value=value)
-    producer.flush()
-    producer.close()
-
-
-def totals(wh: AsyncWarehouse) -> tuple[int, int]:
-    row = wh.sync.query("SELECT count(), uniqExact(declaration_id, line_no) FROM declarations")
-    return int(row.rows[0][0]), int(row.rows[0][1])
-
-
-class Letters:
-    def __init__(self) -> None:
-        self.sent: list[DeadLetter] = []
-
-    async def __call__(self, letters: list[DeadLetter]) -> None:
-        self.sent.extend(letters)
-
-
-async def until(check: Callable[[], object], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if await check():  # type: ignore[misc]
-            return
-        await asyncio.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def sink_until(
@@ -161,7 +100,7 @@ def test_topics_deleted_and_created_again_lose_nothing_and_double_nothing(
 ) -> None:
     """Item 4: offsets start again at 0, ClickHouse keeps the plans, tokens and the sink's
     memory of raw messages; B used to be dropped as copies of A."""
-    publish(settings, enriched(1000, seed=41))
+    publish(settings, enriched_messages(1000, seed=41))
     sink_until(settings, warehouse, (1000, 1000))
 
     cli(settings, "topics", "delete", "--yes")
@@ -171,7 +110,7 @@ def test_topics_deleted_and_created_again_lose_nothing_and_double_nothing(
         return line.model_copy(update={"declaration_id": f"B-{line.declaration_id}"})
 
     # B: other lines at the same raw offsets and the same enriched offsets as A
-    publish(settings, enriched(1000, seed=42, change=other_file))
+    publish(settings, enriched_messages(1000, seed=42, change=other_file))
     sink = sink_until(settings, warehouse, (2000, 2000))
     assert sink.stats.dropped == 0 and sink.stats.replayed == 0
     assert totals(warehouse) == (2000, 2000)
@@ -182,7 +121,7 @@ def test_one_bad_row_is_dead_lettered_alone_and_its_replay_lands_once(
 ) -> None:
     """Items 5 and 3: a row ClickHouse refuses (a real constraint, code 469) costs one dead
     letter, not the batch; replaying that letter after the fix lands the line once."""
-    messages = enriched(1000, seed=43)
+    messages = enriched_messages(1000, seed=43)
     bad = EnrichedBatch.model_validate_json(messages[7][1]).lines[13]
     warehouse.sync.command(
         "ALTER TABLE declarations ADD CONSTRAINT test_refused "
@@ -222,7 +161,7 @@ def test_a_full_disk_pauses_the_sink_and_the_rows_land_once_it_is_lifted(
         "ALTER TABLE declarations MODIFY SETTING min_free_disk_bytes_to_perform_insert = "
         "1000000000000000000"
     )
-    publish(settings, enriched(1000, seed=44))
+    publish(settings, enriched_messages(1000, seed=44))
     letters = Letters()
 
     async def full_disk_for_a_while(sink: Sink) -> None:
@@ -249,7 +188,7 @@ def test_a_batch_spanning_more_than_a_hundred_years_lands(warehouse: AsyncWareho
     the sink safe whatever the model says (rows made here bypass it)."""
     lines = [
         line
-        for _, value in enriched(150, seed=45)
+        for _, value in enriched_messages(150, seed=45)
         for line in EnrichedBatch.model_validate_json(value).lines
     ]
     rows = [
@@ -271,13 +210,13 @@ def test_a_group_reset_after_the_dedup_window_passed_doubles_nothing(
     warehouse.sync.command(
         "ALTER TABLE declarations MODIFY SETTING non_replicated_deduplication_window = 1"
     )
-    publish(settings, enriched(1000, seed=45))
+    publish(settings, enriched_messages(1000, seed=45))
     sink_until(settings, warehouse, (1000, 1000))
     # the group's offsets lost (a new group reads from the earliest offset, as after a reset)
     worker = settings.worker.model_copy(update={"app_id": f"{settings.worker.app_id}-reset"})
     again = settings.model_copy(update={"worker": worker})
     lag = group_lag(again, sink_group(again), [settings.topics.enriched])
-    assert lag[settings.topics.enriched] == len(range(0, 1000, PER_MESSAGE))  # all again
+    assert lag[settings.topics.enriched] == len(range(0, 1000, LINES_PER_MESSAGE))  # all again
     sink = sink_until(again, warehouse, (1000, 1000))
     assert sink.stats.rows == 0  # every batch was found landed
     assert totals(warehouse) == (1000, 1000)

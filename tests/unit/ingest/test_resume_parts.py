@@ -11,7 +11,8 @@ from ingest.errors import SourceBusy
 from ingest.resume import Published, _merged
 from ingest.run import oversize_letter
 from ingest.state import SourceState
-from schemas.raw import RawBatch, RawRecord, payload_checksum
+from schemas.raw import RawBatch, RawRecord
+from tests.records import raw_record
 
 
 def test_resume_skips_the_in_order_prefix_and_every_batch_found_not_past_a_gap() -> None:
@@ -30,13 +31,7 @@ def test_a_second_connector_on_the_same_state_file_is_refused(tmp_path: Path) ->
 
 
 def record(payload: bytes, position: int = 7) -> RawRecord:
-    return RawRecord(
-        source="jsonl",
-        origin="/in/feed.jsonl",
-        position=position,
-        payload=payload,
-        checksum=payload_checksum(payload),
-    )
+    return raw_record(payload, position, origin="/in/feed.jsonl")
 
 
 def test_an_oversize_record_letter_keeps_its_position_reason_and_first_bytes() -> None:

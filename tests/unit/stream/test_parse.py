@@ -1,27 +1,16 @@
 import orjson
 
 from schemas.declaration import RawRef
-from schemas.raw import RawBatch, RawRecord, payload_checksum
+from schemas.raw import RawBatch, RawRecord
 from stream.stages.parse import parse_batch, parse_message
+from tests.records import GOOD_LINE, raw_record
 
 REF = RawRef(topic="customs.raw.jsonl", partition=1, offset=42)
-GOOD = {
-    "declaration_id": "D1",
-    "line_no": 1,
-    "declared_at": "2024-01-02",
-    "flow": "import",
-    "hs_code": "8542.31",
-}
+GOOD = GOOD_LINE
 
 
 def record(payload: bytes, position: int) -> RawRecord:
-    return RawRecord(
-        source="jsonl",
-        origin="feed.jsonl",
-        position=position,
-        payload=payload,
-        checksum=payload_checksum(payload),
-    )
+    return raw_record(payload, position)
 
 
 def test_good_and_bad_records_are_split_and_nothing_is_lost() -> None:

@@ -12,22 +12,15 @@ import pytest
 
 from ingest.formats.tabular.catalog import MappingCatalog
 from schemas.declaration import Declaration, DeclarationBatch, RawRef
-from schemas.raw import RawBatch, RawRecord, payload_checksum
+from schemas.raw import RawBatch, RawRecord
 from schemas.rule_data import load_rules
 from stream.stages.enrich import Enricher
 from stream.stages.guard import Failed, attempt, describe
 from stream.stages.parse import TabularReader, parse_batch
+from tests.records import GOOD_LINE, raw_record
 
 REF = RawRef(topic="customs.raw.jsonl", partition=0, offset=7)
-GOOD = {
-    "declaration_id": "D1",
-    "line_no": 1,
-    "declared_at": "2024-01-02",
-    "flow": "import",
-    "hs_code": "8542.31",
-    "value": "100",
-    "currency": "USD",
-}
+GOOD = GOOD_LINE
 ROOT = Path(__file__).resolve().parents[3]
 BOL_HEADER = (ROOT / "ingest/samples/tabular/us_bol.csv").read_text().splitlines()[0].split(",")
 BOL_ROW = b'B1,2024-03-15,S,,C,,,880622,drone,1,600,PCS,,,China,"89,700.00"'
@@ -38,14 +31,7 @@ CUSDEC = (
 
 
 def record(payload: bytes, position: int, sequence: int | None = None) -> RawRecord:
-    return RawRecord(
-        source="jsonl",
-        origin="feed",
-        position=position,
-        payload=payload,
-        checksum=payload_checksum(payload),
-        sequence=sequence,
-    )
+    return raw_record(payload, position, origin="feed", sequence=sequence)
 
 
 def batch(*payloads: bytes, **kind: Any) -> RawBatch:
