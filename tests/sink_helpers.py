@@ -7,7 +7,6 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,14 +25,15 @@ from stream.warehouse.async_client import AsyncWarehouse
 LINES_PER_MESSAGE = 50
 
 
-@contextmanager
-def sink_topics(bootstrap: str, tmp_path: Path, prefix: str) -> Iterator[Settings]:
-    """Settings with small, fast sink batches and their own topics, deleted afterwards."""
+@pytest.fixture(name="settings")
+def sink_settings(bootstrap: str, tmp_path: Path) -> Iterator[Settings]:
+    """Settings with small, fast sink batches and their own topics, deleted afterwards.
+    A test module takes this and ``warehouse`` by importing them."""
     tag = uuid.uuid4().hex[:8]
     s = Settings(
         kafka={"bootstrap": bootstrap},
-        topics={"prefix": f"{prefix}{tag}", "partitions": 2},
-        worker={"app_id": f"{prefix}-sink-{tag}"},
+        topics={"prefix": f"k{tag}", "partitions": 2},
+        worker={"app_id": f"sink-{tag}"},
         clickhouse={"dsn": f"chdb://{tmp_path / 'ch'}"},
         ingest={"state_dir": tmp_path / "state"},
         sink={"max_rows": 400, "max_wait_s": 0.3, "retry_max_s": 0.5},
@@ -45,7 +45,7 @@ def sink_topics(bootstrap: str, tmp_path: Path, prefix: str) -> Iterator[Setting
         delete_topics(s, s.topics.all_names())
 
 
-@contextmanager
+@pytest.fixture(name="warehouse")
 def migrated_warehouse(settings: Settings) -> Iterator[AsyncWarehouse]:
     wh = AsyncWarehouse(settings.clickhouse)
     wh.migrate()

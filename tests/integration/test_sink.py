@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from clickhouse_connect.driver.exceptions import OperationalError
@@ -24,26 +22,14 @@ from stream.warehouse.async_client import AsyncWarehouse
 from tests.sink_helpers import (
     Letters,
     enriched_messages,
-    migrated_warehouse,
+    migrated_warehouse,  # noqa: F401 (the warehouse fixture)
     publish,
-    sink_topics,
+    sink_settings,  # noqa: F401 (the settings fixture)
     totals,
     until,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def settings(bootstrap: str, tmp_path: Path) -> Iterator[Settings]:
-    with sink_topics(bootstrap, tmp_path, "s") as s:
-        yield s
-
-
-@pytest.fixture
-def warehouse(settings: Settings) -> Iterator[AsyncWarehouse]:
-    with migrated_warehouse(settings) as wh:
-        yield wh
 
 
 def test_clickhouse_down_pauses_consumption_and_nothing_is_lost_or_doubled(

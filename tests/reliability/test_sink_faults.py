@@ -9,9 +9,8 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -29,26 +28,14 @@ from tests.sink_helpers import (
     LINES_PER_MESSAGE,
     Letters,
     enriched_messages,
-    migrated_warehouse,
+    migrated_warehouse,  # noqa: F401 (the warehouse fixture)
     publish,
-    sink_topics,
+    sink_settings,  # noqa: F401 (the settings fixture)
     totals,
     until,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def settings(bootstrap: str, tmp_path: Path) -> Iterator[Settings]:
-    with sink_topics(bootstrap, tmp_path, "f") as s:
-        yield s
-
-
-@pytest.fixture
-def warehouse(settings: Settings) -> Iterator[AsyncWarehouse]:
-    with migrated_warehouse(settings) as wh:
-        yield wh
 
 
 def sink_until(
