@@ -277,6 +277,12 @@ class WorkerSettings(BaseModel):
     take_within_s: float = Field(
         default=0.02, gt=0, description="Max wait to fill that group (adds to latency per stage)."
     )
+    gc_thresholds: tuple[int, int, int] = Field(
+        default=(50_000, 20, 100),
+        description="gc.set_threshold for the worker and sink processes (generation 0, 1, 2). "
+        "Python's default (700, 10, 10) makes full collections of the loaded rules and lists "
+        "a fifth of the worker's CPU; what is loaded at start is frozen out of collection.",
+    )
 
 
 class WebhookSettings(BaseModel):

@@ -22,6 +22,7 @@ from ingest.broker.clients import aiokafka_producer
 from ingest.broker.deadletters import send_dead_letters
 from schemas.dead_letter import DeadLetter
 from schemas.settings import Settings
+from stream.runtime import tune_gc
 from stream.sink.service import Sink
 from stream.warehouse import ownership
 from stream.warehouse.async_client import AsyncWarehouse
@@ -53,6 +54,7 @@ async def _run(settings: Settings, warehouse: AsyncWarehouse) -> None:
         await send_dead_letters(enqueue, letters)
 
     sink = Sink(settings, warehouse, send)
+    tune_gc(settings.worker.gc_thresholds)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, sink.stop)

@@ -20,6 +20,7 @@ from schemas.dead_letter import DeadLetter
 from schemas.rule_data import default_rules
 from schemas.settings import Settings
 from stream import logs
+from stream.runtime import tune_gc
 from stream.sink.service import Sink
 from stream.warehouse import ownership
 from stream.warehouse.async_client import AsyncWarehouse
@@ -94,6 +95,11 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
             logging_config=logs.logging_config(settings.log, loglevel.upper()),
             redirect_stdouts=False,
         )
+        # faust's terminal spinner sets the root logger to DEBUG (every debug record of
+        # faust, aiokafka and mode is then built, ~5 % of the worker); our log handlers print
+        # progress instead.
+        worker.spinner = None
+        tune_gc(settings.worker.gc_thresholds)
         # faust installs its own SIGINT/SIGTERM handlers; SIGHUP would otherwise kill us
         # without the finally block below releasing the data directory.
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
