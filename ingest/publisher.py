@@ -38,6 +38,16 @@ class PublishSummary:
     skipped: int = 0  # already on the topic from an earlier run (resumed)
     errors: list[str] = field(default_factory=list)
 
+    def absorb(self, other: PublishSummary) -> None:
+        """Add another part's counts (one chunk of the same origin)."""
+        self.batches += other.batches
+        self.records += other.records
+        self.payload_bytes += other.payload_bytes
+        self.seconds += other.seconds
+        self.rejected += other.rejected
+        self.skipped += other.skipped
+        self.errors.extend(other.errors)
+
     @property
     def records_per_second(self) -> float:
         return self.records / self.seconds if self.seconds > 0 else 0.0
@@ -104,11 +114,13 @@ class RawPublisher:
         partition: int | None = None,
         on_acked: Acked | None = None,
         on_oversize: Oversize | None = None,
+        key: bytes | None = None,
     ) -> PublishSummary:
         """Send every batch (to ``partition`` when given) and wait for the acknowledgements;
         ``on_acked(batch, metadata)`` runs for each acknowledged batch, in order, up to the
         first one refused, where publishing stops. A lone record too large for a message goes
-        to ``on_oversize(batch, size)`` and counts as rejected."""
+        to ``on_oversize(batch, size)`` and counts as rejected. ``key``: every message's key
+        (default the batch's origin)."""
         summary = PublishSummary(topic=self.topic)
         started = time.monotonic()
         pending: list[tuple[Any, RawBatch]] = []
@@ -124,7 +136,10 @@ class RawPublisher:
                 for part in self._fitting(batch, oversize if on_oversize else None):
                     value = part.model_dump_json().encode()
                     future = self._producer.send(
-                        self.topic, key=part.origin.encode(), value=value, partition=partition
+                        self.topic,
+                        key=key if key is not None else part.origin.encode(),
+                        value=value,
+                        partition=partition,
                     )
                     pending.append((future, part))
                     summary.batches += 1

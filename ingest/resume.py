@@ -58,14 +58,16 @@ def published(
     checksum: str | None,
     state: OriginState,
     from_start: bool = False,
+    key: bytes | None = None,
 ) -> Published:
     """The origin's records on ``topic`` after what ``state`` knows, or (``from_start``)
-    all of them still on its partition."""
+    all of them still on its partition. ``key``: the messages' key (default the origin; a
+    chunk's own, see :func:`ingest.connectors.base.chunk_name`)."""
     position, cursor, offset = state.position, state.cursor, state.offset
     spans: list[tuple[int, int]] = []
     earliest = -1
     tp = TopicPartition(topic, state.partition)
-    key = origin.encode()
+    key = key if key is not None else origin.encode()
     consumer = new_consumer(settings)
     try:
         end = log_end_offsets(consumer, [tp])[tp]
@@ -124,15 +126,16 @@ def still_there(settings: Settings, topic: str, state: OriginState) -> bool:
     return end > state.offset and end >= state.scan_from
 
 
-def first_seen(settings: Settings, topic: str, origin_key: str) -> OriginState:
-    """State for an origin never published before: its partition, and that partition's end
-    now (nothing of the origin can be before it)."""
+def first_seen(settings: Settings, topic: str, origin_key: str, chunk: int = 0) -> OriginState:
+    """State for an origin (or chunk ``chunk`` of it) never published before: its partition,
+    and that partition's end now (nothing of the origin can be before it). Chunk n goes to
+    the n-th partition after the origin's, so a file's chunks spread over every partition."""
     consumer = new_consumer(settings)
     try:
         partitions = consumer.partitions_for_topic(topic)
         if not partitions:
             raise ValueError(f"topic {topic} does not exist")
-        partition = partition_for(origin_key, len(partitions))
+        partition = (partition_for(origin_key, len(partitions)) + chunk) % len(partitions)
         tp = TopicPartition(topic, partition)
         return OriginState(partition=partition, scan_from=int(log_end_offsets(consumer, [tp])[tp]))
     finally:

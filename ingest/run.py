@@ -13,6 +13,13 @@ The sequence for an origin (a file, an endpoint):
    bytes) and the rest goes on;
 4. mark the origin done.
 
+A file is published in chunks of ``ingest.chunk_records`` positions (a smaller file is one
+chunk, as before). Each chunk goes through the sequence above on its own: its own entry in
+the state file and message key (:func:`ingest.connectors.base.chunk_name`), its own
+partition (the file's, then the next ones), its own resume point; so a backfill file is
+spread over the partitions and several workers share it, and each chunk still lands exactly
+once. Chunks are published one after the other; the first refused batch stops the file.
+
 A kill at any point loses nothing (unacknowledged records are sent again) and duplicates
 nothing (acknowledged ones are found on the topic and skipped). Only one connector at a
 time publishes a source (the state file's lock, :mod:`ingest.state`).
@@ -20,12 +27,14 @@ time publishes a source (the state file's lock, :mod:`ingest.state`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterable, Iterator
+from itertools import groupby
 from types import TracebackType
 from typing import Any
 
 from ingest.broker.deadletters import publish_dead_letters
-from ingest.connectors.base import OriginFeed, batches, origin_key
+from ingest.connectors.base import OriginFeed, batches, chunk_name, chunk_of, origin_key
 from ingest.progress import ProgressSink
 from ingest.publisher import PublishSummary, RawPublisher
 from ingest.resume import Published, first_seen, published, still_there
@@ -39,17 +48,19 @@ LETTER_ROOM_BYTES = 64 * 1024
 
 
 def origin_state(
-    settings: Settings, topic: str, key: str, state: SourceState
+    settings: Settings, topic: str, key: str, state: SourceState, chunk: int = 0
 ) -> tuple[OriginState, bool]:
-    """The origin's resume point, and whether the state file knew it (False: never seen, the
-    state was lost, or its topic was recreated; the partition must be read from the start)."""
-    current = state.get(key)
+    """The resume point of an origin's chunk (0: the origin itself), and whether the state
+    file knew it (False: never seen, the state was lost, or its topic was recreated; the
+    partition must be read from the start)."""
+    name = chunk_name(key, chunk)
+    current = state.get(name)
     if current is not None and not still_there(settings, topic, current):
         current = None
     if current is not None:
         return current, True
-    current = first_seen(settings, topic, key)
-    state.put(key, current)
+    current = first_seen(settings, topic, key, chunk)
+    state.put(name, current)
     return current, False
 
 
@@ -91,13 +102,39 @@ def publish_origin(
     progress: ProgressSink | None = None,
     finished: bool = True,
 ) -> PublishSummary:
-    """Publish what of ``feed`` is not on the topic yet; ``finished=False`` for an origin
-    that goes on (a polled endpoint), which is never marked done."""
+    """Publish what of ``feed`` is not on the topic yet, chunk by chunk; ``finished=False``
+    for an origin that goes on (a polled endpoint): it is never marked done and never
+    chunked (its resume point is the origin's own)."""
+    size = settings.ingest.chunk_records if finished else sys.maxsize
+    summary = PublishSummary(topic=publisher.topic)
+    for chunk, records in groupby(feed.records, key=lambda r: chunk_of(r.position, size)):
+        part = _publish_chunk(settings, feed, chunk, records, publisher, state, progress)
+        summary.absorb(part)
+        entry = state.get(chunk_name(feed.key, chunk))
+        if entry is not None and entry.done != finished:
+            entry.done = finished
+            state.put(chunk_name(feed.key, chunk), entry)
+    return summary
+
+
+def _publish_chunk(
+    settings: Settings,
+    feed: OriginFeed,
+    chunk: int,
+    records: Iterable[RawRecord],
+    publisher: RawPublisher,
+    state: SourceState,
+    progress: ProgressSink | None,
+) -> PublishSummary:
     topic = publisher.topic
-    current, known = origin_state(settings, topic, feed.key, state)
+    name = chunk_name(feed.key, chunk)
+    key = chunk_name(feed.origin, chunk).encode()
+    current, known = origin_state(settings, topic, feed.key, state, chunk)
     if current.done:
-        return PublishSummary(topic=topic, skipped=sum(1 for _ in feed.records))
-    already = published(settings, topic, feed.origin, feed.checksum, current, from_start=not known)
+        return PublishSummary(topic=topic, skipped=sum(1 for _ in records))
+    already = published(
+        settings, topic, feed.origin, feed.checksum, current, from_start=not known, key=key
+    )
     # The entry keeps the in-order acknowledged position: a batch found past a gap does not
     # move it (the gap's records are published now, and holds() skips what was found).
     current.cursor, current.offset = already.cursor, max(already.offset, current.offset)
@@ -107,7 +144,7 @@ def publish_origin(
 
     def fresh() -> Iterator[RawRecord]:
         nonlocal skipped
-        for record in feed.records:
+        for record in records:
             if already.holds(record.position):
                 skipped += 1
                 continue
@@ -121,7 +158,7 @@ def publish_origin(
         current.position = batch.records[-1].position
         current.offset = int(metadata.offset)
         current.cursor = batch.cursor
-        state.put(feed.key, current)
+        state.put(name, current)
 
     context = {**feed.context, "origin_checksum": feed.checksum}
     cut = batches(fresh(), settings.ingest.batch_records, settings.ingest.batch_bytes, context)
@@ -134,10 +171,10 @@ def publish_origin(
         partition=current.partition,
         on_acked=acked,
         on_oversize=oversize,
+        key=key,
     )
     summary.skipped = skipped
-    current.done = finished
-    state.put(feed.key, current)
+    state.put(name, current)
     return summary
 
 

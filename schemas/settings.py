@@ -316,6 +316,13 @@ class IngestSettings(BaseModel):
     # enrichment.
     batch_records: int = Field(default=1000, ge=1, description="Max records per raw message.")
     batch_bytes: int = Field(default=1024 * 1024, ge=1024, description="Max payload bytes.")
+    chunk_records: int = Field(
+        default=200_000,
+        ge=1,
+        description="Record positions per chunk of a file: each chunk goes to its own "
+        "partition (the file's own, then the next ones) and resumes on its own, so workers "
+        "share a large file. A file of fewer records is one chunk, as before.",
+    )
     mappings_dir: Path | None = Field(
         default=None,
         description="Your own mapping files (YAML like schemas/mappings/), by name; they win "

@@ -23,6 +23,18 @@ def origin_key(origin: str, checksum: str | None) -> str:
     return f"{origin}#{checksum}" if checksum else origin
 
 
+def chunk_of(position: int, chunk_records: int) -> int:
+    """The chunk a record position (1, 2, …) belongs to; chunk 0 holds the first
+    ``chunk_records`` positions."""
+    return max(position - 1, 0) // chunk_records
+
+
+def chunk_name(name: str, chunk: int) -> str:
+    """The state-file entry and message key of one chunk of an origin: chunk 0 keeps the
+    origin's own name, so a file smaller than a chunk publishes and resumes as before."""
+    return name if chunk == 0 else f"{name}#chunk{chunk}"
+
+
 @dataclass(slots=True)
 class OriginFeed:
     """An origin's records in order, and what every batch of it carries."""

@@ -5,11 +5,13 @@ watched folder. Each case failed before the change."""
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import time
 from collections import Counter
 from pathlib import Path
 
+import orjson
 import pytest
 
 from ingest.broker.reader import read_to_end
@@ -156,3 +158,50 @@ def test_watch_once_refuses_hostile_files_into_failed_and_publishes_the_good_one
     assert refused["link.jsonl"].payload == b""
     assert (folder / "done" / "good.jsonl").exists()
     assert sorted(positions(pipeline, "watch", folder / "good.jsonl").elements()) == [1, 2, 3]
+
+
+def test_a_large_file_is_spread_in_chunks_that_each_resume_once_after_a_kill(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    """Issue 16: a backfill file cut into chunks of 3 000 positions goes to both partitions
+    (so two workers share it); killed midway and started again, then run once more with the
+    state folder lost, every record is on the topic exactly once."""
+    lines = 12_000
+    path = feed(tmp_path / "backfill.jsonl", lines)
+    env = {
+        **pipeline.env,
+        "CUSTOMS_WATCH_INGEST_BATCH_RECORDS": "100",
+        "CUSTOMS_WATCH_INGEST_CHUNK_RECORDS": "3000",
+    }
+    state = Path(env["CUSTOMS_WATCH_INGEST_STATE_DIR"]) / (
+        pipeline.settings.topics.raw("jsonl") + ".json"
+    )
+    command = [CLI, "ingest", "jsonl", str(path), "--source", "jsonl"]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 120
+    while True:  # kill it inside the second chunk
+        entries = orjson.loads(state.read_bytes()) if state.exists() else {}
+        if any(e["position"] > 3500 for e in entries.values()):
+            break
+        assert process.poll() is None, "the connector ended before it could be killed"
+        assert time.monotonic() < deadline, "no progress in the state file"
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+
+    again = run(pipeline, "ingest", "jsonl", str(path), "--source", "jsonl", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "skipped_already_published=" in again.stdout
+    shutil.rmtree(tmp_path / "ingest-state")
+    lost = run(pipeline, "ingest", "jsonl", str(path), "--source", "jsonl", env=env)
+    assert "published=0 skipped_already_published=12000" in lost.stdout, lost.stdout
+
+    found = positions(pipeline, "jsonl", path)
+    assert len(found) == lines and set(found.values()) == {1}
+    partitions: dict[int, set[bytes]] = {}
+    for message in read_to_end(pipeline.settings, pipeline.settings.topics.raw("jsonl")):
+        partitions.setdefault(message.partition, set()).add(message.key)
+    assert len(partitions) == 2  # both partitions carry chunks of the file
+    assert sum(len(keys) for keys in partitions.values()) == 4  # one key per chunk
