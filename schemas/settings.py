@@ -237,6 +237,13 @@ class SinkSettings(BaseModel):
     )
     max_rows: int = Field(default=10_000, ge=1, description="Rows that close a batch.")
     max_wait_s: float = Field(default=1.0, gt=0, description="Age that closes a batch.")
+    max_wait_behind_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="Age that closes a batch while its partition still has records coming "
+        "(the sink is behind): larger inserts, fewer parts to merge. Rows become queryable "
+        "up to this late under load; alerts are not delayed.",
+    )
     dedup_memory: int = Field(
         default=100_000,
         ge=100,

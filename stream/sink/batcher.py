@@ -1,6 +1,8 @@
 """Cuts one topic-partition's records into batches for the sink. Pure: no I/O, no clock.
 
-A batch closes when it holds ``max_rows`` rows or its first record is ``max_wait_s`` old.
+A batch closes when it holds ``max_rows`` rows or its first record is ``max_wait_s`` old
+(``max_wait_behind_s`` while its partition still has records coming: when the sink is
+behind, larger inserts cost ClickHouse far less than many small ones).
 Two things make a batch the same on every attempt:
 
 * **Planned ranges replay exactly.** Plans loaded at assignment (ranges at or past the
@@ -94,6 +96,7 @@ class PartitionBatcher:
         replays: Iterable[Plan] = (),
         seen: Iterable[str] = (),
         incarnation: str = "",
+        max_wait_behind_s: float | None = None,
     ) -> None:
         self.topic = topic
         self.partition = partition
@@ -101,6 +104,7 @@ class PartitionBatcher:
         self.last_offset = -1  # the last offset taken
         self._max_rows = max_rows
         self._max_wait_s = max_wait_s
+        self._max_wait_behind_s = max(max_wait_behind_s or max_wait_s, max_wait_s)
         self._replays = deque(sorted(replays, key=lambda p: p.first_offset))
         self._seen = Memory(memory, seen)
         self._open: _Open | None = None
@@ -139,12 +143,13 @@ class PartitionBatcher:
             closed.append(self._close())
         return closed
 
-    def due(self, now: float) -> Batch | None:
-        """The open batch if it is old enough to go (never a replayed range: it must be whole)."""
+    def due(self, now: float, behind: bool = False) -> Batch | None:
+        """The open batch if it is old enough to go (never a replayed range: it must be
+        whole); ``behind``: records are still coming, so it may grow for longer."""
         batch = self._open
         if batch is None or self._replaying is not None:
             return None
-        if now - batch.opened_at < self._max_wait_s:
+        if now - batch.opened_at < (self._max_wait_behind_s if behind else self._max_wait_s):
             return None
         return self._close()
 

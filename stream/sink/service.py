@@ -152,6 +152,7 @@ class Sink:
             replays=plans,
             seen=seen,
             incarnation=incarnation,
+            max_wait_behind_s=self._sink.max_wait_behind_s,
         )
         log.info(
             "sink partition started",
@@ -233,7 +234,8 @@ class Sink:
                         )
                         for batch in batcher.add(record, now):
                             await self._flush(tp, batcher, batch)
-                await self._flush_due(time.monotonic())
+                behind = {tp for tp, messages in fetched.items() if messages}
+                await self._flush_due(time.monotonic(), behind)
             await self._flush_due(float("inf"))  # stopping: write what is open
         finally:
             await consumer.stop()
@@ -242,10 +244,11 @@ class Sink:
     def stop(self) -> None:
         self._stopping.set()
 
-    async def _flush_due(self, now: float) -> None:
-        """Write every open batch old enough at ``now``."""
+    async def _flush_due(self, now: float, behind: set[TopicPartition] | None = None) -> None:
+        """Write every open batch old enough at ``now``; those of ``behind`` partitions (the
+        last fetch brought records) may grow for longer."""
         for tp, batcher in list(self._batchers.items()):
-            due = batcher.due(now)
+            due = batcher.due(now, behind is not None and tp in behind)
             if due is not None:
                 await self._flush(tp, batcher, due)
 

@@ -55,6 +55,18 @@ def test_a_batch_closes_when_its_first_record_is_old_enough() -> None:
     assert b.due(now=99.0) is None  # nothing open
 
 
+def test_a_partition_still_receiving_keeps_its_batch_open_longer_but_not_past_the_cap() -> None:
+    b = PartitionBatcher("t.enriched", 3, 100, 1.0, 1000, max_wait_behind_s=5.0)
+    b.add(record(0, "a"), now=10.0)
+    assert b.due(now=12.0, behind=True) is None  # records still coming: grow the insert
+    assert b.due(now=14.9, behind=True) is None
+    late = b.due(now=15.0, behind=True)
+    assert late is not None and late.plan.last_offset == 0
+    b.add(record(1, "b"), now=20.0)
+    idle = b.due(now=21.0, behind=False)  # nothing came in the last fetch: the usual age
+    assert idle is not None and idle.plan.first_offset == 1
+
+
 def test_a_redelivered_upstream_message_is_dropped_but_its_offset_is_covered() -> None:
     b = batcher(max_rows=100, seen=["raw-1"])
     feed(b, [record(0, "raw-1"), record(1, "raw-2"), record(2, "raw-2"), record(3, None)])
