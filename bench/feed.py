@@ -97,3 +97,10 @@ def realistic_lines(
 
 def realistic_jsonl(count: int, seed: int = 1) -> bytes:
     return b"".join(orjson.dumps(line) + b"\n" for line in realistic_lines(count, seed))
+
+
+def write_realistic_jsonl(path: Path, count: int, seed: int = 1) -> None:
+    """The same feed written line by line (a backfill file does not fit in memory twice)."""
+    with path.open("wb") as out:
+        for line in realistic_lines(count, seed):
+            out.write(orjson.dumps(line) + b"\n")

@@ -40,16 +40,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def messages_per_topic(settings: Settings, names: list[str]) -> dict[str, int]:
+def messages_per_partition(settings: Settings, names: list[str]) -> dict[tuple[str, int], int]:
     consumer = new_consumer(settings)
     try:
         ends = log_end_offsets(consumer, partitions_of(consumer, names))
     finally:
         consumer.close()
-    out: dict[str, int] = {}
-    for tp, end in ends.items():
-        out[tp.topic] = out.get(tp.topic, 0) + end
-    return out
+    return {(tp.topic, tp.partition): int(end) for tp, end in ends.items()}
 
 
 def everything_done(settings: Settings, port: int, lines: int) -> tuple[bool, int]:
@@ -64,7 +61,15 @@ def everything_done(settings: Settings, port: int, lines: int) -> tuple[bool, in
     return all(v == 0 for v in (*worker.values(), *sink.values())), rows
 
 
-def pipeline_run(bootstrap: str, feed_path: Path, lines: int, workdir: Path) -> dict[str, Any]:
+def pipeline_run(
+    bootstrap: str,
+    feed_path: Path,
+    lines: int,
+    workdir: Path,
+    workers: int = 1,
+    extra_env: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """``workers`` × ``worker --no-sink`` and one ``sink`` on the feed, timed until done."""
     workdir.mkdir(parents=True, exist_ok=True)
     tag = uuid.uuid4().hex[:6]
     port = free_port()
@@ -78,6 +83,7 @@ def pipeline_run(bootstrap: str, feed_path: Path, lines: int, workdir: Path) -> 
         "CUSTOMS_WATCH_WORKER_DATA_DIR": str(workdir / "faust"),
         "CUSTOMS_WATCH_CLICKHOUSE_DSN": f"chdb://{workdir / 'ch'}",
         "CUSTOMS_WATCH_INGEST_STATE_DIR": str(workdir / "ingest-state"),
+        **(extra_env or {}),
     }
     settings = Settings(
         kafka={"bootstrap": bootstrap},
@@ -87,14 +93,21 @@ def pipeline_run(bootstrap: str, feed_path: Path, lines: int, workdir: Path) -> 
     cli = str(BIN / "customs-watch")
     subprocess.run([cli, "topics", "create"], env=env, check=True, capture_output=True)
     log = (workdir / "processes.log").open("wb")
-    sink = subprocess.Popen([cli, "sink"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    worker = subprocess.Popen(
-        [cli, "worker", "--no-sink", "--loglevel", "warning"],
-        env={**env, "CUSTOMS_WATCH_WORKER_WEB_PORT": str(free_port())},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    processes = {"worker": worker, "sink": sink}
+    processes = {
+        "sink": subprocess.Popen([cli, "sink"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    }
+    for n in range(workers):
+        name = "worker" if workers == 1 else f"worker{n + 1}"
+        processes[name] = subprocess.Popen(
+            [cli, "worker", "--no-sink", "--loglevel", "warning"],
+            env={
+                **env,
+                "CUSTOMS_WATCH_WORKER_WEB_PORT": str(free_port()),
+                "CUSTOMS_WATCH_WORKER_DATA_DIR": str(workdir / f"faust{n}"),
+            },
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 90
         while line_count(port) < 0 and time.monotonic() < deadline:
@@ -121,7 +134,12 @@ def pipeline_run(bootstrap: str, feed_path: Path, lines: int, workdir: Path) -> 
         names = sorted(
             t for t in existing_topics(settings) if t.startswith((f"pipe{tag}.", f"pipe-{tag}-"))
         )
-        messages = messages_per_topic(settings, names)
+        per_partition = messages_per_partition(settings, names)
+        messages: dict[str, int] = {}
+        for (topic, _), count in per_partition.items():
+            messages[topic] = messages.get(topic, 0) + count
+        raw_topic = settings.topics.raw("jsonl")
+        raw_spread = [c for (t, _), c in sorted(per_partition.items()) if t == raw_topic]
     finally:
         for process in processes.values():
             process.terminate()
@@ -141,6 +159,7 @@ def pipeline_run(bootstrap: str, feed_path: Path, lines: int, workdir: Path) -> 
         "rows_lines_per_s": round(lines / rows_s),
         "done_lines_per_s": round(lines / done_s),
         "cpu_ms_per_1000_lines": {k: round(v * 1000 / per_k, 1) for k, v in cpu.items()},
+        "raw_messages_per_partition": raw_spread,
         "messages_per_1000_lines": {
             k.removeprefix(f"pipe{tag}.").removeprefix(f"pipe-{tag}-"): round(v / per_k, 1)
             for k, v in sorted(messages.items())
