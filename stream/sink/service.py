@@ -113,9 +113,15 @@ class Sink:
         send_dead_letters: SendDeadLetters,
         consumer_factory: Callable[..., AIOKafkaConsumer] = AIOKafkaConsumer,
         incarnations: TopicIds | None = None,
+        alongside_agents: bool = False,
     ) -> None:
+        """``alongside_agents``: this sink shares a worker's event loop with the stream
+        agents, so it keeps batches short (``max_wait_s`` even when behind)."""
         self._settings = settings
         self._sink = settings.sink
+        self._max_wait_behind_s = (
+            self._sink.max_wait_s if alongside_agents else self._sink.max_wait_behind_s
+        )
         self._warehouse = warehouse
         self._send_dead_letters = send_dead_letters
         self._tables = sink_tables(settings.topics)
@@ -152,7 +158,7 @@ class Sink:
             replays=plans,
             seen=seen,
             incarnation=incarnation,
-            max_wait_behind_s=self._sink.max_wait_behind_s,
+            max_wait_behind_s=self._max_wait_behind_s,
         )
         log.info(
             "sink partition started",

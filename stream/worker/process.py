@@ -42,7 +42,7 @@ def _dead_letter_sender(topics: Topics) -> Any:
 
 
 def _register_sink(app: faust.App, topics: Topics, settings: Settings, wh: AsyncWarehouse) -> None:
-    sink = Sink(settings, wh, _dead_letter_sender(topics))
+    sink = Sink(settings, wh, _dead_letter_sender(topics), alongside_agents=True)
 
     @app.task  # type: ignore[untyped-decorator]
     async def run_sink() -> None:
