@@ -9,7 +9,7 @@ import secrets
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -60,7 +60,6 @@ def _env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=True,
-        undefined=jinja2.StrictUndefined,
     )
     env.globals["STATUSES"] = workflow.STATUSES
     env.globals["OUTCOMES"] = workflow.OUTCOMES
@@ -390,7 +389,7 @@ def build_app(console: Console, static_dir: Path = HERE / "static") -> Starlette
         return render("audit.html", session=session, trail=console.store.trail(limit=500))
 
     async def api_suppressions(request: Request, session: Session) -> Response:
-        active = console.store.active_suppressions(datetime.now(UTC))
+        active = console.store.active_suppressions(console.now())
         return JSONResponse([s.model_dump(mode="json") for s in active])
 
     async def show_alert(request: Request, session: Session) -> Response:
