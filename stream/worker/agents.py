@@ -353,7 +353,13 @@ def register_agents(app: faust.App, topics: Topics, settings: Settings, rules: R
         except (OSError, ValueError) as exc:
             log.error("watchlist reload failed; keeping the loaded lists", extra={"error": exc})
 
-    # Suppressions approved in the ops console, read from the actions topic off the loop.
+    # Suppressions approved in the ops console: read once before consuming (a restarted
+    # worker does not publish what is suppressed), then on a timer off the loop.
+    try:
+        stages.suppressions.refresh()
+    except Exception as exc:
+        log.error("suppressions not read at start", extra={"error": exc})
+
     @app.timer(interval=settings.screening.reload_interval_s)  # type: ignore[untyped-decorator]
     async def reload_suppressions() -> None:
         try:
