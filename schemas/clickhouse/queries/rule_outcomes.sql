@@ -1,5 +1,6 @@
--- Outcomes per rule from the console's triage: alerts closed as confirmed, false positive or
--- not relevant (the latest close of each alert counts), and the share confirmed.
+-- Outcomes per rule from the ops console's triage (alert_actions, landed by the sink):
+-- alerts closed as confirmed, false positive or not relevant since the date (the last close
+-- of each alert counts), and the shares confirmed and false positive.
 SELECT rule,
        count() AS closed,
        countIf(outcome = 'confirmed') AS confirmed,
