@@ -72,7 +72,7 @@ class Stages:
     enricher: Enricher
     party_names: PartyKeys
     tabular: TabularReader
-    suppressions: SuppressionReader
+    suppressions: SuppressionReader | None = None  # None: nothing is suppressed
 
 
 def build_stages(settings: Settings, rules: RuleSet) -> Stages:
@@ -292,7 +292,7 @@ class Handlers:
         keeping the latest per alert id, so a replay that groups events differently stays
         correct), only new alerts to the watchers' topic, unless a suppression approved in
         the ops console covers them (then they are stored, marked, not published)."""
-        book = self.stages.suppressions.current()
+        book = self.stages.suppressions.current() if self.stages.suppressions else {}
         versions = [mark(a, book) for a in versions]
         new = [m for m in (mark(a, book) for a in new) if m.suppressed_by is None]
         sends = []
@@ -355,14 +355,16 @@ def register_agents(app: faust.App, topics: Topics, settings: Settings, rules: R
 
     # Suppressions approved in the ops console: read once before consuming (a restarted
     # worker does not publish what is suppressed), then on a timer off the loop.
+    suppressions = stages.suppressions
+    assert suppressions is not None
     try:
-        stages.suppressions.refresh()
+        suppressions.refresh()
     except Exception as exc:
         log.error("suppressions not read at start", extra={"error": exc})
 
     @app.timer(interval=settings.screening.reload_interval_s)  # type: ignore[untyped-decorator]
     async def reload_suppressions() -> None:
         try:
-            await asyncio.get_running_loop().run_in_executor(None, stages.suppressions.refresh)
+            await asyncio.get_running_loop().run_in_executor(None, suppressions.refresh)
         except Exception as exc:  # the broker may be away: keep the known suppressions
             log.error("suppressions not read; keeping the known ones", extra={"error": exc})

@@ -44,7 +44,8 @@ def test_a_suppression_holds_alerts_back_and_outcomes_land_per_rule(
         action(3, "close", "a2", "chpl_to_high_risk", outcome="false_positive"),
         action(4, "close", "a3", "chpl_to_high_risk", outcome="confirmed"),
         action(5, "close", "a4", "sanctioned_party", outcome="not_relevant"),
-        action(6, "close", "a2", "chpl_to_high_risk", outcome="false_positive"),  # a2 closed again: its last close counts
+        # a2 closed again: its last close counts, once
+        action(6, "close", "a2", "chpl_to_high_risk", outcome="false_positive"),
     ]
     settings = pipeline.settings
     producer = kafka_producer(settings.kafka, acks="all")
