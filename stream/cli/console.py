@@ -30,6 +30,7 @@ def serve(
     _TLS_KEYFILE) or a TLS-terminating proxy (CUSTOMS_WATCH_CONSOLE_TRUSTED_PROXY); alerts
     are read through the worker or sink that owns the embedded ClickHouse directory, else
     from the directory itself."""
+    from stream.console.auth import check_exposure
     from stream.console.server import serve as run
 
     settings = settings_of(ctx)
@@ -37,7 +38,10 @@ def serve(
     if changes:
         console = settings.console.model_copy(update=changes)
         settings = settings.model_copy(update={"console": console})
-    typer.echo(f"console on http://{settings.console.host}:{settings.console.port}/", err=True)
+    check_exposure(settings.console)
+    c = settings.console
+    scheme = "https" if c.tls_certfile else "http"
+    typer.echo(f"console on {scheme}://{c.host}:{c.port}/", err=True)
     run(settings)
 
 

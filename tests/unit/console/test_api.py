@@ -202,3 +202,27 @@ def test_listening_off_loopback_needs_tls_or_a_trusted_proxy() -> None:
     check_exposure(
         ConsoleSettings(host="0.0.0.0", tls_certfile=Path("c.pem"), tls_keyfile=Path("k.pem"))
     )
+
+
+def test_serve_off_loopback_in_clear_text_exits_with_the_reason(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from stream.cli.main import app
+
+    env = {"CUSTOMS_WATCH_CONSOLE_DB_URL": f"sqlite:///{tmp_path / 'c.db'}"}
+    result = CliRunner().invoke(app, ["console", "serve", "--host", "0.0.0.0"], env=env)
+    assert result.exit_code != 0
+    assert isinstance(result.exception, ConsoleExposed)
+    assert "CUSTOMS_WATCH_CONSOLE_TRUSTED_PROXY" in str(result.exception)
+
+
+def test_logging_out_ends_the_session(tmp_path: Path) -> None:
+    box = harness(tmp_path)
+    ana = box.login("ana")
+    token = ana.cookies.get("cw_session")
+    csrf = csrf_of(ana.get("/").text)
+    assert ana.post("/logout", data={"csrf": csrf}).status_code == 303
+    replay = box.client()
+    replay.cookies.set("cw_session", str(token))
+    assert replay.get("/").status_code == 303  # the server forgot it, not only the browser
+    assert replay.get("/api/queue").status_code == 401
