@@ -238,3 +238,38 @@ def test_a_viewer_cannot_act_and_a_form_without_its_csrf_token_is_refused(
         assert ana.find_element(By.ID, "trail").text == before
     finally:
         ana.quit()
+
+
+def test_the_queue_shows_another_users_change_without_reloading(console: Running) -> None:
+    ana, lee = browser(), browser()
+    try:
+        log_in(ana, console.url, "ana")
+        ana.get(console.url + "/?rule=sanctioned_party")
+        first = ana.execute_script(
+            "const r = document.querySelector('#queue tbody tr[data-alert]');"
+            "return [r.dataset.alert, r.querySelector('.status').innerText];"
+        )
+        alert_id, status = first
+        assert status == "new"
+        marker = ana.execute_script("window.notReloaded = true; return window.notReloaded;")
+        assert marker is True
+
+        log_in(lee, console.url, "lee")
+        lee.get(f"{console.url}/alerts/{alert_id}")
+        press(lee, "claim")
+        assert "in review · lee" in lee.find_element(By.ID, "status").text
+
+        def row_status(driver: WebDriver) -> str:
+            return str(
+                driver.execute_script(
+                    "return document.querySelector("
+                    f"'#queue tbody tr[data-alert=\"{alert_id}\"] .status').innerText;"
+                )
+            )
+
+        WebDriverWait(ana, 30, poll_frequency=0.5).until(lambda d: row_status(d) == "in review")
+        assert ana.execute_script("return window.notReloaded === true;")
+        shot(ana, "08-queue-refreshed")
+    finally:
+        ana.quit()
+        lee.quit()
