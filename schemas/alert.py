@@ -57,6 +57,11 @@ class Alert(BaseModel):
     destination_country: str | None = None
     source: str | None = None
     rules_version: str = ""
+    suppressed_by: str | None = Field(
+        default=None,
+        description="Set when an approved suppression (party × rule, from the ops console) "
+        "covers the alert: it is stored but not published to watchers.",
+    )
     first_seen: datetime
     last_seen: datetime
     created_at: datetime = Field(default_factory=utc_now)

@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from schemas.alert import Alert
+from schemas.alert_action import AlertAction
 from schemas.dead_letter import DeadLetter
 from schemas.declaration import DeclarationBatch
 from schemas.enriched import EnrichedBatch
@@ -63,3 +64,4 @@ FACT_BATCH = Codec(FactBatch, "a fact batch")
 FLOW_BATCH = Codec(FlowBatch, "a flow batch")
 ALERT = Codec(Alert, "an alert")
 DEAD_LETTER = Codec(DeadLetter, "a dead letter")
+ALERT_ACTION = Codec(AlertAction, "an alert action")

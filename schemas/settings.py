@@ -165,6 +165,11 @@ class TopicSettings(BaseModel):
         """Internal: every version of every alert group, for the sink (``alerts`` table)."""
         return f"{self.prefix}.alert-versions"
 
+    @property
+    def alert_actions(self) -> str:
+        """Triage actions from the ops console (audit events), keyed by alert id."""
+        return f"{self.prefix}.alert-actions"
+
     def worker_inputs(self) -> list[str]:
         """Every topic the worker consumes, in pipeline order."""
         return [*(self.raw(s) for s in self.sources), self.declarations, self.facts, self.flows]
@@ -179,6 +184,7 @@ class TopicSettings(BaseModel):
             self.facts,
             self.flows,
             self.alert_versions,
+            self.alert_actions,
         ]
 
 
@@ -408,6 +414,42 @@ class ScreeningSettings(BaseModel):
     )
 
 
+class ConsoleSettings(BaseModel):
+    """``customs-watch console``: the ops console's address, store and login rules."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address to listen on; off loopback it needs TLS (tls_certfile/keyfile) "
+        "or trusted_proxy (a TLS-terminating proxy in front).",
+    )
+    port: int = Field(default=8088, ge=1, le=65535)
+    db_url: SecretStr = Field(
+        default=SecretStr("sqlite:///./data/console.db"),
+        description="SQLAlchemy URL of the triage store: SQLite file, or postgresql+psycopg://…",
+    )
+    tls_certfile: Path | None = Field(default=None, description="PEM certificate: serve HTTPS.")
+    tls_keyfile: Path | None = Field(default=None, description="Its PEM key.")
+    trusted_proxy: str | None = Field(
+        default=None,
+        description="Address of a TLS-terminating proxy whose X-Forwarded-* headers are "
+        "believed; cookies are then Secure.",
+    )
+    session_hours: float = Field(default=12.0, gt=0, description="Idle-free session lifetime.")
+    login_attempts: int = Field(
+        default=5, ge=1, description="Failed logins per user or client address in the window."
+    )
+    login_window_s: float = Field(default=300.0, gt=0, description="The rate-limit window.")
+    refresh_s: float = Field(
+        default=5.0, gt=0, description="How long alerts read from ClickHouse are reused."
+    )
+    max_alerts: int = Field(default=5000, ge=1, description="Newest alerts the queue reads.")
+    publish: bool = Field(
+        default=True, description="Publish actions on <prefix>.alert-actions (an outbox)."
+    )
+
+
 class Settings(BaseSettings):
     """Everything customs-watch can be told. Built once by the CLI and passed down."""
 
@@ -428,4 +470,5 @@ class Settings(BaseSettings):
     rules: RulesSettings = Field(default_factory=RulesSettings)
     screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     log: Literal["kv", "json"] = Field(default="kv", description="Log line format.")

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from schemas.alert import Alert
+from schemas.alert_action import AlertAction
 from schemas.dead_letter import DeadLetter
 from schemas.declaration import DeclarationBatch
 from schemas.enriched import EnrichedBatch
@@ -30,6 +31,7 @@ TOPIC_VALUES: dict[str, tuple[str, type[BaseModel]]] = {
     "facts": ("<prefix>.facts", FactBatch),
     "flows": ("<prefix>.flows", FlowBatch),
     "alert-versions": ("<prefix>.alert-versions", Alert),
+    "alert-actions": ("<prefix>.alert-actions", AlertAction),
 }
 
 

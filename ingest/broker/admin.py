@@ -30,9 +30,11 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     specs = [
         TopicSpec(name, t.partitions, t.replication, t.retention_ms)
         for name in t.all_names()
-        if name != t.deadletter
+        if name not in (t.deadletter, t.alert_actions)
     ]
     specs.append(TopicSpec(t.deadletter, t.partitions, t.replication, t.deadletter_retention_ms))
+    # the audit trail, and where workers read suppressions lasting up to a year: kept
+    specs.append(TopicSpec(t.alert_actions, t.partitions, t.replication, -1))
     return specs
 
 

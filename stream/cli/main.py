@@ -16,6 +16,7 @@ import typer
 from schemas.settings import Settings
 from stream.cli import classify, db, processes
 from stream.cli.alerts import alerts_app
+from stream.cli.console import console_app
 from stream.cli.db import db_app
 from stream.cli.deadletter import deadletter_app
 from stream.cli.ingest import ingest_app
@@ -43,6 +44,7 @@ app.add_typer(schemas_app, name="schemas")
 app.add_typer(deadletter_app, name="deadletter")
 app.add_typer(watchlist_app, name="watchlist")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(console_app, name="console")
 
 
 @app.callback()

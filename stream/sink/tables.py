@@ -12,13 +12,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from schemas.codecs import ALERT, DEAD_LETTER, ENRICHED_BATCH
+from schemas.codecs import ALERT, ALERT_ACTION, DEAD_LETTER, ENRICHED_BATCH
 from schemas.enriched import EnrichedBatch
 from schemas.settings import TopicSettings
 from stream.warehouse.rows import (
+    ACTION_COLUMNS,
     ALERT_COLUMNS,
     DEAD_LETTER_COLUMNS,
     DECLARATION_COLUMNS,
+    action_row,
     alert_row,
     dead_letter_row,
     declaration_row,
@@ -71,6 +73,12 @@ def decode_alert_version(value: bytes) -> Decoded:
     return None, [alert_row(ALERT.decode(value))]
 
 
+def decode_alert_action(value: bytes) -> Decoded:
+    """A triage event from the ops console; its event id is its identity."""
+    action = ALERT_ACTION.decode(value)
+    return action.event_id, [action_row(action)]
+
+
 def decode_dead_letter(value: bytes) -> Decoded:
     letter = DEAD_LETTER.decode(value)
     return letter.identity(), [dead_letter_row(letter)]
@@ -81,6 +89,7 @@ def sink_tables(topics: TopicSettings) -> dict[str, SinkTable]:
     return {
         topics.enriched: SinkTable("declarations", DECLARATION_COLUMNS, decode_enriched),
         topics.alert_versions: SinkTable("alerts", ALERT_COLUMNS, decode_alert_version),
+        topics.alert_actions: SinkTable("alert_actions", ACTION_COLUMNS, decode_alert_action),
         topics.deadletter: SinkTable(
             "dead_letters", DEAD_LETTER_COLUMNS, decode_dead_letter, dead_letter_rejects=False
         ),

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from schemas.alert import Alert
+from schemas.alert_action import AlertAction
 from schemas.dead_letter import DeadLetter
 from schemas.enriched import EnrichedDeclaration
 from stream.warehouse.client import Warehouse
@@ -44,6 +45,7 @@ ALERT_COLUMNS = (
     "first_seen",
     "last_seen",
     "created_at",
+    "suppressed_by",
 )
 DEAD_LETTER_COLUMNS = (
     "letter_id", "source", "origin", "position", "stage", "reason", "payload", "topic",
@@ -100,7 +102,24 @@ def alert_row(alert: Alert) -> list[Any]:
         alert.first_seen,
         alert.last_seen,
         alert.created_at,
+        alert.suppressed_by,
     ]
+
+
+ACTION_COLUMNS = (
+    "event_id", "alert_id", "action", "actor", "actor_role", "at", "rule", "outcome",
+    "status_before", "status_after", "before", "after", "comment", "suppression",
+)  # fmt: skip
+
+
+def action_row(action: AlertAction) -> list[Any]:
+    suppression = action.suppression.model_dump_json() if action.suppression else ""
+    return [
+        action.event_id, action.alert_id, action.action, action.actor, action.actor_role,
+        action.at, action.rule, action.outcome, action.before.get("status"),
+        action.after.get("status"), _json(action.before), _json(action.after), action.comment,
+        suppression,
+    ]  # fmt: skip
 
 
 def dead_letter_row(letter: DeadLetter) -> list[Any]:

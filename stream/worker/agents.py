@@ -51,8 +51,10 @@ from stream.stages.facts import PartyKeys, fact_batches, flow_batches
 from stream.stages.guard import Failed, attempt, line_letter, message_letter
 from stream.stages.parse import TabularReader, parse_message
 from stream.stages.stateful import flow_transition, party_transition
+from stream.stages.suppress import mark
 from stream.worker.app import Topics
 from stream.worker.patches import as_current_event
+from stream.worker.suppressions import SuppressionReader
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,7 @@ class Stages:
     enricher: Enricher
     party_names: PartyKeys
     tabular: TabularReader
+    suppressions: SuppressionReader | None = None  # None: nothing is suppressed
 
 
 def build_stages(settings: Settings, rules: RuleSet) -> Stages:
@@ -81,6 +84,7 @@ def build_stages(settings: Settings, rules: RuleSet) -> Stages:
         enricher=Enricher(rules, fx_table(settings.rules.fx_rates), lambda: watched.current),
         party_names=PartyKeys(NameNormaliser(rules.screening)),
         tabular=TabularReader(MappingCatalog(settings.ingest.mappings_dir)),
+        suppressions=SuppressionReader(settings),
     )
 
 
@@ -286,7 +290,11 @@ class Handlers:
     async def _publish(self, versions: list[Alert], new: list[Alert]) -> list[Any]:
         """Every version to the sink's topic (the ``alerts`` table is a ReplacingMergeTree
         keeping the latest per alert id, so a replay that groups events differently stays
-        correct), only new alerts to the watchers' topic."""
+        correct), only new alerts to the watchers' topic, unless a suppression approved in
+        the ops console covers them (then they are stored, marked, not published)."""
+        book = self.stages.suppressions.current() if self.stages.suppressions else {}
+        versions = [mark(a, book) for a in versions]
+        new = [m for m in (mark(a, book) for a in new) if m.suppressed_by is None]
         sends = []
         for alert in versions:
             sends.append(
@@ -344,3 +352,19 @@ def register_agents(app: faust.App, topics: Topics, settings: Settings, rules: R
             await asyncio.get_running_loop().run_in_executor(None, stages.watched.refresh)
         except (OSError, ValueError) as exc:
             log.error("watchlist reload failed; keeping the loaded lists", extra={"error": exc})
+
+    # Suppressions approved in the ops console: read once before consuming (a restarted
+    # worker does not publish what is suppressed), then on a timer off the loop.
+    suppressions = stages.suppressions
+    assert suppressions is not None
+    try:
+        suppressions.refresh()
+    except Exception as exc:
+        log.error("suppressions not read at start", extra={"error": exc})
+
+    @app.timer(interval=settings.screening.reload_interval_s)  # type: ignore[untyped-decorator]
+    async def reload_suppressions() -> None:
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, suppressions.refresh)
+        except Exception as exc:  # the broker may be away: keep the known suppressions
+            log.error("suppressions not read; keeping the known ones", extra={"error": exc})
