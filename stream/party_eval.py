@@ -12,6 +12,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from schemas.rule_data import RuleSet
 from stream.screening.matcher import Scorer
@@ -38,7 +39,7 @@ class PairScores:
         return self.correct_pairs / self.true_pairs if self.true_pairs else 1.0
 
 
-def _pairs(counts: Counter[object]) -> int:
+def _pairs(counts: Counter[Any]) -> int:
     return sum(n * (n - 1) // 2 for n in counts.values())
 
 

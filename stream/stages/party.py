@@ -27,6 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from stdnum.exceptions import InvalidChecksum, ValidationError
+
 from schemas.rule_data import PartyRules
 from stream.screening.matcher import Scorer
 from stream.screening.names import NameForm, NameNormaliser
@@ -96,13 +98,15 @@ class IdentifierReader:
         compact = _NOT_ALNUM.sub("", value.upper())
         if not compact:
             return None
+        wrong_check_digits = False
         for scheme, module, linking in self._schemes:
             try:
-                if module.is_valid(compact):
-                    return f"{scheme}:{module.compact(compact)}", linking
-            except Exception:  # noqa: BLE001, S112 - a scheme that cannot read it does not name it
+                return f"{scheme}:{module.validate(compact)}", linking
+            except InvalidChecksum:
+                wrong_check_digits = True
+            except ValidationError:
                 continue
-        if len(compact) < self.rules.other_identifier_min_length:
+        if wrong_check_digits or len(compact) < self.rules.other_identifier_min_length:
             return None
         return f"other:{(country or '').upper()}:{compact}", True
 
@@ -204,9 +208,7 @@ class PartyResolver:
     def _best_by_name(
         self, registry: PartyRegistry, form: NameForm, country: str | None
     ) -> tuple[str | None, float, str]:
-        found = sorted(
-            (len(registry.keys[k]), k) for k in form.keys if k in registry.keys
-        )
+        found = sorted((len(registry.keys[k]), k) for k in form.keys if k in registry.keys)
         pool: dict[int, None] = {}
         for length, key in found:
             if pool and (length > self._max_postings or len(pool) + length > self._max_pool):
@@ -244,8 +246,11 @@ class PartyResolver:
             events.append(event)
 
         by_identifier = next(
-            (registry.root(registry.identifiers[k]) for k, link in keys
-             if link and k in registry.identifiers),
+            (
+                registry.root(registry.identifiers[k])
+                for k, link in keys
+                if link and k in registry.identifiers
+            ),
             None,
         )
         by_name: str | None = None
@@ -268,8 +273,14 @@ class PartyResolver:
         if by_identifier is not None:
             party = by_identifier
             if by_name is not None and by_name != by_identifier:
-                emit(RegistryEvent("merge", by_name, to=by_identifier,
-                                   reason=f"identifier {keys[0][0]} seen with both names"))
+                emit(
+                    RegistryEvent(
+                        "merge",
+                        by_name,
+                        to=by_identifier,
+                        reason=f"identifier {keys[0][0]} seen with both names",
+                    )
+                )
             how = "identifier" if by_name is None else how
         elif by_name is not None:
             party = by_name
@@ -287,9 +298,8 @@ class PartyResolver:
                 anchor += "+"
                 party = party_id(anchor)
             how = "new"
-        if name is not None and registry.written.get(written or "") != party:
-            if written not in registry.written:
-                emit(RegistryEvent("name", party, name=name, country=country))
+        if name is not None and written is not None and written not in registry.written:
+            emit(RegistryEvent("name", party, name=name, country=country))
         for key, _ in keys:
             if key not in registry.identifiers:
                 emit(RegistryEvent("identifier", party, identifier=key))
@@ -299,8 +309,9 @@ class PartyResolver:
         self, registry: PartyRegistry, source: str, target: str, reason: str
     ) -> RegistryEvent:
         """An analyst's merge: ``source`` becomes part of ``target``."""
-        event = RegistryEvent("merge", registry.root(source), to=registry.root(target),
-                              reason=reason)
+        event = RegistryEvent(
+            "merge", registry.root(source), to=registry.root(target), reason=reason
+        )
         registry.apply(event, self.normalise)
         return event
 
@@ -310,8 +321,13 @@ class PartyResolver:
         """An analyst's split: the written name gets a party of its own."""
         country = (country or "").strip().upper() or None
         new = party_id(f"split:{written_key(name, country)}")
-        event = RegistryEvent("split", registry.root(registry.written.get(
-            written_key(name, country), new)), name=name, country=country, to=new,
-            reason=reason)
+        event = RegistryEvent(
+            "split",
+            registry.root(registry.written.get(written_key(name, country), new)),
+            name=name,
+            country=country,
+            to=new,
+            reason=reason,
+        )
         registry.apply(event, self.normalise)
         return event

@@ -6,10 +6,10 @@ One cluster per listed company: its listed name and every alias the regulation g
 each alias as its own written name (an abbreviation in brackets after a full name is
 split off). A company listed under two regulations or annexes is one cluster: records
 sharing a written name (case and quotes aside) or an identifier are joined. Source noise
-("Text of image", "Chinese:") is dropped. Nothing is written by hand; the selection rule is fixed here, before any
-tuning: companies (not persons, not "so-called" republics), with at least one name in
-another script than the listed name's or a tax/registration number. Every third company
-(by its position in the file) goes to the held-out gate part.
+("Text of image", "Chinese:") is dropped. Nothing is written by hand; the selection rule
+is fixed here, before any tuning: companies (not persons, not "so-called" republics),
+with at least one name in another script than the listed name's or a tax/registration
+number. Every third company (by its position in the file) goes to the held-out gate part.
 
 Run: python tests/data/build_party_clusters.py /path/to/mirror/repo COMMIT
 """
@@ -51,7 +51,12 @@ def names(row: dict[str, str]) -> list[str]:
             out.append(piece)
     seen: dict[str, None] = {}
     for n in out:
-        if len(n) >= 2 and re.search(r"\w", n) and not n.endswith(":") and "text of image" not in n.lower():
+        if (
+            len(n) >= 2
+            and re.search(r"\w", n)
+            and not n.endswith(":")
+            and "text of image" not in n.lower()
+        ):
             seen.setdefault(n, None)
     return list(seen)
 
@@ -93,7 +98,9 @@ def main(repo: str, commit: str) -> None:
         path = f"datasets/eu/journal_sanctions/data/consolidated/{celex}.csv"
         text = subprocess.run(
             ["git", "-C", repo, "show", f"{commit}:{path}"],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
         for row in csv.DictReader(text.splitlines()):
             if row["schema"] == "Person" or row["name"].lower().startswith("so-called"):
@@ -108,16 +115,18 @@ def main(repo: str, commit: str) -> None:
             position += 1
             country = (row["country"] or row["jurisdiction"] or "").split(";")[0].strip()
             for name in written:
-                lines.append({
-                    "name": name,
-                    "cluster": cluster,
-                    "script": script(name),
-                    "country": country or None,
-                    "part": part,
-                    "ids": ids,
-                    "source": f"opensanctions/opensanctions@{commit[:12]}:{path} recordId "
-                    f"{row['recordId']} annex {row['annex']}",
-                })
+                lines.append(
+                    {
+                        "name": name,
+                        "cluster": cluster,
+                        "script": script(name),
+                        "country": country or None,
+                        "part": part,
+                        "ids": ids,
+                        "source": f"opensanctions/opensanctions@{commit[:12]}:{path} recordId "
+                        f"{row['recordId']} annex {row['annex']}",
+                    }
+                )
     joined = Joined()
     first: dict[str, str] = {}
     for line in lines:
@@ -132,7 +141,7 @@ def main(repo: str, commit: str) -> None:
     with out.open("w", encoding="utf-8") as handle:
         for line in lines:
             handle.write(json.dumps(line, ensure_ascii=False) + "\n")
-    print(len(lines), "names", len({l["cluster"] for l in lines}), "clusters")
+    print(len(lines), "names", len({line["cluster"] for line in lines}), "clusters")
 
 
 if __name__ == "__main__":
