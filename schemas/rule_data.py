@@ -319,6 +319,7 @@ class PartyRules(BaseModel):
     country_mismatch_penalty: float = Field(ge=0, le=1)
     identifier_schemes: list[IdentifierScheme]
     other_identifier_min_length: int = Field(ge=1)
+    acronym_max_length: int = Field(ge=2)
     cache_size: int = Field(ge=0)
 
 

@@ -36,5 +36,6 @@ def evaluate(
         f"names={scores.names} clusters={scores.clusters} true_pairs={scores.true_pairs} "
         f"predicted_pairs={scores.predicted_pairs} correct_pairs={scores.correct_pairs} "
         f"precision={scores.precision:.3f} recall={scores.recall:.3f} "
+        f"spelling_pairs={scores.spelling_pairs} spelling_recall={scores.spelling_recall:.3f} "
         f"threshold={rules.parties.threshold:.2f}"
     )

@@ -181,8 +181,24 @@ class PartyRegistry:
             return
         slot_no = len(self.names)
         self.names.append(_Name(party, " ".join(form.words), form.compact, form.han, country))
-        for key in form.keys:
+        for key in form.keys | initials_keys(form, normalise):
             self.keys.setdefault(key, []).append(slot_no)
+
+
+ACRONYM_KEY_MAX = 8
+
+
+def initials_keys(form: NameForm, normalise: NameNormaliser) -> frozenset[str]:
+    """Blocking keys that let an abbreviation find its full name and back: the initials of
+    all words, and each short word as if it were initials ("^stc" for both "STTs" and
+    "Spetsialnyi Tekhnologicheskii Tsentr")."""
+    if form.han or not form.words:
+        return frozenset()
+    keys = (
+        {"^" + normalise.fold("".join(w[0] for w in form.words))} if len(form.words) > 1 else set()
+    )
+    keys.update("^" + normalise.fold(w) for w in form.words if 2 <= len(w) <= ACRONYM_KEY_MAX)
+    return frozenset(keys)
 
 
 def written_key(name: str, country: str | None) -> str:
@@ -204,11 +220,13 @@ class PartyResolver:
         self.identifiers = IdentifierReader(rules)
         self._max_postings = scorer.rules.max_key_postings
         self._max_pool = scorer.rules.max_pool * 4
+        self._acronym_max = rules.acronym_max_length
 
     def _best_by_name(
         self, registry: PartyRegistry, form: NameForm, country: str | None
     ) -> tuple[str | None, float, str]:
-        found = sorted((len(registry.keys[k]), k) for k in form.keys if k in registry.keys)
+        keys = form.keys | initials_keys(form, self.normalise)
+        found = sorted((len(registry.keys[k]), k) for k in keys if k in registry.keys)
         pool: dict[int, None] = {}
         for length, key in found:
             if pool and (length > self._max_postings or len(pool) + length > self._max_pool):
@@ -219,12 +237,52 @@ class PartyResolver:
         for slot_no in pool:
             slot = registry.names[slot_no]
             score, how = self.scorer.names(form, slot.words, slot.compact, slot.han)
+            if score < self.rules.threshold and not (form.han or slot.han):
+                query, listed, acronyms = self._initials(list(form.words), slot.words.split(" "))
+                # an abbreviation alone says too little: another word must be shared
+                if query is not None and (set(query) & set(listed)) - acronyms:
+                    aligned, why = self.scorer.names(
+                        NameForm(form.tokens, tuple(query), form.keys, "".join(query), False),
+                        " ".join(listed),
+                        "".join(listed),
+                    )
+                    if aligned > score:
+                        score, how = aligned, why + " (initials read as words)"
             if wanted and slot.country and slot.country != wanted:
                 score -= self.rules.country_mismatch_penalty
                 how += f"; country {wanted} not {slot.country}"
             if score > best[1]:
                 best = (slot.party, score, how)
         return best
+
+    def _initials(
+        self, query: list[str], listed: list[str]
+    ) -> tuple[list[str] | None, list[str], set[str]]:
+        """Both word lists with every run of words that an abbreviation on the other side
+        spells by its initials replaced by that abbreviation ("GNPP" for "Gosudarstvennoe
+        Nauchno Proizvodstvennoe Predpriiatie", "TD" for "Torgovyi Dom"), and the
+        abbreviations used; None for the query when none."""
+        used: set[str] = set()
+        for short_side, long_side in ((query, listed), (listed, query)):
+            for word in [w for w in short_side if 2 <= len(w) <= self._acronym_max]:
+                if word in long_side:
+                    continue
+                run = self._run(word, long_side)
+                if run is not None:
+                    start, end = run
+                    long_side[start:end] = [word]
+                    used.add(word)
+        return (query if used else None), listed, used
+
+    def _run(self, acronym: str, words: list[str]) -> tuple[int, int] | None:
+        target = self.normalise.fold(acronym)
+        for start in range(len(words)):
+            initials = ""
+            for end in range(start, min(len(words), start + len(acronym) + 1)):
+                initials += words[end][0]
+                if end > start and self.normalise.fold(initials) == target:
+                    return start, end + 1
+        return None
 
     def resolve(
         self,

@@ -40,6 +40,37 @@ def script(text: str) -> str:
     return "latin"
 
 
+# Russian and Belarusian legal forms as written when a name is transliterated rather than
+# translated (JSC, LLC are translations): a Latin name carrying one is a spelling of the
+# Cyrillic name, the kind of variant customs declarations show.
+_TRANSLIT_FORMS = re.compile(
+    r"(?<![A-Za-z])(OOO|OAO|ZAO|PAO|AO|ODO|ChUP|OOO|Obshchestvo|Aktsionernoe)(?![A-Za-z])"
+)
+_CYR_FORMS = re.compile(
+    r"(?<![\w])(ООО|ОАО|ЗАО|ПАО|АО|ОДО|ЧУП|ИООО|ТАА|ААТ|ЗТАА|Общество|Акционерное|Открытое"
+    r"|Закрытое|Публичное|Федеральное|Государственное|Унитарное|Предприятие|Бюджетное"
+    r"|Учреждение|ограниченной|ответственностью)(?![\w])",
+    re.IGNORECASE,
+)
+
+
+def form(name: str) -> str:
+    """What kind of written name: ``acronym`` (one short capitalised word once legal
+    forms and quotes are gone), ``original`` (Cyrillic or Chinese), ``transliteration``
+    (Latin with a transliterated Russian legal form) or ``other`` (translations, trade
+    names)."""
+    kind = script(name)
+    core = _CYR_FORMS.sub(" ", _TRANSLIT_FORMS.sub(" ", name))
+    core = re.sub(r"[\W_]+", " ", core).strip()
+    if not core or (" " not in core and len(core) <= 6 and core.upper() == core):
+        return "acronym"
+    if kind in ("cyrillic", "han"):
+        return "original"
+    if kind == "latin" and _TRANSLIT_FORMS.search(name):
+        return "transliteration"
+    return "other"
+
+
 def names(row: dict[str, str]) -> list[str]:
     out: list[str] = []
     for part in [row["name"], *row["alias"].split(";")]:
@@ -120,6 +151,7 @@ def main(repo: str, commit: str) -> None:
                         "name": name,
                         "cluster": cluster,
                         "script": script(name),
+                    "form": form(name),
                         "country": country or None,
                         "part": part,
                         "ids": ids,
