@@ -80,11 +80,13 @@ fuzz: venv
 fault: venv
 	$(PY) -m tests.reliability.fault_run --lines 200000 --fault-s 60
 
-# Per-category precision and recall on the labelled development set, and screening P/R on
-# the labelled name pairs.
+# Per-category precision and recall on the labelled development set, screening P/R on
+# the labelled name pairs, and party resolution P/R on the labelled name clusters.
 eval: venv
 	$(VENV)/bin/customs-watch eval tests/data/labelled_lines.jsonl
 	$(VENV)/bin/customs-watch watchlist eval tests/data/screening_pairs.jsonl
+	$(VENV)/bin/customs-watch party eval tests/data/party_clusters.jsonl --part dev
+	$(VENV)/bin/customs-watch party eval tests/data/party_clusters.jsonl --part gate
 
 schemas: venv
 	$(VENV)/bin/customs-watch schemas export

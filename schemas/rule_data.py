@@ -300,6 +300,29 @@ class ScreeningRules(BaseModel):
         return allowed
 
 
+class IdentifierScheme(BaseModel):
+    """One identifier scheme python-stdnum validates (``parties.yaml``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    scheme: str
+    module: str
+    linking: bool = True
+
+
+class PartyRules(BaseModel):
+    """Parameters of party resolution (``parties.yaml``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    threshold: float = Field(ge=0, le=1)
+    country_mismatch_penalty: float = Field(ge=0, le=1)
+    identifier_schemes: list[IdentifierScheme]
+    other_identifier_min_length: int = Field(ge=1)
+    acronym_max_length: int = Field(ge=2)
+    cache_size: int = Field(ge=0)
+
+
 class RuleSet(BaseModel):
     """Everything the pure stages need, loaded once per process."""
 
@@ -325,6 +348,7 @@ class RuleSet(BaseModel):
     units: dict[str, list[str]]
     alerts: AlertRules
     screening: ScreeningRules
+    parties: PartyRules
 
 
 def _read_yaml(path: Path) -> Any:
@@ -371,6 +395,7 @@ REQUIRED_FILES = (
     "units.yaml",
     "alert_rules.yaml",
     "screening.yaml",
+    "parties.yaml",
 )
 
 
@@ -395,6 +420,7 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
             units=_read_yaml(rules_dir / "units.yaml")["units"],
             alerts=_read_yaml(rules_dir / "alert_rules.yaml"),
             screening=_read_yaml(rules_dir / "screening.yaml"),
+            parties=_read_yaml(rules_dir / "parties.yaml"),
         )
     except (ValidationError, KeyError, TypeError) as exc:
         raise InvalidRuleData(f"rule data in {rules_dir}: {exc}") from exc

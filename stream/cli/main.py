@@ -20,6 +20,7 @@ from stream.cli.console import console_app
 from stream.cli.db import db_app
 from stream.cli.deadletter import deadletter_app
 from stream.cli.ingest import ingest_app
+from stream.cli.party import party_app
 from stream.cli.schemas import schemas_app
 from stream.cli.topics import topics_app
 from stream.cli.watchlist import watchlist_app
@@ -45,6 +46,7 @@ app.add_typer(deadletter_app, name="deadletter")
 app.add_typer(watchlist_app, name="watchlist")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(console_app, name="console")
+app.add_typer(party_app, name="party")
 
 
 @app.callback()

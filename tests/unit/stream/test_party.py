@@ -1,0 +1,99 @@
+"""Party resolution: one id per company across scripts, spellings and identifiers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from schemas.rule_data import default_rules
+from stream.party_eval import evaluate_clusters, resolver_for
+from stream.stages.party import PartyRegistry, PartyResolver, RegistryEvent
+
+CLUSTERS = Path(__file__).parents[2] / "data" / "party_clusters.jsonl"
+SIRIUS_INN = "7704730655"  # listed by the EU for JSC Sirius (32014R0833 annex IV)
+
+
+@pytest.fixture(scope="module")
+def resolver() -> PartyResolver:
+    return resolver_for(default_rules())
+
+
+def test_demo_spellings_are_one_party_and_a_near_miss_is_another(resolver: PartyResolver) -> None:
+    registry = PartyRegistry()
+    ids = {
+        name: resolver.resolve(registry, name, country).party_id
+        for name, country in [
+            ("OOO Vektor-Snab", "RU"),
+            ("ООО «ВЕКТОР-СНАБ»", "RU"),
+            ("Vektor Snab, LLC", None),
+            ("ООО ВЕКТОР-СТРОЙ", "RU"),
+            ("AO Tekhnokom", "RU"),
+            ("AO TEKHNOKOM", "RU"),
+        ]
+    }
+    assert ids["OOO Vektor-Snab"] == ids["ООО «ВЕКТОР-СНАБ»"] == ids["Vektor Snab, LLC"]
+    assert ids["ООО ВЕКТОР-СТРОЙ"] != ids["OOO Vektor-Snab"]
+    assert ids["AO Tekhnokom"] == ids["AO TEKHNOKOM"]
+    assert ids["AO Tekhnokom"] != ids["OOO Vektor-Snab"]
+
+
+def test_ids_are_deterministic_and_a_replayed_registry_agrees(resolver: PartyResolver) -> None:
+    feed = [("OOO Vektor-Snab", "RU"), ("Zala Aero Group", "RU"), ("ООО «ВЕКТОР-СНАБ»", "RU")]
+    first, second = PartyRegistry(), PartyRegistry()
+    events: list[RegistryEvent] = []
+    got_first = []
+    for name, country in feed:
+        result = resolver.resolve(first, name, country)
+        got_first.append(result.party_id)
+        events.extend(result.events)
+    assert got_first == [resolver.resolve(second, n, c).party_id for n, c in feed]
+    replayed = PartyRegistry()
+    for event in events:
+        replayed.apply(RegistryEvent.from_dict(event.to_dict()), resolver.normalise)
+    later = resolver.resolve(replayed, "Vektor Snab LLC", "RU")
+    assert later.party_id == got_first[0]
+    assert later.events[0].kind == "name"
+
+
+def test_a_shared_identifier_merges_two_name_parties(resolver: PartyResolver) -> None:
+    registry = PartyRegistry()
+    sirius = resolver.resolve(registry, "JSC Concern Sirius", "RU", [SIRIUS_INN]).party_id
+    other = resolver.resolve(registry, "OOO Orbita-Tekh", "RU").party_id
+    assert other != sirius
+    merged = resolver.resolve(registry, "OOO Orbita-Tekh", "RU", [f"ИНН {SIRIUS_INN}"])
+    assert merged.party_id == sirius
+    (merge,) = [e for e in merged.events if e.kind == "merge"]
+    assert (merge.party, merge.to) == (other, sirius)
+    assert "ru_inn:7704730655" in (merge.reason or "")
+    assert registry.root(other) == sirius
+
+
+def test_an_identifier_with_wrong_check_digits_links_nothing(resolver: PartyResolver) -> None:
+    registry = PartyRegistry()
+    wrong = SIRIUS_INN[:-1] + str((int(SIRIUS_INN[-1]) + 1) % 10)
+    a = resolver.resolve(registry, "Alfa Prom", "RU", [wrong]).party_id
+    b = resolver.resolve(registry, "Omega Snab", "RU", [wrong]).party_id
+    assert a != b
+    assert not registry.identifiers
+
+
+def test_a_split_gives_the_written_name_a_party_of_its_own(resolver: PartyResolver) -> None:
+    registry = PartyRegistry()
+    one = resolver.resolve(registry, "OOO Vektor-Snab", "RU").party_id
+    assert resolver.resolve(registry, "Vektor Snab OOO", "RU").party_id == one
+    event = resolver.split(registry, "Vektor Snab OOO", "RU", "analyst: another company")
+    again = resolver.resolve(registry, "Vektor Snab OOO", "RU").party_id
+    assert again == event.to != one
+    assert resolver.resolve(registry, "OOO Vektor-Snab", "RU").party_id == one
+
+
+def test_held_out_clusters_gate() -> None:
+    """Pairwise precision on the held-out third of the EU-listed companies' names.
+
+    Recall is printed by ``make eval`` and is far below 0.95: most names of one listed
+    company are translations or abbreviations of each other, which no spelling comparison
+    joins (see tests/data/README.md)."""
+    scores = evaluate_clusters(CLUSTERS, default_rules(), "gate")
+    assert scores.names >= 400
+    assert scores.precision >= 0.95, scores.merged_wrongly[:20]
