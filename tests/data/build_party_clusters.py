@@ -151,7 +151,7 @@ def main(repo: str, commit: str) -> None:
                         "name": name,
                         "cluster": cluster,
                         "script": script(name),
-                    "form": form(name),
+                        "form": form(name),
                         "country": country or None,
                         "part": part,
                         "ids": ids,
