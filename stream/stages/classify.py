@@ -11,6 +11,13 @@ Signals (rule data in ``schemas/rules/``: chpl.csv, hs_categories.yaml, lexicon.
   about an ordinary product (``строительная каска``, ``термобелье``, ``air rifle``);
 - strong text under a cover heading (toys, sports goods, household goods) with no code
   support marks the line ``misdeclaration_suspected``.
+
+The code is read first (:mod:`stream.stages.hs_reading`). A code missing or unusable leaves
+the text alone to decide. A 4-digit heading holding category subheadings (8542, 9013) is a
+weak code for those categories; an older-vintage code correlating to several HS 2022
+subheadings (8802.20 of HS 2017 → 8806) is a weak code for theirs, and one correlating to a
+single subheading is read as that subheading. Evidence says which: ``hs_prefix``,
+``hs_heading`` or ``hs_correlation``.
 """
 
 from __future__ import annotations
@@ -33,6 +40,12 @@ class Classification:
     evidence: tuple[Evidence, ...] = ()
     confidence: float = 0.0
     misdeclaration_reason: str | None = None
+    hs_version: str | None = None
+    """The older HS vintage a category was read through, when the correlation decided it."""
+
+
+Via = tuple[str, str, str | None]
+"""Where a weak code signal came from: (evidence kind, what matched, HS vintage or None)."""
 
 
 def _longest_prefix(
@@ -59,6 +72,18 @@ class Classifier:
             for rule in table.needs_text:
                 self.codes.setdefault(rule.prefix, []).append((category, False, rule))
         self.lengths = tuple(sorted({len(p) for p in self.codes}))
+        # Heading → categories with a longer prefix under it: a weak code for a 4-digit line.
+        self.under_heading: dict[str, dict[Category, PrefixRule]] = {}
+        for prefix, entries in self.codes.items():
+            if len(prefix) > 4:
+                for category, _, rule in entries:
+                    self.under_heading.setdefault(prefix[:4], {}).setdefault(
+                        category,
+                        PrefixRule(
+                            prefix=prefix[:4], note=f"heading holding {prefix}: {rule.note}"
+                        ),
+                    )
+        self.correlation = rules.hs_correlation
         self.cover = {r.prefix: r for r in rules.cover_headings}
         self.cover_lengths = tuple(sorted({len(p) for p in self.cover}))
         self.order = {category: i for i, category in enumerate(rules.categories)}
@@ -84,7 +109,7 @@ class Classifier:
         Feeds repeat the same goods descriptions line after line; the cache holds up to
         CACHE_SIZE distinct pairs and starts over when full. Results are immutable.
         """
-        key = (hs.digits, description)
+        key = (hs.declared, description)
         found = self._cache.get(key)
         if found is None:
             found = self._classify(hs, description)
@@ -93,12 +118,46 @@ class Classifier:
             self._cache[key] = found
         return found
 
+    def _code_signals(
+        self, hs: HsCode
+    ) -> tuple[
+        str, dict[Category, tuple[PrefixRule | None, PrefixRule | None]], dict[Category, Via]
+    ]:
+        """The digits read, the code rules per category, and where weak signals came from."""
+        digits = hs.digits
+        if hs.status == "older_version" and len(hs.read_as) == 1:
+            digits = hs.read_as[0]
+        codes = self._codes(digits)
+        via: dict[Category, Via] = {}
+        if hs.status == "heading_only":
+            for category, rule in self.under_heading.get(hs.hs4, {}).items():
+                if category not in codes:
+                    codes[category] = (None, rule)
+                    via[category] = ("hs_heading", hs.hs4, None)
+        moved = hs.read_as if digits == hs.digits else ()
+        vintage = self.correlation[hs.hs6][0] if moved and hs.hs6 in self.correlation else None
+        for kind, others in (("hs_correlation", moved), ("hs_prefix", hs.others)):
+            for other in others:
+                for category, (strong, weak) in self._codes(other).items():
+                    other_rule = strong or weak
+                    if other_rule is None or category in codes:
+                        continue
+                    accepts = "strong" if strong is not None else other_rule.accepts
+                    codes[category] = (
+                        None,
+                        PrefixRule(prefix=other_rule.prefix, note=other_rule.note, accepts=accepts),
+                    )
+                    matched = f"{hs.hs6}→{other}" if kind == "hs_correlation" else other
+                    via[category] = (kind, matched, vintage if kind == "hs_correlation" else None)
+        return digits, codes, via
+
     def _classify(self, hs: HsCode, description: str) -> Classification:
         normalised = normalise_text(description)
         text_hits = (
             by_category(self.lexicon.scan(normalised, Tokens.of(normalised))) if normalised else {}
         )
-        codes = self._codes(hs.digits)
+        digits, codes, via = self._code_signals(hs)
+        read_through: str | None = None
         candidates: list[Category] = sorted({*codes, *text_hits}, key=self.order.__getitem__)
         categories: list[Category] = []
         evidence: list[Evidence] = []
@@ -124,26 +183,34 @@ class Classifier:
             categories.append(category)
             code = strong_code or (weak_code if reading else None)
             if code is not None:
-                evidence.append(_evidence(kind="hs_prefix", target=category, matched=code.prefix))
+                kind, matched, vintage = via.get(category, ("hs_prefix", code.prefix, None))
+                evidence.append(_evidence(kind=kind, target=category, matched=matched))
+                read_through = read_through or vintage
             evidence.extend(_term_evidence(category, used, description, normalised))
             if strong_code is not None:
                 confidence = max(confidence, self.confidence["code+text" if reading else "code"])
             else:
                 confidence = max(confidence, self.confidence[reading or "text"])
                 if weak_code is None and reading in ("text", "qualified"):
-                    cover = _longest_prefix(hs.digits, self.cover, self.cover_lengths)
+                    cover = _longest_prefix(digits, self.cover, self.cover_lengths)
                     if cover is not None:
                         term = normalised[used[0].start : used[0].end] if used else category
                         misdeclared.append(
                             f"description names {category} ('{term}') but HS {hs.digits} is "
                             f"{cover.note} (heading {cover.prefix})"
                         )
-        tier = self.chpl.get(hs.hs6) if hs.hs6 else None
+        hs6 = digits[:6] if len(digits) >= 6 else ""
+        tier = self.chpl.get(hs6) if hs6 else None
         if tier is not None:
-            evidence.append(_evidence(kind="hs_prefix", target="chpl", matched=hs.hs6))
+            evidence.append(_evidence(kind="hs_prefix", target="chpl", matched=hs6))
             confidence = max(confidence, self.confidence["code"])
         return Classification(
-            tuple(categories), tier, tuple(evidence), confidence, "; ".join(misdeclared) or None
+            tuple(categories),
+            tier,
+            tuple(evidence),
+            confidence,
+            "; ".join(misdeclared) or None,
+            read_through,
         )
 
     @staticmethod

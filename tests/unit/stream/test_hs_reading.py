@@ -1,0 +1,93 @@
+"""Reading declared codes of any HS vintage, level or shape, and classifying on them."""
+
+import pytest
+
+from schemas.declaration import Declaration
+from schemas.rule_data import load_rules
+from stream.stages.classify import Classifier
+from stream.stages.enrich import Enricher
+from stream.stages.hs_reading import HsReader
+
+RULES = load_rules()
+READ = HsReader(RULES.hs2022, RULES.hs_correlation)
+CLASSIFY = Classifier(RULES)
+
+
+@pytest.mark.parametrize(
+    ("declared", "status", "digits", "version"),
+    [
+        ("8806.22", "valid", "880622", "HS2022"),
+        ("8542 31 900 0", "national", "8542319000", "HS2022"),
+        ("8525.80", "older_version", "852580", "HS2017"),
+        ("8542", "heading_only", "8542", ""),
+        ("93", "chapter_only", "93", ""),
+        ("", "missing", "", ""),
+        ("N/A", "missing", "", ""),
+        ("  -  ", "missing", "", ""),
+        ("0", "unreadable", "", ""),
+        ("000000", "unreadable", "", ""),
+        ("8542.31; 8542.39", "several", "854231", "HS2022"),
+        ("123456", "unknown", "123456", ""),
+        ("10121", "valid", "010121", "HS2022"),  # a spreadsheet dropped the leading zero
+    ],
+)
+def test_codes_are_read_with_a_status(
+    declared: str, status: str, digits: str, version: str
+) -> None:
+    code = READ(declared)
+    assert (code.status, code.digits, code.version) == (status, digits, version)
+
+
+def test_several_codes_keep_the_others() -> None:
+    assert READ("8542.31; 8542.39").others == ("854239",)
+    assert READ("6211.33 / 6211.43").others == ("621143",)
+
+
+def test_an_hs2017_code_that_vanished_is_read_through_the_correlation() -> None:
+    code = READ("8525.80.30")
+    assert code.status == "older_version"
+    assert {"852589", "880621"} <= set(code.read_as)
+
+
+def test_an_hs2017_drone_code_is_classified_by_the_correlation_and_the_text() -> None:
+    found = CLASSIFY(READ("8802.20"), "Unmanned aircraft, quadcopter type, max take-off 1.2 kg")
+    assert found.categories == ("uav",)
+    assert found.hs_version == "HS2017"
+    assert [e.matched for e in found.evidence if e.kind == "hs_correlation"] == ["880220→880610"]
+
+
+def test_an_hs2017_aeroplane_code_alone_names_no_drone() -> None:
+    found = CLASSIFY(READ("8802.20"), "Light aeroplane, two seats, unladen weight 600 kg")
+    assert found.categories == ()
+    assert found.hs_version is None
+
+
+def test_a_heading_is_a_weak_code_decided_by_the_text() -> None:
+    chips = CLASSIFY(READ("8542"), "Microcontroller 32-bit ARM Cortex-M4, LQFP64")
+    assert "microelectronics" in chips.categories
+    assert any(e.kind == "hs_heading" and e.matched == "8542" for e in chips.evidence)
+    sights = CLASSIFY(READ("9013"), "Riflescope 3-9x40 with illuminated reticle")
+    assert "weapon_optics" in sights.categories
+    assert CLASSIFY(READ("8542"), "Parts").categories == ()
+
+
+def test_a_line_without_a_code_is_classified_on_its_text() -> None:
+    line = Declaration.model_validate(
+        {
+            "declaration_id": "B1",
+            "line_no": 1,
+            "declared_at": "2024-05-01",
+            "flow": "import",
+            "hs_code": "N/A",
+            "description": "Thermal imaging camera 640x512 uncooled microbolometer",
+        }
+    )
+    enriched, _ = Enricher(RULES).line(line)
+    assert enriched.hs_code_status == "missing"
+    assert "thermal_imaging" in enriched.categories
+    assert enriched.flags == []
+    no_field = Declaration.model_validate(
+        {k: v for k, v in line.model_dump().items() if k != "hs_code"}
+    )
+    assert no_field.hs_code == ""
+    assert Enricher(RULES).line(no_field)[0].hs_code_status == "missing"
