@@ -67,10 +67,11 @@ fuzz: venv
 fault: venv
 	$(PY) -m tests.reliability.fault_run --lines 200000 --fault-s 60
 
-# Per-category precision and recall on the labelled development set, and screening P/R on
-# the labelled name pairs.
+# Per-category precision and recall on the labelled sets (the hand-written lines, the real
+# texts' development part and their gate) with the share read without a code, and
+# screening P/R on the labelled name pairs.
 eval: venv
-	$(VENV)/bin/customs-watch eval tests/data/labelled_lines.jsonl
+	$(VENV)/bin/customs-watch eval tests/data/labelled_lines.jsonl tests/data/real_texts_dev.jsonl tests/data/real_texts_gate.jsonl
 	$(VENV)/bin/customs-watch watchlist eval tests/data/screening_pairs.jsonl
 
 schemas: venv
