@@ -318,6 +318,7 @@ class RuleSet(BaseModel):
     cover_headings: list[PrefixRule]
     lexicon: dict[Category, LexiconCategory]
     confidence: dict[str, float]
+    exclusions: dict[str, list[str]] = Field(default_factory=dict)
 
     @field_validator("confidence")
     @classmethod
@@ -419,6 +420,7 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
             cover_headings=hs_categories["cover_headings"],
             lexicon=lexicon["categories"],
             confidence=lexicon["confidence"],
+            exclusions=lexicon.get("exclusions") or {},
             country_aliases=_read_yaml(rules_dir / "country_aliases.yaml")["aliases"],
             units=_read_yaml(rules_dir / "units.yaml")["units"],
             alerts=_read_yaml(rules_dir / "alert_rules.yaml"),

@@ -22,6 +22,7 @@ single subheading is read as that subheading. Evidence says which: ``hs_prefix``
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +85,15 @@ class Classifier:
                         ),
                     )
         self.correlation = rules.hs_correlation
+        # "except unmanned aircraft": a term right after an exclusion word, same clause.
+        words = sorted({w for ws in rules.exclusions.values() for w in ws}, key=len, reverse=True)
+        self.excluded = (
+            re.compile(
+                r"(?:^|[^\w])(?:" + "|".join(re.escape(w) for w in words) + r")(?:[^\w;,]|$)[^;,]*$"
+            )
+            if words
+            else None
+        )
         self.cover = {r.prefix: r for r in rules.cover_headings}
         self.cover_lengths = tuple(sorted({len(p) for p in self.cover}))
         self.order = {category: i for i, category in enumerate(rules.categories)}
@@ -153,9 +163,10 @@ class Classifier:
 
     def _classify(self, hs: HsCode, description: str) -> Classification:
         normalised = normalise_text(description)
-        text_hits = (
-            by_category(self.lexicon.scan(normalised, Tokens.of(normalised))) if normalised else {}
-        )
+        hits = self.lexicon.scan(normalised, Tokens.of(normalised)) if normalised else []
+        if hits and self.excluded is not None:
+            hits = [h for h in hits if not self._excluded(normalised, h)]
+        text_hits = by_category(hits)
         digits, codes, via = self._code_signals(hs)
         read_through: str | None = None
         candidates: list[Category] = sorted({*codes, *text_hits}, key=self.order.__getitem__)
@@ -212,6 +223,13 @@ class Classifier:
             "; ".join(misdeclared) or None,
             read_through,
         )
+
+    def _excluded(self, normalised: str, hit: Hit) -> bool:
+        """Is the term named only to be excluded (``except unmanned aircraft``)? Negative
+        terms keep their force wherever they stand."""
+        if hit.term.role == "negative" or self.excluded is None:
+            return False
+        return self.excluded.search(normalised, max(0, hit.start - 40), hit.start) is not None
 
     @staticmethod
     def _read_text(

@@ -6,7 +6,8 @@ Comtrade; ODC-PDDL-1.0), as copied in the team's ``../shared/research/hs2022-nom
 Labels were decided from the nomenclature's meaning, code by code, before the classifier was
 run on them (``POSITIVE``, ``HARD``, ``AMBIGUOUS`` below). Each text appears twice: with its
 own code, and with the code withheld (``hs_code: ""``), so a line is also read from its text
-alone. The split is made once, by text, with a fixed seed: a third is the gate.
+alone. The split is made once, by text (a heading and its only subheading share one), with a
+fixed seed: a third is the gate.
 
     python tests/data/make_real_texts.py ../shared/research/hs2022-nomenclature.csv
 """
@@ -52,9 +53,9 @@ diodes, piloted aircraft, lasers)."""
 
 def label(code: str) -> list[str] | None:
     """The true categories, or None when the text is left out as ambiguous."""
-    if any(code.startswith(a) and len(code) >= len(a) for a in AMBIGUOUS):
-        if not any(code.startswith(p) for ps in POSITIVE.values() for p in ps):
-            return None
+    positive = any(code.startswith(p) for ps in POSITIVE.values() for p in ps)
+    if not positive and any(code.startswith(a) for a in AMBIGUOUS):
+        return None
     return sorted(
         c for c, prefixes in POSITIVE.items() if any(code.startswith(p) for p in prefixes)
     )
@@ -77,13 +78,18 @@ def main(nomenclature: str) -> None:
             ordinary.append((code, text, expected, False))
     rng = random.Random(SEED)
     chosen += rng.sample(ordinary, ORDINARY)
-    rng.shuffle(chosen)
-    gate_size = len(chosen) // 3
+    # A heading with a single subheading has the same text twice: split by text, not by code.
+    by_text: dict[str, list[tuple[str, str, list[str], bool]]] = {}
+    for entry in chosen:
+        by_text.setdefault(entry[1], []).append(entry)
+    texts = sorted(by_text)
+    rng.shuffle(texts)
+    gate: list[tuple[str, str, list[str], bool]] = []
+    dev: list[tuple[str, str, list[str], bool]] = []
+    for text in texts:
+        (gate if len(gate) < len(chosen) // 3 else dev).extend(by_text[text])
     out = Path(__file__).resolve().parent
-    for name, part in (
-        ("real_texts_gate", chosen[:gate_size]),
-        ("real_texts_dev", chosen[gate_size:]),
-    ):
+    for name, part in (("real_texts_gate", gate), ("real_texts_dev", dev)):
         with (out / f"{name}.jsonl").open("w", encoding="utf-8") as handle:
             for code, text, expected, hard in sorted(part):
                 for suffix, declared in (("", code), ("-nc", "")):
