@@ -87,6 +87,7 @@ class Classifier:
         self.correlation = rules.hs_correlation
         # "except unmanned aircraft": a term right after an exclusion word, same clause.
         words = sorted({w for ws in rules.exclusions.values() for w in ws}, key=len, reverse=True)
+        self.exclusion_words = re.compile("|".join(re.escape(w) for w in words) or "(?!)")
         self.excluded = (
             re.compile(
                 r"(?:^|[^\w])(?:" + "|".join(re.escape(w) for w in words) + r")(?:[^\w;,]|$)[^;,]*$"
@@ -129,16 +130,21 @@ class Classifier:
         return found
 
     def _code_signals(
-        self, hs: HsCode
+        self, hs: HsCode, text_categories: set[Category] | dict[Category, Any]
     ) -> tuple[
         str, dict[Category, tuple[PrefixRule | None, PrefixRule | None]], dict[Category, Via]
     ]:
-        """The digits read, the code rules per category, and where weak signals came from."""
+        """The digits read, the code rules per category, and where weak signals came from.
+
+        A weak signal only matters for a category the text names: without one, headings
+        and correlations are not looked at (the cheap path for most lines)."""
         digits = hs.digits
         if hs.status == "older_version" and len(hs.read_as) == 1:
             digits = hs.read_as[0]
         codes = self._codes(digits)
         via: dict[Category, Via] = {}
+        if not text_categories:
+            return digits, codes, via
         if hs.status == "heading_only":
             for category, rule in self.under_heading.get(hs.hs4, {}).items():
                 if category not in codes:
@@ -150,7 +156,7 @@ class Classifier:
             for other in others:
                 for category, (strong, weak) in self._codes(other).items():
                     other_rule = strong or weak
-                    if other_rule is None or category in codes:
+                    if other_rule is None or category in codes or category not in text_categories:
                         continue
                     accepts = "strong" if strong is not None else other_rule.accepts
                     codes[category] = (
@@ -164,10 +170,10 @@ class Classifier:
     def _classify(self, hs: HsCode, description: str) -> Classification:
         normalised = normalise_text(description)
         hits = self.lexicon.scan(normalised, Tokens.of(normalised)) if normalised else []
-        if hits and self.excluded is not None:
+        if hits and self.excluded is not None and self.exclusion_words.search(normalised):
             hits = [h for h in hits if not self._excluded(normalised, h)]
         text_hits = by_category(hits)
-        digits, codes, via = self._code_signals(hs)
+        digits, codes, via = self._code_signals(hs, text_hits)
         read_through: str | None = None
         candidates: list[Category] = sorted({*codes, *text_hits}, key=self.order.__getitem__)
         categories: list[Category] = []
