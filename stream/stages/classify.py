@@ -85,12 +85,12 @@ class Classifier:
                         ),
                     )
         self.correlation = rules.hs_correlation
-        # "except unmanned aircraft": a term right after an exclusion word, same clause.
+        # "except unmanned aircraft": a term after an exclusion word, before the next ';'.
         words = sorted({w for ws in rules.exclusions.values() for w in ws}, key=len, reverse=True)
         self.exclusion_words = re.compile("|".join(re.escape(w) for w in words) or "(?!)")
         self.excluded = (
             re.compile(
-                r"(?:^|[^\w])(?:" + "|".join(re.escape(w) for w in words) + r")(?:[^\w;,]|$)[^;,]*$"
+                r"(?:^|[^\w])(?:" + "|".join(re.escape(w) for w in words) + r")(?:[^\w;]|$)[^;]*$"
             )
             if words
             else None
@@ -235,7 +235,7 @@ class Classifier:
         terms keep their force wherever they stand."""
         if hit.term.role == "negative" or self.excluded is None:
             return False
-        return self.excluded.search(normalised, max(0, hit.start - 40), hit.start) is not None
+        return self.excluded.search(normalised, max(0, hit.start - 100), hit.start) is not None
 
     @staticmethod
     def _read_text(

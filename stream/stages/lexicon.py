@@ -39,6 +39,23 @@ class Hit(NamedTuple):
     end: int
 
 
+_LATIN_WORDS = re.compile(r"[a-z0-9 ]+")
+
+
+def _as_typed(term: Term, matched: str) -> bool:
+    """A whole-word English negative matches its own word or plural only, not every word
+    sharing its stem: ``programmer`` (a device programmer) must not cancel ``programmable``
+    logic, though both stem to ``programm``."""
+    text = term.term
+    if text.endswith("*") or not _LATIN_WORDS.fullmatch(text):
+        return True
+    typed = text.split()
+    found = matched.split()
+    if len(found) != len(typed):
+        return True
+    return all(f in (t, t + "s", t + "es") for f, t in zip(found, typed, strict=True))
+
+
 def _token_keys(term: str) -> set[str]:
     """Keys of a Latin/Cyrillic term: its words stemmed, and its words as typed.
 
@@ -94,7 +111,11 @@ class Lexicon:
         hits: list[Hit] = []
         for end, (length, terms) in self._tokens.iter(tokens.stems):
             start, stop = tokens.span_of(end - length + 2, end)
-            hits.extend(Hit(term, start, stop) for term in terms)
+            hits.extend(
+                Hit(term, start, stop)
+                for term in terms
+                if term.role != "negative" or _as_typed(term, normalised[start:stop])
+            )
         if not normalised.isascii() and _CJK.search(normalised):
             for end, (length, terms) in self._raw.iter(normalised):
                 hits.extend(Hit(term, end - length + 1, end + 1) for term in terms)

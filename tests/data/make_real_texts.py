@@ -9,7 +9,13 @@ own code, and with the code withheld (``hs_code: ""``), so a line is also read f
 alone. The split is made once, by text (a heading and its only subheading share one), with a
 fixed seed: a third is the gate.
 
-    python tests/data/make_real_texts.py ../shared/research/hs2022-nomenclature.csv
+Russian: the ТН ВЭД ЕАЭС heading texts (4 digits) from the Federal Tax Service reference as
+exported in github.com/DE-Alex/Tnved ``tmp/tnved3.csv`` at commit 523831f (``group|heading|
+text|valid from|valid to``), the newest text of each heading, labelled by the same tables
+and split on their own with the same seed (so the English split stays as it was), appended.
+
+    git -C MIRROR show 523831f:tmp/tnved3.csv > tnved3.csv
+    python tests/data/make_real_texts.py ../shared/research/hs2022-nomenclature.csv tnved3.csv
 """
 
 from __future__ import annotations
@@ -61,7 +67,71 @@ def label(code: str) -> list[str] | None:
     )
 
 
-def main(nomenclature: str) -> None:
+RU_SOURCE = (
+    "github.com/DE-Alex/Tnved tmp/tnved3.csv@523831f (ТН ВЭД ЕАЭС headings, FNS reference), "
+    "heading {code} valid from {since}"
+)
+RU_ORDINARY = 80
+
+Entry = tuple[str, str, list[str], bool]
+
+
+def split(entries: list[Entry], rng: random.Random) -> tuple[list[Entry], list[Entry]]:
+    """A third of the texts to the gate; one text never in both parts."""
+    by_text: dict[str, list[Entry]] = {}
+    for entry in entries:
+        by_text.setdefault(entry[1], []).append(entry)
+    texts = sorted(by_text)
+    rng.shuffle(texts)
+    gate: list[Entry] = []
+    dev: list[Entry] = []
+    for text in texts:
+        (gate if len(gate) < len(entries) // 3 else dev).extend(by_text[text])
+    return gate, dev
+
+
+def write(path: Path, part: list[Entry], lang: str, source: str, since: dict[str, str]) -> None:
+    with path.open("a", encoding="utf-8") as handle:
+        for code, text, expected, hard in sorted(part):
+            for suffix, declared in (("", code), ("-nc", "")):
+                item = {
+                    "id": f"{lang.upper()}{code}{suffix}",
+                    "lang": lang,
+                    "hs_code": declared,
+                    "description": text,
+                    "expected": expected,
+                    "misdeclaration": False,
+                    "hard_negative": hard,
+                    "source": source.format(code=code, since=since.get(code, "")),
+                }
+                handle.write(json.dumps(item, ensure_ascii=False) + "\n")
+
+
+def russian(path: str, out: Path) -> None:
+    newest: dict[str, tuple[str, str]] = {}
+    with Path(path).open(encoding="utf-8") as handle:
+        for line in handle:
+            group, heading, text, since, _ = line.rstrip("\n").split("|")
+            code = group + heading
+            if code not in newest or since > newest[code][1]:
+                newest[code] = (text.strip().rstrip(":"), since)
+    chosen: list[Entry] = []
+    ordinary: list[Entry] = []
+    for code, (text, _) in sorted(newest.items()):
+        expected = label(code)
+        if expected is None:
+            continue
+        hard = not expected and any(code.startswith(h) for h in HARD)
+        (chosen if expected or hard else ordinary).append((code, text, expected, hard))
+    rng = random.Random(SEED)
+    chosen += rng.sample(ordinary, RU_ORDINARY)
+    gate, dev = split(chosen, rng)
+    since = {code: s for code, (_, s) in newest.items()}
+    write(out / "real_texts_gate.jsonl", gate, "ru", RU_SOURCE, since)
+    write(out / "real_texts_dev.jsonl", dev, "ru", RU_SOURCE, since)
+
+
+def main(nomenclature: str, tnved: str | None = None) -> None:
     with Path(nomenclature).open(encoding="utf-8", newline="") as handle:
         rows = [r for r in csv.DictReader(handle) if r["level"] in ("4", "6")]
     chosen: list[tuple[str, str, list[str], bool]] = []
@@ -104,7 +174,9 @@ def main(nomenclature: str) -> None:
                         "source": SOURCE.format(code=code),
                     }
                     handle.write(json.dumps(item, ensure_ascii=False) + "\n")
+    if tnved is not None:
+        russian(tnved, out)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)

@@ -91,3 +91,23 @@ def test_a_line_without_a_code_is_classified_on_its_text() -> None:
     )
     assert no_field.hs_code == ""
     assert Enricher(RULES).line(no_field)[0].hs_code_status == "missing"
+
+
+@pytest.mark.parametrize(
+    ("description", "expected"),
+    [
+        ("Aircraft n.e.c., except unmanned aircraft", ()),
+        ("Machines for the manufacture of electronic integrated circuits", ()),
+        ("МАШИНЫ ДЛЯ ПРОИЗВОДСТВА ПОЛУПРОВОДНИКОВЫХ ПЛАСТИН, ЭЛЕКТРОННЫХ ИНТЕГРАЛЬНЫХ СХЕМ", ()),
+        ("Винтовки охотничьи нарезные, кроме ружей для подводной охоты", ("firearms",)),
+        ("Quadcopter with thermal camera, except battery", ("uav", "thermal_imaging")),
+        ("FPGA field programmable gate array, 100k logic cells", ("microelectronics",)),
+        ("USB programmer for EEPROM chips", ()),
+        ("СХЕМЫ ЭЛЕКТРОННЫЕ ИНТЕГРАЛЬНЫЕ", ("microelectronics",)),
+        ("АППАРАТУРА ПЕРЕДАЮЩАЯ ДЛЯ РАДИОВЕЩАНИЯ ИЛИ ТЕЛЕВИДЕНИЯ, ЦИФРОВЫЕ КАМЕРЫ", ()),
+    ],
+)
+def test_nomenclature_wording_classes(description: str, expected: tuple[str, ...]) -> None:
+    """Exclusions and purposes ('except', 'кроме', 'for the manufacture of'), inverted word
+    order, stems shared by a negative and a strong term, broadcasting vs radio."""
+    assert CLASSIFY(READ(""), description).categories == expected
