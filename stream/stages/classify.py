@@ -102,9 +102,22 @@ class Classifier:
         self.confidence = rules.confidence
         self.yields_to = {c: tuple(t.yields_to) for c, t in rules.lexicon.items() if t.yields_to}
         self._cache: dict[tuple[str, str], Classification] = {}
+        self._code_memo: dict[str, dict[Category, tuple[PrefixRule | None, PrefixRule | None]]] = {}
 
     def _codes(self, digits: str) -> dict[Category, tuple[PrefixRule | None, PrefixRule | None]]:
-        """Per category: the longest strong and the longest weak prefix of ``digits``."""
+        """Per category: the longest strong and the longest weak prefix of ``digits`` (a
+        fresh dict the caller may change; the lookup itself is memoised per code)."""
+        found = self._code_memo.get(digits)
+        if found is None:
+            found = self._lookup_codes(digits)
+            if len(self._code_memo) >= CACHE_SIZE:
+                self._code_memo.clear()
+            self._code_memo[digits] = found
+        return dict(found)
+
+    def _lookup_codes(
+        self, digits: str
+    ) -> dict[Category, tuple[PrefixRule | None, PrefixRule | None]]:
         found: dict[Category, tuple[PrefixRule | None, PrefixRule | None]] = {}
         for length in self.lengths:
             if len(digits) < length:

@@ -42,12 +42,16 @@ class Hit(NamedTuple):
 _LATIN_WORDS = re.compile(r"[a-z0-9 ]+")
 
 
+def _checked(text: str) -> bool:
+    return not text.endswith("*") and _LATIN_WORDS.fullmatch(text) is not None
+
+
 def _as_typed(term: Term, matched: str) -> bool:
     """A whole-word English negative matches its own word or plural only, not every word
     sharing its stem: ``programmer`` (a device programmer) must not cancel ``programmable``
     logic, though both stem to ``programm``."""
     text = term.term
-    if text.endswith("*") or not _LATIN_WORDS.fullmatch(text):
+    if not _checked(text):
         return True
     typed = text.split()
     found = matched.split()
@@ -98,7 +102,9 @@ class Lexicon:
                             for token_key in _token_keys(text):
                                 token_entries.setdefault(token_key, []).append(term)
         for key, entries in token_entries.items():
-            self._tokens.add_word(key, (len(key), tuple(entries)))
+            # Whether a hit needs the typed-word check of an English negative (rare).
+            checked = any(t.role == "negative" and _checked(t.term) for t in entries)
+            self._tokens.add_word(key, (len(key), tuple(entries), checked))
         for key, entries in raw_entries.items():
             self._raw.add_word(key, (len(key), tuple(entries)))
         self._tokens.make_automaton()
@@ -109,8 +115,11 @@ class Lexicon:
 
     def scan(self, normalised: str, tokens: Tokens) -> list[Hit]:
         hits: list[Hit] = []
-        for end, (length, terms) in self._tokens.iter(tokens.stems):
+        for end, (length, terms, checked) in self._tokens.iter(tokens.stems):
             start, stop = tokens.span_of(end - length + 2, end)
+            if not checked:
+                hits.extend([Hit(term, start, stop) for term in terms])
+                continue
             hits.extend(
                 Hit(term, start, stop)
                 for term in terms
