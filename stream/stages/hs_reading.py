@@ -24,7 +24,9 @@ from schemas.rule_data import HsCorrelation
 
 CURRENT = "HS2022"
 CACHE_SIZE = 20_000
-_SEPARATOR = re.compile(r"\s*(?:[;|/\\]|,\s|\s(?:and|или|и|або|та|或)\s|\s{2,})\s*", re.I)
+_SEPARATOR = re.compile(r"\s*(?:[;|/\\]|,\s|\s(?:and|или|и|або|та|或)\s)\s*", re.I)
+"""Between two codes in one field; runs of spaces are not one (fixed-width exports pad
+national codes: ``8542 31  900 0``)."""
 _NOT_DIGIT = re.compile(r"\D+")
 
 
@@ -76,7 +78,7 @@ class HsReader:
         if len(codes) >= 2:
             first = self._one(declared, codes[0])
             return first.model_copy(update={"status": "several", "others": tuple(codes[1:])})
-        digits = codes[0] if codes else code_digits(text)
+        digits = code_digits(text)  # one code, whatever punctuation it carries
         return self._one(declared, digits)
 
     def _one(self, declared: str, digits: str) -> HsCode:
