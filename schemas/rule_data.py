@@ -319,6 +319,7 @@ class RuleSet(BaseModel):
     lexicon: dict[Category, LexiconCategory]
     confidence: dict[str, float]
     exclusions: dict[str, list[str]] = Field(default_factory=dict)
+    examples: dict[str, list[str]] = Field(default_factory=dict)
 
     @field_validator("confidence")
     @classmethod
@@ -421,6 +422,7 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
             lexicon=lexicon["categories"],
             confidence=lexicon["confidence"],
             exclusions=lexicon.get("exclusions") or {},
+            examples=lexicon.get("examples") or {},
             country_aliases=_read_yaml(rules_dir / "country_aliases.yaml")["aliases"],
             units=_read_yaml(rules_dir / "units.yaml")["units"],
             alerts=_read_yaml(rules_dir / "alert_rules.yaml"),

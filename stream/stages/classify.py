@@ -95,6 +95,15 @@ class Classifier:
             if words
             else None
         )
+        # "(for example, ..., signal flares)": negatives inside a list of examples.
+        markers = sorted({w for ws in rules.examples.values() for w in ws}, key=len, reverse=True)
+        self.example_words = re.compile(
+            "|".join(
+                re.escape(w) if _CJK_WORD.fullmatch(w) else rf"(?<!\w){re.escape(w)}(?!\w)"
+                for w in markers
+            )
+            or "(?!)"
+        )
         self.cover = {r.prefix: r for r in rules.cover_headings}
         self.cover_lengths = tuple(sorted({len(p) for p in self.cover}))
         self.order = {category: i for i, category in enumerate(rules.categories)}
@@ -186,6 +195,8 @@ class Classifier:
         if hits and self.excluded is not None and self.exclusion_words.search(normalised):
             hits = [h for h in hits if not self._excluded(normalised, h)]
         text_hits = by_category(hits)
+        if len(text_hits) and self.example_words.search(normalised):
+            self._examples_do_not_veto(normalised, text_hits)
         digits, codes, via = self._code_signals(hs, text_hits)
         read_through: str | None = None
         candidates: list[Category] = sorted({*codes, *text_hits}, key=self.order.__getitem__)
@@ -243,6 +254,34 @@ class Classifier:
             read_through,
         )
 
+    def _examples_do_not_veto(
+        self, normalised: str, text_hits: dict[Category, dict[Role, list[Hit]]]
+    ) -> None:
+        """Drop negatives that only name an example when the head names the category.
+
+        ``Other firearms ... (for example, sporting shotguns, ..., devices designed to
+        project only signal flares)``: ``flare`` names one example, the head names firearms.
+        A negative in the head (``Signal pistols (e.g. ...)``) or in a list that is all its
+        clause says (``Firearms; (e.g. spring, air or gas guns ...)``) still cancels.
+        """
+        lists: list[tuple[int, int, bool]] | None = None
+        for roles in text_hits.values():
+            negatives = roles.get("negative")
+            strong = roles.get("strong")
+            if not negatives or not strong:
+                continue
+            if lists is None:
+                lists = _example_lists(normalised, self.example_words)
+            if not lists:
+                return
+            if all(_in_list(hit, lists, headed_only=False) for hit in strong):
+                continue
+            kept = [hit for hit in negatives if not _in_list(hit, lists, headed_only=True)]
+            if kept:
+                roles["negative"] = kept
+            else:
+                del roles["negative"]
+
     def _excluded(self, normalised: str, hit: Hit) -> bool:
         """Is the term named only to be excluded (``except unmanned aircraft``)? Negative
         terms keep their force wherever they stand."""
@@ -271,6 +310,41 @@ class Classifier:
         if weak and weak_code is not None and weak_code.accepts == "weak":
             return "weak code+weak text", weak
         return None, []
+
+
+_CJK_WORD = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff]+")
+
+
+def _example_lists(normalised: str, markers: re.Pattern[str]) -> list[tuple[int, int, bool]]:
+    """Spans of the example lists in a text, and whether each has a head of its own.
+
+    A list opened inside parentheses runs to the closing one; otherwise to the next ';'.
+    Its head is what its clause says before it (after the previous ';'): ``other similar
+    devices (e.g. ...)`` has one, ``Firearms; (e.g. ...)`` has none.
+    """
+    out = []
+    for match in markers.finditer(normalised):
+        at = match.start()
+        opened = normalised.rfind("(", 0, at)
+        if opened != -1 and normalised.find(")", opened, at) == -1:
+            start = opened
+            close = normalised.find(")", at)
+            end = close if close != -1 else len(normalised)
+        else:
+            start = at
+            stop = normalised.find(";", at)
+            end = stop if stop != -1 else len(normalised)
+        clause = normalised.rfind(";", 0, start) + 1
+        headed = any(c.isalnum() for c in normalised[clause:start])
+        out.append((start, end, headed))
+    return out
+
+
+def _in_list(hit: Hit, lists: list[tuple[int, int, bool]], *, headed_only: bool) -> bool:
+    return any(
+        start <= hit.start and hit.end <= end and (headed or not headed_only)
+        for start, end, headed in lists
+    )
 
 
 def _evidence(**fields: Any) -> Evidence:

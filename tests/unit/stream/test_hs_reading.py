@@ -113,3 +113,69 @@ def test_nomenclature_wording_classes(description: str, expected: tuple[str, ...
     """Exclusions and purposes ('except', 'кроме', 'for the manufacture of'), inverted word
     order, stems shared by a negative and a strong term, broadcasting vs radio."""
     assert CLASSIFY(READ(""), description).categories == expected
+
+
+@pytest.mark.parametrize(
+    ("description", "expected"),
+    [
+        # HS 2022 heading 9303 (WCO wording and the UN Comtrade short form): the head names
+        # firearms, 'signal flares' and 'blank ammunition' are only among the examples.
+        (
+            "Other firearms and similar devices which operate by the firing of an explosive "
+            "charge (for example, sporting shotguns and rifles, muzzle-loading firearms, Very "
+            "pistols and other devices designed to project only signal flares, pistols and "
+            "revolvers for firing blank ammunition, captive-bolt humane killers, line-throwing "
+            "guns)",
+            ("firearms",),
+        ),
+        (
+            "Firearms; other similar devices (e.g. sporting shotguns and rifles, muzzle-loading "
+            "firearms, very pistols, devices for firing flares or blank ammunition, captive bolt "
+            "humane killers, line throwing guns)",
+            ("firearms",),
+        ),
+        # Heading 9304: no firearm in the head, or a list that is all its clause says.
+        (
+            "Other arms (for example, spring, air or gas guns and pistols, truncheons), "
+            "excluding those of heading 93.07",
+            (),
+        ),
+        (
+            "Firearms; (e.g. spring, air or gas guns and pistols, truncheons), excluding those "
+            "of heading no. 9307",
+            (),
+        ),
+        ("Оружие прочее (например, пружинные, пневматические или газовые ружья и пистолеты)", ()),
+        # Invented wordings: a negative in an example list vs a negative that is the head.
+        ("Sporting rifles, e.g. muzzle-loading rifles and flare-launching pistols", ("firearms",)),
+        (
+            "Hunting shotguns, including models supplied with a cleaning kit and a carrying case",
+            ("firearms",),
+        ),
+        ("Air rifles (for example, spring-piston and PCP rifles)", ()),
+        ("Toy pistols, e.g. cap pistols and water pistols", ()),
+        ("Signal pistols (for example, Very pistols for flares)", ()),
+        ("Ружья охотничьи (например, гладкоствольные, в том числе в чехле)", ("firearms",)),
+        ("Пистолеты сигнальные (например, ракетницы)", ()),
+        ("Винтовки пневматические, в том числе для спортивной стрельбы", ()),
+        ("Рушниці мисливські (наприклад, гладкоствольні, зокрема в чохлі)", ("firearms",)),
+        ("Пістолети сигнальні (наприклад, ракетниці)", ()),
+        ("猎枪（例如，附带枪套和清洁工具）", ("firearms",)),
+        ("玩具手枪（例如，水枪）", ()),
+        (
+            "Thermal imaging cameras (for example, handheld units with a thermal paper printer)",
+            ("thermal_imaging",),
+        ),
+        ("Thermal paper rolls (for example, for printers of thermal imaging cameras)", ()),
+        ("Motorcycle helmets, including ballistic-looking designs", ()),
+        # A negative outside every list still cancels.
+        ("Rifles (for example, bolt-action), toy replicas", ()),
+    ],
+)
+def test_a_negative_among_the_examples_does_not_veto_the_head(
+    description: str, expected: tuple[str, ...]
+) -> None:
+    """A negative inside an example list ('for example', 'e.g.', 'including', 'например',
+    'в том числе', 'наприклад', 'зокрема', '例如') names one example; it cancels the category
+    only when the head names no strong term of it, or the list is all its clause says."""
+    assert CLASSIFY(READ(""), description).categories == expected
