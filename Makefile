@@ -80,10 +80,11 @@ fuzz: venv
 fault: venv
 	$(PY) -m tests.reliability.fault_run --lines 200000 --fault-s 60
 
-# Per-category precision and recall on the labelled development set, screening P/R on
-# the labelled name pairs, and party resolution P/R on the labelled name clusters.
+# Per-category precision and recall on the labelled sets (the hand-written lines, the real
+# texts' development part and their gate) with the share read without a code, screening
+# P/R on the labelled name pairs, and party resolution P/R on the labelled name clusters.
 eval: venv
-	$(VENV)/bin/customs-watch eval tests/data/labelled_lines.jsonl
+	$(VENV)/bin/customs-watch eval tests/data/labelled_lines.jsonl tests/data/real_texts_dev.jsonl tests/data/real_texts_gate.jsonl
 	$(VENV)/bin/customs-watch watchlist eval tests/data/screening_pairs.jsonl
 	$(VENV)/bin/customs-watch party eval tests/data/party_clusters.jsonl --part dev
 	$(VENV)/bin/customs-watch party eval tests/data/party_clusters.jsonl --part gate

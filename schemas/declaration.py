@@ -40,7 +40,11 @@ class Declaration(BaseModel):
     declared_at: date = Field(ge=DECLARED_AT_MIN, le=DECLARED_AT_MAX)
     flow: Flow
     reporter: str | None = Field(default=None, description="ISO2 of the customs administration.")
-    hs_code: str = Field(min_length=1, description="Commodity code as declared.")
+    hs_code: str = Field(
+        default="",
+        description="Commodity code as declared; may be blank or unusable (the line is then "
+        "classified on its text, see hs_code_status on the enriched line).",
+    )
     description: str = ""
     quantity: Decimal | None = Field(default=None, ge=-FLOAT64_LIMIT, le=FLOAT64_LIMIT)
     unit: str | None = None
@@ -70,11 +74,14 @@ class Declaration(BaseModel):
     source_record_id: str | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("hs_code")
+    @field_validator("hs_code", mode="before")
     @classmethod
-    def _hs_code_has_digits(cls, value: str) -> str:
-        if sum(ch.isdigit() for ch in value) < 2:
-            raise ValueError("an HS code needs at least 2 digits")
+    def _hs_code_as_text(cls, value: Any) -> Any:
+        """A feed's null code is no code; a numeric one (JSON ``8806``) is read as written."""
+        if value is None:
+            return ""
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
         return value
 
     @model_validator(mode="before")

@@ -36,7 +36,7 @@ class Evidence(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    kind: Literal["hs_prefix", "term"]
+    kind: Literal["hs_prefix", "hs_heading", "hs_correlation", "term"]
     target: str = Field(description="The category or 'chpl' the evidence supports.")
     matched: str = Field(description="The code prefix or the term that matched.")
     field: str = Field(default="hs_code", description="Which declaration field matched.")
@@ -66,6 +66,30 @@ class ScreeningHit(BaseModel):
     explanation: str = Field(default="", description="Which features matched, and how.")
 
 
+HsCodeStatus = Literal[
+    "valid",
+    "national",
+    "older_version",
+    "heading_only",
+    "chapter_only",
+    "several",
+    "unknown",
+    "missing",
+    "unreadable",
+]
+"""How a declared commodity code was read (:mod:`stream.stages.hs_reading`):
+
+- ``valid``: an HS 2022 subheading (6 digits); ``national``: 7-10 digits whose HS6 is one;
+- ``older_version``: its HS6 exists only in an older HS vintage, read through the
+  correlation table (``hs_version`` says which);
+- ``heading_only`` / ``chapter_only``: 4 / 2 digits;
+- ``several``: more than one code in the field (``8542.31; 8542.39``), the first is read;
+- ``unknown``: 6+ digits in no HS vintage;
+- ``missing``: no code (blank, ``N/A``); ``unreadable``: digits that are no code (``0``).
+
+Only the code is judged: the line is classified on its text whatever the status."""
+
+
 class HsCode(BaseModel):
     """A commodity code reduced to its digits, with the HS levels derived from it."""
 
@@ -76,6 +100,12 @@ class HsCode(BaseModel):
     hs2: str
     hs4: str
     hs6: str
+    status: HsCodeStatus = "valid"
+    version: str = Field(default="", description="HS vintage the code was read as (HS2022...).")
+    read_as: tuple[str, ...] = Field(
+        default=(), description="HS 2022 subheadings an older code correlates to."
+    )
+    others: tuple[str, ...] = Field(default=(), description="Further codes declared, as digits.")
 
 
 class EnrichedDeclaration(Declaration):
@@ -86,6 +116,14 @@ class EnrichedDeclaration(Declaration):
     hs4: str
     hs6: str
     hs6_known: bool = Field(default=False, description="The HS6 exists in HS 2022.")
+    hs_code_status: HsCodeStatus = "valid"
+    hs_version: str = Field(
+        default="", description="HS vintage the code was read as: HS2022, HS2017, ... or ''."
+    )
+    hs2022_read: list[str] = Field(
+        default_factory=list,
+        description="HS 2022 subheadings an older-vintage code was read as (correlation).",
+    )
     unit_code: str | None = Field(default=None, description="UN/ECE Rec. 20 unit code.")
     value_usd: Decimal | None = Field(
         default=None,

@@ -26,8 +26,9 @@ MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 FIELDS = frozenset(Declaration.model_fields) - {"line_no", "extra"}
 """Fields a column or a constant may fill; line numbers come from ``line_no_column``."""
 
-NEEDED = ("declaration_id", "declared_at", "flow", "hs_code")
-"""Declaration fields without a default: a mapping must give each a column or a constant."""
+NEEDED = ("declaration_id", "declared_at", "flow")
+"""Declaration fields without a default: a mapping must give each a column or a constant.
+The commodity code is not one: bills of lading and many exports carry none (issue 15)."""
 
 ISO_DATE = "%Y-%m-%d"
 
@@ -74,9 +75,7 @@ class Mapping(BaseModel):
     decimal_separator: Literal[".", ","] = "."
     thousands_separator: tuple[str, ...] = ()
     constants: dict[str, str] = Field(default_factory=dict)
-    required: list[str] = Field(
-        default_factory=lambda: ["declaration_id", "declared_at", "hs_code"]
-    )
+    required: list[str] = Field(default_factory=lambda: ["declaration_id", "declared_at"])
     extra_columns: Literal["keep", "reject"] = "keep"
 
     @field_validator("encoding")

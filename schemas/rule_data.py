@@ -1,7 +1,8 @@
 """Load the versioned rule data files under ``schemas/rules/`` into typed models.
 
 Reads ``manifest.yaml`` (sources and version), ``chpl.csv`` (CHPL tiers per HS6),
-``hs2022_subheadings.csv`` (valid HS6 codes), ``hs_categories.yaml`` (HS prefixes per
+``hs2022_subheadings.csv`` (valid HS6 codes), ``hs_correlation.csv`` (older HS vintages
+read as HS 2022), ``hs_categories.yaml`` (HS prefixes per
 category, cover headings), ``lexicon.yaml`` (terms per category and language),
 ``country_aliases.yaml``, ``units.yaml``, ``alert_rules.yaml`` and ``screening.yaml`` (rule
 parameters); and, when
@@ -322,6 +323,9 @@ class PartyRules(BaseModel):
     acronym_max_length: int = Field(ge=2)
     cache_size: int = Field(ge=0)
 
+HsCorrelation = dict[str, tuple[str, tuple[str, ...]]]
+"""Older-vintage HS6 → (vintage, the HS 2022 subheadings it correlates to)."""
+
 
 class RuleSet(BaseModel):
     """Everything the pure stages need, loaded once per process."""
@@ -331,10 +335,13 @@ class RuleSet(BaseModel):
     version: str
     chpl: dict[str, ChplEntry]
     hs2022: frozenset[str]
+    hs_correlation: HsCorrelation = Field(default_factory=dict)
     categories: dict[Category, CategoryPrefixes]
     cover_headings: list[PrefixRule]
     lexicon: dict[Category, LexiconCategory]
     confidence: dict[str, float]
+    exclusions: dict[str, list[str]] = Field(default_factory=dict)
+    examples: dict[str, list[str]] = Field(default_factory=dict)
 
     @field_validator("confidence")
     @classmethod
@@ -386,9 +393,29 @@ def _read_hs6(path: Path) -> frozenset[str]:
     return codes
 
 
+def _read_correlation(path: Path, hs2022: frozenset[str]) -> HsCorrelation:
+    table: HsCorrelation = {}
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            for line_no, row in enumerate(csv.DictReader(handle), start=2):
+                code, targets = row["hs6"], tuple(row["hs2022"].split())
+                if (
+                    len(code) != 6
+                    or not code.isdigit()
+                    or not targets
+                    or not set(targets) <= hs2022
+                ):
+                    raise InvalidRuleData(f"{path.name}:{line_no}: not an HS6 → HS 2022 row")
+                table[code] = (row["vintage"], targets)
+    except (OSError, KeyError) as exc:
+        raise InvalidRuleData(f"{path.name}: {exc}") from exc
+    return table
+
+
 REQUIRED_FILES = (
     "chpl.csv",
     "hs2022_subheadings.csv",
+    "hs_correlation.csv",
     "hs_categories.yaml",
     "lexicon.yaml",
     "country_aliases.yaml",
@@ -408,14 +435,18 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
                 raise InvalidRuleData(f"manifest.yaml does not name a source for {name}")
         hs_categories = _read_yaml(rules_dir / "hs_categories.yaml")
         lexicon = _read_yaml(rules_dir / "lexicon.yaml")
+        hs2022 = _read_hs6(rules_dir / "hs2022_subheadings.csv")
         return RuleSet(
             version=manifest.version,
             chpl=_read_chpl(rules_dir / "chpl.csv"),
-            hs2022=_read_hs6(rules_dir / "hs2022_subheadings.csv"),
+            hs2022=hs2022,
+            hs_correlation=_read_correlation(rules_dir / "hs_correlation.csv", hs2022),
             categories=hs_categories["categories"],
             cover_headings=hs_categories["cover_headings"],
             lexicon=lexicon["categories"],
             confidence=lexicon["confidence"],
+            exclusions=lexicon.get("exclusions") or {},
+            examples=lexicon.get("examples") or {},
             country_aliases=_read_yaml(rules_dir / "country_aliases.yaml")["aliases"],
             units=_read_yaml(rules_dir / "units.yaml")["units"],
             alerts=_read_yaml(rules_dir / "alert_rules.yaml"),

@@ -16,9 +16,10 @@ import orjson
 
 from schemas.rule_data import RuleSet
 from stream.stages.classify import Classifier
-from stream.stages.normalise import normalise_hs
+from stream.stages.hs_reading import HsReader
 
 MISDECLARATION = "misdeclaration_suspected"
+NO_CODE = frozenset({"missing", "unreadable", "chapter_only", "heading_only"})
 
 
 @dataclass
@@ -52,6 +53,8 @@ class Evaluation:
     scores: dict[str, Score] = field(default_factory=dict)
     misses: list[Miss] = field(default_factory=list)
     lines: int = 0
+    without_code: int = 0
+    """Lines whose code gave no HS6 (missing, unreadable, chapter or heading only)."""
 
 
 def load_labelled(path: Path) -> list[dict[str, Any]]:
@@ -60,10 +63,13 @@ def load_labelled(path: Path) -> list[dict[str, Any]]:
 
 def evaluate(rules: RuleSet, labelled: Iterable[dict[str, Any]]) -> Evaluation:
     classify = Classifier(rules)
+    read_hs = HsReader(rules.hs2022, rules.hs_correlation)
     result = Evaluation(scores={c: Score() for c in (*rules.categories, MISDECLARATION)})
     for item in labelled:
         result.lines += 1
-        found = classify(normalise_hs(item["hs_code"]), item["description"])
+        hs = read_hs(item.get("hs_code") or "")
+        result.without_code += hs.status in NO_CODE
+        found = classify(hs, item["description"])
         predicted: set[str] = set(found.categories)
         expected = set(item["expected"])
         if found.misdeclaration_reason is not None:
@@ -79,7 +85,7 @@ def evaluate(rules: RuleSet, labelled: Iterable[dict[str, Any]]) -> Evaluation:
                 Miss(
                     item["id"],
                     item["description"],
-                    item["hs_code"],
+                    item.get("hs_code") or "",
                     sorted(expected),
                     sorted(predicted),
                 )

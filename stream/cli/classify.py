@@ -48,39 +48,48 @@ def classify(
 
 def evaluate_labelled(
     labelled: Annotated[
-        Path, typer.Argument(exists=True, dir_okay=False, help="Labelled lines (JSONL).")
-    ] = Path("tests/data/labelled_lines.jsonl"),
+        list[Path] | None,
+        typer.Argument(exists=True, dir_okay=False, help="Labelled sets (JSONL), one or more."),
+    ] = None,
     misses: Annotated[bool, typer.Option("--misses", help="Also list every miss.")] = False,
 ) -> None:
-    """Print per-category precision and recall of the classifier on a labelled set."""
+    """Print per-category precision and recall of the classifier on each labelled set, and
+    the share of its lines read without a usable code (missing, unreadable, heading or
+    chapter only)."""
     from rich.console import Console
     from rich.table import Table
 
     from schemas.rule_data import default_rules
     from stream.evaluate import evaluate, load_labelled
 
-    result = evaluate(default_rules(), load_labelled(labelled))
-    table = Table(title=f"{labelled} ({result.lines} lines)")
-    for column in ("category", "TP", "FP", "FN", "precision", "recall"):
-        table.add_column(column, justify="left" if column == "category" else "right")
-    for category, score in result.scores.items():
-        table.add_row(
-            category,
-            str(score.true_positive),
-            str(score.false_positive),
-            str(score.false_negative),
-            f"{score.precision:.3f}",
-            f"{score.recall:.3f}",
-        )
     console = Console(width=120)
-    console.print(table)
-    if misses:
-        for miss in result.misses:
-            console.print(
-                f"{miss.id} [{miss.hs_code}] expected={miss.expected} "
-                f"predicted={miss.predicted}: {miss.description}",
-                markup=False,
+    for path in labelled or [Path("tests/data/labelled_lines.jsonl")]:
+        result = evaluate(default_rules(), load_labelled(path))
+        table = Table(title=f"{path} ({result.lines} lines)")
+        for column in ("category", "TP", "FP", "FN", "precision", "recall"):
+            table.add_column(column, justify="left" if column == "category" else "right")
+        for category, score in result.scores.items():
+            table.add_row(
+                category,
+                str(score.true_positive),
+                str(score.false_positive),
+                str(score.false_negative),
+                f"{score.precision:.3f}",
+                f"{score.recall:.3f}",
             )
+        console.print(table)
+        rate = result.without_code / result.lines if result.lines else 0.0
+        console.print(
+            f"classified without a usable code: {result.without_code} of {result.lines} "
+            f"lines ({rate:.1%})"
+        )
+        if misses:
+            for miss in result.misses:
+                console.print(
+                    f"{miss.id} [{miss.hs_code}] expected={miss.expected} "
+                    f"predicted={miss.predicted}: {miss.description}",
+                    markup=False,
+                )
 
 
 def generate(

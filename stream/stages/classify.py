@@ -11,10 +11,18 @@ Signals (rule data in ``schemas/rules/``: chpl.csv, hs_categories.yaml, lexicon.
   about an ordinary product (``строительная каска``, ``термобелье``, ``air rifle``);
 - strong text under a cover heading (toys, sports goods, household goods) with no code
   support marks the line ``misdeclaration_suspected``.
+
+The code is read first (:mod:`stream.stages.hs_reading`). A code missing or unusable leaves
+the text alone to decide. A 4-digit heading holding category subheadings (8542, 9013) is a
+weak code for those categories; an older-vintage code correlating to several HS 2022
+subheadings (8802.20 of HS 2017 → 8806) is a weak code for theirs, and one correlating to a
+single subheading is read as that subheading. Evidence says which: ``hs_prefix``,
+``hs_heading`` or ``hs_correlation``.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +41,12 @@ class Classification:
     evidence: tuple[Evidence, ...] = ()
     confidence: float = 0.0
     misdeclaration_reason: str | None = None
+    hs_version: str | None = None
+    """The older HS vintage a category was read through, when the correlation decided it."""
+
+
+Via = tuple[str, str, str | None]
+"""Where a weak code signal came from: (evidence kind, what matched, HS vintage or None)."""
 
 
 def _longest_prefix(
@@ -59,6 +73,37 @@ class Classifier:
             for rule in table.needs_text:
                 self.codes.setdefault(rule.prefix, []).append((category, False, rule))
         self.lengths = tuple(sorted({len(p) for p in self.codes}))
+        # Heading → categories with a longer prefix under it: a weak code for a 4-digit line.
+        self.under_heading: dict[str, dict[Category, PrefixRule]] = {}
+        for prefix, entries in self.codes.items():
+            if len(prefix) > 4:
+                for category, _, rule in entries:
+                    self.under_heading.setdefault(prefix[:4], {}).setdefault(
+                        category,
+                        PrefixRule(
+                            prefix=prefix[:4], note=f"heading holding {prefix}: {rule.note}"
+                        ),
+                    )
+        self.correlation = rules.hs_correlation
+        # "except unmanned aircraft": a term after an exclusion word, before the next ';'.
+        words = sorted({w for ws in rules.exclusions.values() for w in ws}, key=len, reverse=True)
+        self.exclusion_words = re.compile("|".join(re.escape(w) for w in words) or "(?!)")
+        self.excluded = (
+            re.compile(
+                r"(?:^|[^\w])(?:" + "|".join(re.escape(w) for w in words) + r")(?:[^\w;]|$)[^;]*$"
+            )
+            if words
+            else None
+        )
+        # "(for example, ..., signal flares)": negatives inside a list of examples.
+        markers = sorted({w for ws in rules.examples.values() for w in ws}, key=len, reverse=True)
+        self.example_words = re.compile(
+            "|".join(
+                re.escape(w) if _CJK_WORD.fullmatch(w) else rf"(?<!\w){re.escape(w)}(?!\w)"
+                for w in markers
+            )
+            or "(?!)"
+        )
         self.cover = {r.prefix: r for r in rules.cover_headings}
         self.cover_lengths = tuple(sorted({len(p) for p in self.cover}))
         self.order = {category: i for i, category in enumerate(rules.categories)}
@@ -66,9 +111,22 @@ class Classifier:
         self.confidence = rules.confidence
         self.yields_to = {c: tuple(t.yields_to) for c, t in rules.lexicon.items() if t.yields_to}
         self._cache: dict[tuple[str, str], Classification] = {}
+        self._code_memo: dict[str, dict[Category, tuple[PrefixRule | None, PrefixRule | None]]] = {}
 
     def _codes(self, digits: str) -> dict[Category, tuple[PrefixRule | None, PrefixRule | None]]:
-        """Per category: the longest strong and the longest weak prefix of ``digits``."""
+        """Per category: the longest strong and the longest weak prefix of ``digits`` (a
+        fresh dict the caller may change; the lookup itself is memoised per code)."""
+        found = self._code_memo.get(digits)
+        if found is None:
+            found = self._lookup_codes(digits)
+            if len(self._code_memo) >= CACHE_SIZE:
+                self._code_memo.clear()
+            self._code_memo[digits] = found
+        return dict(found)
+
+    def _lookup_codes(
+        self, digits: str
+    ) -> dict[Category, tuple[PrefixRule | None, PrefixRule | None]]:
         found: dict[Category, tuple[PrefixRule | None, PrefixRule | None]] = {}
         for length in self.lengths:
             if len(digits) < length:
@@ -84,7 +142,7 @@ class Classifier:
         Feeds repeat the same goods descriptions line after line; the cache holds up to
         CACHE_SIZE distinct pairs and starts over when full. Results are immutable.
         """
-        key = (hs.digits, description)
+        key = (hs.declared, description)
         found = self._cache.get(key)
         if found is None:
             found = self._classify(hs, description)
@@ -93,12 +151,54 @@ class Classifier:
             self._cache[key] = found
         return found
 
+    def _code_signals(
+        self, hs: HsCode, text_categories: set[Category] | dict[Category, Any]
+    ) -> tuple[
+        str, dict[Category, tuple[PrefixRule | None, PrefixRule | None]], dict[Category, Via]
+    ]:
+        """The digits read, the code rules per category, and where weak signals came from.
+
+        A weak signal only matters for a category the text names: without one, headings
+        and correlations are not looked at (the cheap path for most lines)."""
+        digits = hs.digits
+        if hs.status == "older_version" and len(hs.read_as) == 1:
+            digits = hs.read_as[0]
+        codes = self._codes(digits)
+        via: dict[Category, Via] = {}
+        if not text_categories:
+            return digits, codes, via
+        if hs.status == "heading_only":
+            for category, rule in self.under_heading.get(hs.hs4, {}).items():
+                if category not in codes:
+                    codes[category] = (None, rule)
+                    via[category] = ("hs_heading", hs.hs4, None)
+        moved = hs.read_as if digits == hs.digits else ()
+        vintage = self.correlation[hs.hs6][0] if moved and hs.hs6 in self.correlation else None
+        for kind, others in (("hs_correlation", moved), ("hs_prefix", hs.others)):
+            for other in others:
+                for category, (strong, weak) in self._codes(other).items():
+                    other_rule = strong or weak
+                    if other_rule is None or category in codes or category not in text_categories:
+                        continue
+                    accepts = "strong" if strong is not None else other_rule.accepts
+                    codes[category] = (
+                        None,
+                        PrefixRule(prefix=other_rule.prefix, note=other_rule.note, accepts=accepts),
+                    )
+                    matched = f"{hs.hs6}→{other}" if kind == "hs_correlation" else other
+                    via[category] = (kind, matched, vintage if kind == "hs_correlation" else None)
+        return digits, codes, via
+
     def _classify(self, hs: HsCode, description: str) -> Classification:
         normalised = normalise_text(description)
-        text_hits = (
-            by_category(self.lexicon.scan(normalised, Tokens.of(normalised))) if normalised else {}
-        )
-        codes = self._codes(hs.digits)
+        hits = self.lexicon.scan(normalised, Tokens.of(normalised)) if normalised else []
+        if hits and self.excluded is not None and self.exclusion_words.search(normalised):
+            hits = [h for h in hits if not self._excluded(normalised, h)]
+        text_hits = by_category(hits)
+        if len(text_hits) and self.example_words.search(normalised):
+            self._examples_do_not_veto(normalised, text_hits)
+        digits, codes, via = self._code_signals(hs, text_hits)
+        read_through: str | None = None
         candidates: list[Category] = sorted({*codes, *text_hits}, key=self.order.__getitem__)
         categories: list[Category] = []
         evidence: list[Evidence] = []
@@ -124,27 +224,70 @@ class Classifier:
             categories.append(category)
             code = strong_code or (weak_code if reading else None)
             if code is not None:
-                evidence.append(_evidence(kind="hs_prefix", target=category, matched=code.prefix))
+                kind, matched, vintage = via.get(category, ("hs_prefix", code.prefix, None))
+                evidence.append(_evidence(kind=kind, target=category, matched=matched))
+                read_through = read_through or vintage
             evidence.extend(_term_evidence(category, used, description, normalised))
             if strong_code is not None:
                 confidence = max(confidence, self.confidence["code+text" if reading else "code"])
             else:
                 confidence = max(confidence, self.confidence[reading or "text"])
                 if weak_code is None and reading in ("text", "qualified"):
-                    cover = _longest_prefix(hs.digits, self.cover, self.cover_lengths)
+                    cover = _longest_prefix(digits, self.cover, self.cover_lengths)
                     if cover is not None:
                         term = normalised[used[0].start : used[0].end] if used else category
                         misdeclared.append(
                             f"description names {category} ('{term}') but HS {hs.digits} is "
                             f"{cover.note} (heading {cover.prefix})"
                         )
-        tier = self.chpl.get(hs.hs6) if hs.hs6 else None
+        hs6 = digits[:6] if len(digits) >= 6 else ""
+        tier = self.chpl.get(hs6) if hs6 else None
         if tier is not None:
-            evidence.append(_evidence(kind="hs_prefix", target="chpl", matched=hs.hs6))
+            evidence.append(_evidence(kind="hs_prefix", target="chpl", matched=hs6))
             confidence = max(confidence, self.confidence["code"])
         return Classification(
-            tuple(categories), tier, tuple(evidence), confidence, "; ".join(misdeclared) or None
+            tuple(categories),
+            tier,
+            tuple(evidence),
+            confidence,
+            "; ".join(misdeclared) or None,
+            read_through,
         )
+
+    def _examples_do_not_veto(
+        self, normalised: str, text_hits: dict[Category, dict[Role, list[Hit]]]
+    ) -> None:
+        """Drop negatives that only name an example when the head names the category.
+
+        ``Other firearms ... (for example, sporting shotguns, ..., devices designed to
+        project only signal flares)``: ``flare`` names one example, the head names firearms.
+        A negative in the head (``Signal pistols (e.g. ...)``) or in a list that is all its
+        clause says (``Firearms; (e.g. spring, air or gas guns ...)``) still cancels.
+        """
+        lists: list[tuple[int, int, bool]] | None = None
+        for roles in text_hits.values():
+            negatives = roles.get("negative")
+            strong = roles.get("strong")
+            if not negatives or not strong:
+                continue
+            if lists is None:
+                lists = _example_lists(normalised, self.example_words)
+            if not lists:
+                return
+            if all(_in_list(hit, lists, headed_only=False) for hit in strong):
+                continue
+            kept = [hit for hit in negatives if not _in_list(hit, lists, headed_only=True)]
+            if kept:
+                roles["negative"] = kept
+            else:
+                del roles["negative"]
+
+    def _excluded(self, normalised: str, hit: Hit) -> bool:
+        """Is the term named only to be excluded (``except unmanned aircraft``)? Negative
+        terms keep their force wherever they stand."""
+        if hit.term.role == "negative" or self.excluded is None:
+            return False
+        return self.excluded.search(normalised, max(0, hit.start - 100), hit.start) is not None
 
     @staticmethod
     def _read_text(
@@ -167,6 +310,41 @@ class Classifier:
         if weak and weak_code is not None and weak_code.accepts == "weak":
             return "weak code+weak text", weak
         return None, []
+
+
+_CJK_WORD = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff]+")
+
+
+def _example_lists(normalised: str, markers: re.Pattern[str]) -> list[tuple[int, int, bool]]:
+    """Spans of the example lists in a text, and whether each has a head of its own.
+
+    A list opened inside parentheses runs to the closing one; otherwise to the next ';'.
+    Its head is what its clause says before it (after the previous ';'): ``other similar
+    devices (e.g. ...)`` has one, ``Firearms; (e.g. ...)`` has none.
+    """
+    out = []
+    for match in markers.finditer(normalised):
+        at = match.start()
+        opened = normalised.rfind("(", 0, at)
+        if opened != -1 and normalised.find(")", opened, at) == -1:
+            start = opened
+            close = normalised.find(")", at)
+            end = close if close != -1 else len(normalised)
+        else:
+            start = at
+            stop = normalised.find(";", at)
+            end = stop if stop != -1 else len(normalised)
+        clause = normalised.rfind(";", 0, start) + 1
+        headed = any(c.isalnum() for c in normalised[clause:start])
+        out.append((start, end, headed))
+    return out
+
+
+def _in_list(hit: Hit, lists: list[tuple[int, int, bool]], *, headed_only: bool) -> bool:
+    return any(
+        start <= hit.start and hit.end <= end and (headed or not headed_only)
+        for start, end, headed in lists
+    )
 
 
 def _evidence(**fields: Any) -> Evidence:

@@ -58,7 +58,8 @@ class Enricher:
         hs, hs6_known = self.normalise.hs(line.hs_code)
         found = self.classify(hs, line.description)
         fields = dict(line)
-        flags = [] if hs6_known else ["hs6_not_in_hs2022"]
+        # A code too short to have an HS6 (or none) says so in hs_code_status, not in a flag.
+        flags = ["hs6_not_in_hs2022"] if hs.hs6 and not hs6_known else []
         for name in COUNTRY_FIELDS:
             fields[name], resolved = self.normalise.country(fields[name])
             if not resolved:
@@ -73,6 +74,11 @@ class Enricher:
             hs4=hs.hs4,
             hs6=hs.hs6,
             hs6_known=hs6_known,
+            hs_code_status=hs.status,
+            hs_version=found.hs_version or hs.version,
+            hs2022_read=list(hs.read_as)
+            if hs.status == "older_version" or found.hs_version
+            else [],
             unit_code=self.normalise.unit(line.unit),
             value_usd=usd_value(line.value, line.currency, line.declared_at, self.normalise.fx),
             flags=flags,

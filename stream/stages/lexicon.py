@@ -39,6 +39,27 @@ class Hit(NamedTuple):
     end: int
 
 
+_LATIN_WORDS = re.compile(r"[a-z0-9 ]+")
+
+
+def _checked(text: str) -> bool:
+    return not text.endswith("*") and _LATIN_WORDS.fullmatch(text) is not None
+
+
+def _as_typed(term: Term, matched: str) -> bool:
+    """A whole-word English negative matches its own word or plural only, not every word
+    sharing its stem: ``programmer`` (a device programmer) must not cancel ``programmable``
+    logic, though both stem to ``programm``."""
+    text = term.term
+    if not _checked(text):
+        return True
+    typed = text.split()
+    found = matched.split()
+    if len(found) != len(typed):
+        return True
+    return all(f in (t, t + "s", t + "es") for f, t in zip(found, typed, strict=True))
+
+
 def _token_keys(term: str) -> set[str]:
     """Keys of a Latin/Cyrillic term: its words stemmed, and its words as typed.
 
@@ -81,7 +102,9 @@ class Lexicon:
                             for token_key in _token_keys(text):
                                 token_entries.setdefault(token_key, []).append(term)
         for key, entries in token_entries.items():
-            self._tokens.add_word(key, (len(key), tuple(entries)))
+            # Whether a hit needs the typed-word check of an English negative (rare).
+            checked = any(t.role == "negative" and _checked(t.term) for t in entries)
+            self._tokens.add_word(key, (len(key), tuple(entries), checked))
         for key, entries in raw_entries.items():
             self._raw.add_word(key, (len(key), tuple(entries)))
         self._tokens.make_automaton()
@@ -92,9 +115,16 @@ class Lexicon:
 
     def scan(self, normalised: str, tokens: Tokens) -> list[Hit]:
         hits: list[Hit] = []
-        for end, (length, terms) in self._tokens.iter(tokens.stems):
+        for end, (length, terms, checked) in self._tokens.iter(tokens.stems):
             start, stop = tokens.span_of(end - length + 2, end)
-            hits.extend(Hit(term, start, stop) for term in terms)
+            if not checked:
+                hits.extend([Hit(term, start, stop) for term in terms])
+                continue
+            hits.extend(
+                Hit(term, start, stop)
+                for term in terms
+                if term.role != "negative" or _as_typed(term, normalised[start:stop])
+            )
         if not normalised.isascii() and _CJK.search(normalised):
             for end, (length, terms) in self._raw.iter(normalised):
                 hits.extend(Hit(term, end - length + 1, end + 1) for term in terms)

@@ -1,7 +1,8 @@
 """Stage ``normalise``: HS codes, countries, units and money, as plain functions.
 
-- HS codes: ``'6211.33.00.00'``, ``'6211 33'``, ``'8542 31 900 0'`` → digits and HS2/4/6, with
-  a flag when the HS6 is not in the HS 2022 nomenclature (``hs2022_subheadings.csv``).
+- HS codes: ``'6211.33.00.00'``, ``'6211 33'``, ``'8542 31 900 0'`` → digits and HS2/4/6, read
+  by :class:`stream.stages.hs_reading.HsReader` (status, HS vintage, correlation), with a
+  flag when a 6+ digit code's HS6 is not in the HS 2022 nomenclature.
 - Countries: ISO 3166-1 alpha-2 from alpha-2/alpha-3/numeric codes (pycountry) and from names
   in English, Russian, Ukrainian and Chinese (Unicode CLDR via Babel, plus
   ``country_aliases.yaml`` for КНР, ОАЭ, 香港 and the like). An unresolved value is kept as
@@ -21,6 +22,7 @@ from babel import Locale
 
 from schemas.enriched import DECIMAL_38_2_LIMIT, HsCode
 from schemas.rule_data import FxTable, RuleSet
+from stream.stages.hs_reading import HsReader
 from stream.stages.text import normalise_text
 
 CACHE_SIZE = 10_000
@@ -158,11 +160,12 @@ class Normaliser:
 
     def __init__(self, rules: RuleSet, fx: FxTable | None = None) -> None:
         self.hs2022 = rules.hs2022
+        self.read_hs = HsReader(rules.hs2022, rules.hs_correlation)
         self.country = CountryResolver(rules.country_aliases)
         self.unit = UnitResolver(rules.units)
         self.fx = fx
 
     def hs(self, declared: str) -> tuple[HsCode, bool]:
-        """The code and whether its HS6 exists in HS 2022 (False also when shorter than 6)."""
-        code = normalise_hs(declared)
+        """The code as read and whether its HS6 exists in HS 2022 (False also when shorter)."""
+        code = self.read_hs(declared)
         return code, code.hs6 in self.hs2022

@@ -33,7 +33,6 @@ _HAS_LATIN = re.compile(r"[a-z]")
 # A word with a Latin letter next to a Cyrillic one: the only words worth repairing.
 _MIXED_WORD = re.compile(r"[^\W\d_]*(?:[a-z][\u0400-\u04ff]|[\u0400-\u04ff][a-z])[^\W\d_]*")
 _APOSTROPHE = re.compile(r"(?<=\w)['\u2019\u02bc`](?=\w)")
-_SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 
 
@@ -57,7 +56,13 @@ def normalise_text(text: str) -> str:
         folded = _APOSTROPHE.sub("", folded)
     if _HAS_CYRILLIC.search(folded) and _HAS_LATIN.search(folded):
         folded = _MIXED_WORD.sub(_repair_word, folded)
-    return _SPACE.sub(" ", folded).strip()
+    return " ".join(folded.split())
+
+
+STEM_CACHE_SIZE = 200_000
+_STEMS: dict[str, str] = {}
+"""Word → stem for the hot path: a plain dict lookup costs less than an lru_cache call;
+once full, new words are stemmed each time (feeds reuse a bounded vocabulary)."""
 
 
 @lru_cache(maxsize=200_000)
@@ -80,10 +85,18 @@ class Tokens:
     @classmethod
     def of(cls, normalised: str) -> Tokens:
         matches = list(_WORD.finditer(normalised))
-        stems = [stem(m.group(0)) for m in matches]
+        known = _STEMS
+        stems = []
         offsets = []
         position = 1
-        for word_stem in stems:
+        for match in matches:
+            word = match.group(0)
+            word_stem = known.get(word)
+            if word_stem is None:
+                word_stem = stem(word)
+                if len(known) < STEM_CACHE_SIZE:
+                    known[word] = word_stem
+            stems.append(word_stem)
             offsets.append(position)
             position += len(word_stem) + 1
         return cls(tuple(m.span() for m in matches), " " + " ".join(stems) + " ", tuple(offsets))

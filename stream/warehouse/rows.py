@@ -14,17 +14,16 @@ from schemas.enriched import EnrichedDeclaration
 from stream.warehouse.client import Warehouse
 
 DECLARATION_COLUMNS = (
-    "declaration_id", "line_no", "declared_at", "flow", "reporter", "hs_code", "hs_digits",
-    "hs2", "hs4", "hs6", "hs6_known", "description", "quantity", "unit", "unit_code", "value",
-    "currency", "value_usd", "net_weight_kg", "origin_country", "dispatch_country",
-    "destination_country", "exporter_name", "exporter_country", "exporter_id",
-    "exporter_address", "importer_name", "importer_country", "importer_id", "importer_address",
-    "notify_name", "notify_country", "notify_id",
-    "declarant_name", "declarant_country", "declarant_id", "manufacturer", "brand", "source",
-    "source_record_id", "extra", "flags", "categories", "chpl_tier", "evidence", "confidence",
-    "misdeclaration_suspected", "misdeclaration_reason", "screening_hits",
-    "screened_entity_ids", "screening_max_score", "alert_rules", "rules_version", "raw_topic",
-    "raw_partition", "raw_offset", "enriched_at",
+    "declaration_id", "line_no", "declared_at", "flow", "reporter", "hs_code", "hs_digits", "hs2",
+    "hs4", "hs6", "hs6_known", "description", "quantity", "unit", "unit_code", "value", "currency",
+    "value_usd", "net_weight_kg", "origin_country", "dispatch_country", "destination_country",
+    "exporter_name", "exporter_country", "exporter_id", "exporter_address", "importer_name",
+    "importer_country", "importer_id", "importer_address", "notify_name", "notify_country",
+    "notify_id", "declarant_name", "declarant_country", "declarant_id", "manufacturer", "brand",
+    "source", "source_record_id", "extra", "flags", "hs_code_status", "hs_version", "hs2022_read",
+    "categories", "chpl_tier", "evidence", "confidence", "misdeclaration_suspected",
+    "misdeclaration_reason", "screening_hits", "screened_entity_ids", "screening_max_score",
+    "alert_rules", "rules_version", "raw_topic", "raw_partition", "raw_offset", "enriched_at",
 )  # fmt: skip
 ALERT_COLUMNS = (
     "alert_id",
@@ -71,6 +70,7 @@ def declaration_row(line: EnrichedDeclaration) -> list[Any]:
         line.notify_id, line.declarant_name, line.declarant_country, line.declarant_id,
         line.manufacturer, line.brand,
         line.source or "", line.source_record_id, _json(line.extra), list(line.flags),
+        line.hs_code_status, line.hs_version, list(line.hs2022_read),
         list(line.categories), line.chpl_tier,
         _json([e.model_dump(mode="json") for e in line.evidence]), line.confidence,
         line.misdeclaration_suspected, line.misdeclaration_reason,

@@ -93,7 +93,6 @@ def test_every_reason_is_reported_at_once() -> None:
     assert str(caught.value) == (
         "Declaration No.: empty cell for required field declaration_id; "
         "Date: '30.02.2024' matches none of the date formats %d.%m.%Y; "
-        "HS Code: empty cell for required field hs_code; "
         "Value: 'abc' is not a number with decimal ',' and thousands ' ' or '\\xa0'"
     )
 
@@ -105,11 +104,13 @@ def test_cell_count_must_match_the_header() -> None:
         map_row(HEADER, [*ROW, "x"], mapping(), 1)
 
 
+def test_a_row_without_a_usable_code_is_kept_as_declared() -> None:
+    for code in ("X", "N/A", "", "0"):
+        line = map_row(HEADER, ["D1", "01.02.2024", code, "Quadcopter", ""], mapping(), 1)
+        assert Declaration.model_validate(line).hs_code == code
+
+
 def test_model_errors_name_the_column() -> None:
-    with pytest.raises(
-        ValueError, match=r"^HS Code \(hs_code\): an HS code needs at least 2 digits$"
-    ):
-        map_row(HEADER, ["D1", "01.02.2024", "X", "", ""], mapping(), 1)
     with pytest.raises(ValueError, match=r"^line_no: Input should be greater than or equal to 1$"):
         map_row(HEADER, ROW, mapping(), 0)
 
@@ -153,18 +154,20 @@ def test_duplicate_unknown_headers_get_distinct_keys() -> None:
 
 
 def test_missing_required_column_is_a_file_level_error() -> None:
-    header = ["Номер ДТ", "Дата ДТ", "Описание товара"]
+    header = ["Номер ДТ", "Код ТН ВЭД", "Описание товара"]
     with pytest.raises(ValueError) as caught:
         resolve_header(header, RU)
-    assert str(caught.value) == (
-        "missing required column for hs_code "
-        "(aliases: Код ТН ВЭД, Код товара по ТН ВЭД, Код товара, ТН ВЭД)"
-    )
-    table = read_csv(b"Declaration No.;Date\r\nD1;01.02.2024\r\n", mapping())
+    assert str(caught.value).startswith("missing required column for declared_at (aliases: ")
+    table = read_csv(b"Date;HS Code\r\n01.02.2024;8806\r\n", mapping())
     with pytest.raises(
-        ValueError, match=r"^missing required column for hs_code \(aliases: HS Code, "
+        ValueError, match=r"^missing required column for declaration_id \(aliases: "
     ):
         map_rows(table, mapping())
+
+
+def test_a_layout_without_a_code_column_is_read() -> None:
+    header = ["Номер ДТ", "Дата ДТ", "Описание товара"]
+    assert resolve_header(header, RU) is not None
 
 
 def test_constants_fill_only_absent_fields() -> None:

@@ -45,7 +45,6 @@ def test_extra_merges_with_an_explicit_extra_map() -> None:
         ({"declared_at": "2024-13-01"}, "declared_at"),
         ({"flow": "transit"}, "flow"),
         ({"line_no": 0}, "line_no"),
-        ({"hs_code": "n/a"}, "hs_code"),
         ({"declaration_id": ""}, "declaration_id"),
         ({"value": "lots"}, "value"),
     ],
