@@ -323,6 +323,7 @@ class PartyRules(BaseModel):
     acronym_max_length: int = Field(ge=2)
     cache_size: int = Field(ge=0)
 
+
 HsCorrelation = dict[str, tuple[str, tuple[str, ...]]]
 """Older-vintage HS6 → (vintage, the HS 2022 subheadings it correlates to)."""
 
