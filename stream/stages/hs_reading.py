@@ -34,13 +34,14 @@ def code_digits(declared: str) -> str:
     return _NOT_DIGIT.sub("", declared)
 
 
-def _levels(
+def hs_levels(
     declared: str,
     digits: str,
-    status: HsCodeStatus,
+    status: HsCodeStatus = "valid",
     version: str = "",
     read_as: tuple[str, ...] = (),
 ) -> HsCode:
+    """The code with its HS levels; levels the digits are too short for are ''."""
     return HsCode(
         declared=declared,
         digits=digits,
@@ -83,23 +84,23 @@ class HsReader:
 
     def _one(self, declared: str, digits: str) -> HsCode:
         if not digits:
-            return _levels(declared, "", "missing")
+            return hs_levels(declared, "", "missing")
         if len(digits) < 2 or not digits.strip("0"):
-            return _levels(declared, "", "unreadable")
+            return hs_levels(declared, "", "unreadable")
         if len(digits) in (5, 9) and digits.zfill(len(digits) + 1)[:6] in self.hs2022:
             digits = digits.zfill(len(digits) + 1)
         if len(digits) < 4:
-            return _levels(declared, digits[:2], "chapter_only")
+            return hs_levels(declared, digits[:2], "chapter_only")
         if len(digits) < 6:
-            return _levels(declared, digits[:4], "heading_only")
+            return hs_levels(declared, digits[:4], "heading_only")
         hs6 = digits[:6]
         older = self.correlation.get(hs6)
         if hs6 in self.hs2022:
             status: HsCodeStatus = "valid" if len(digits) == 6 else "national"
             # Still a code, but part of it moved (8802.20: drones went to 8806 in 2022).
             moved = older[1] if older is not None else ()
-            return _levels(declared, digits, status, CURRENT, read_as=moved)
+            return hs_levels(declared, digits, status, CURRENT, read_as=moved)
         if older is not None:
             vintage, targets = older
-            return _levels(declared, digits, "older_version", vintage, read_as=targets)
-        return _levels(declared, digits, "unknown")
+            return hs_levels(declared, digits, "older_version", vintage, read_as=targets)
+        return hs_levels(declared, digits, "unknown")

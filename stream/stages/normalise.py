@@ -22,7 +22,7 @@ from babel import Locale
 
 from schemas.enriched import DECIMAL_38_2_LIMIT, HsCode
 from schemas.rule_data import FxTable, RuleSet
-from stream.stages.hs_reading import HsReader
+from stream.stages.hs_reading import HsReader, hs_levels
 from stream.stages.text import normalise_text
 
 CACHE_SIZE = 10_000
@@ -34,14 +34,7 @@ _PUNCTUATION = re.compile(r"[\s.,'\"()\-_/]+")
 
 def normalise_hs(declared: str) -> HsCode:
     """Digits and HS levels of a declared code; levels the code is too short for are ''."""
-    digits = _NOT_DIGIT.sub("", declared)
-    return HsCode(
-        declared=declared,
-        digits=digits,
-        hs2=digits[:2] if len(digits) >= 2 else "",
-        hs4=digits[:4] if len(digits) >= 4 else "",
-        hs6=digits[:6] if len(digits) >= 6 else "",
-    )
+    return hs_levels(declared, _NOT_DIGIT.sub("", declared))
 
 
 def _key(text: str) -> str:
