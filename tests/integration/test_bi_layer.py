@@ -85,14 +85,16 @@ def test_the_bi_role_migration_is_recorded_as_skipped_on_the_embedded_engine(
 ) -> None:
     notes = dict(warehouse.query("SELECT version, note FROM schema_migrations FINAL").rows)
     assert notes["0009_bi_reader_role"].startswith("skipped: the embedded engine")
+    assert notes["0014_bi_rule_outcomes_grant"].startswith("skipped: the embedded engine")
     assert notes["0008_bi_views"] == ""
     views = warehouse.query(
         "SELECT name FROM system.tables WHERE database = currentDatabase() "
         "AND engine = 'View' ORDER BY name"
     ).rows
     granted = {
-        line.split(" ON ")[1].split(" ")[0]
-        for line in (Path(__file__).parents[2] / "schemas/clickhouse/0009_bi_reader_role.sql")
+        line.split(" ON ")[1].split(" ")[0].rstrip(";")
+        for grants in ("0009_bi_reader_role.sql", "0014_bi_rule_outcomes_grant.sql")
+        for line in (Path(__file__).parents[2] / "schemas/clickhouse" / grants)
         .read_text()
         .splitlines()
         if line.startswith("GRANT SELECT ON ")
@@ -123,6 +125,7 @@ def test_the_grafana_dashboard_reads_only_bi_views_and_every_panel_runs(
         "Alerts by rule and day",
         "Top importers of battlefield goods (USD)",
         "Category flows (USD per day)",
+        "Outcomes per rule (console triage)",
     }
     for sql in queries:
         tables = set(re.findall(r"customs_watch\.(\w+)", sql))
