@@ -13,6 +13,7 @@ raises :class:`InvalidRuleData` at load time, never halfway through a stream.
 from __future__ import annotations
 
 import csv
+import re
 from datetime import date
 from decimal import Decimal
 from functools import cache, cached_property
@@ -88,6 +89,21 @@ class LexiconCategory(BaseModel):
     qualifiers: dict[str, list[str]] = Field(default_factory=dict)
     negative: dict[str, list[str]] = Field(default_factory=dict)
     yields_to: list[Category] = Field(default_factory=list)
+    patterns: dict[Literal["strong", "weak", "qualifiers", "negative"], dict[str, str]] = Field(
+        default_factory=dict
+    )
+    """Per role, named regular expressions over the normalised text (wavebands)."""
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns_compile(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for named in value.values():
+            for name, pattern in named.items():
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(f"pattern {name!r}: {exc}") from exc
+        return value
 
 
 class FxTable(BaseModel):

@@ -21,6 +21,7 @@ from schemas.rule_data import LexiconCategory
 from stream.stages.text import Tokens, normalise_text, stem
 
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
+_DIGIT = re.compile(r"\d")
 Role = Literal["strong", "weak", "qualifiers", "negative"]
 ROLES: tuple[Role, ...] = ("strong", "weak", "qualifiers", "negative")
 
@@ -109,8 +110,17 @@ class Lexicon:
             self._raw.add_word(key, (len(key), tuple(entries)))
         self._tokens.make_automaton()
         self._raw.make_automaton()
-        self.size = sum(len(v) for v in token_entries.values()) + sum(
-            len(v) for v in raw_entries.values()
+        # Named patterns (wavebands); all of them so far need a digit, which is checked first.
+        self._patterns = [
+            (re.compile(pattern), Term(category, role, "pattern", name))
+            for category, table in categories.items()
+            for role, named in table.patterns.items()
+            for name, pattern in named.items()
+        ]
+        self.size = (
+            sum(len(v) for v in token_entries.values())
+            + sum(len(v) for v in raw_entries.values())
+            + len(self._patterns)
         )
 
     def scan(self, normalised: str, tokens: Tokens) -> list[Hit]:
@@ -128,6 +138,9 @@ class Lexicon:
         if not normalised.isascii() and _CJK.search(normalised):
             for end, (length, terms) in self._raw.iter(normalised):
                 hits.extend(Hit(term, end - length + 1, end + 1) for term in terms)
+        if self._patterns and _DIGIT.search(normalised):
+            for pattern, term in self._patterns:
+                hits.extend(Hit(term, m.start(), m.end()) for m in pattern.finditer(normalised))
         return hits
 
 
