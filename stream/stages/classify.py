@@ -23,8 +23,8 @@ single subheading is read as that subheading. Evidence says which: ``hs_prefix``
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from schemas.enriched import Category, ChplTier, Evidence, HsCode
 from schemas.rule_data import PrefixRule, RuleSet
@@ -34,16 +34,43 @@ from stream.stages.text import Tokens, normalise_text
 CACHE_SIZE = 50_000
 
 
-@dataclass(frozen=True, slots=True)
-class Classification:
+Fact = tuple[str, str, str, str, str | None, int | None, int | None, str | None]
+"""One piece of evidence as plain values, in the order of ``Evidence``'s fields: kind,
+target, matched, field, language, start, end, text."""
+_EVIDENCE_FIELDS = ("kind", "target", "matched", "field", "language", "start", "end", "text")
+_VALIDATE_EVIDENCE = Evidence.__pydantic_validator__.validate_python
+
+
+class Classification(NamedTuple):
+    """What classify found for one (code, description) pair.
+
+    A tuple of plain values (the evidence too, as ``facts``): the cache of results holds
+    tens of thousands of them, and tuples of strings and numbers are not walked by the
+    garbage collector, while pydantic models would be on every full collection. The
+    ``evidence`` models are built from the facts when asked for (once per enriched line).
+    """
+
     categories: tuple[Category, ...] = ()
     chpl_tier: ChplTier | None = None
-    evidence: tuple[Evidence, ...] = ()
+    facts: tuple[Fact, ...] = ()
     confidence: float = 0.0
     misdeclaration_reason: str | None = None
     hs_version: str | None = None
     """The older HS vintage a category was read through, when the correlation decided it."""
+    models: tuple[Evidence, ...] | None = None
+    """The evidence models, kept once the same description came back (see ``__call__``)."""
 
+    @property
+    def evidence(self) -> tuple[Evidence, ...]:
+        if self.models is not None:
+            return self.models
+        return tuple(
+            _VALIDATE_EVIDENCE(dict(zip(_EVIDENCE_FIELDS, fact, strict=True)))
+            for fact in self.facts
+        )
+
+
+_NOTHING = Classification()
 
 Via = tuple[str, str, str | None]
 """Where a weak code signal came from: (evidence kind, what matched, HS vintage or None)."""
@@ -113,16 +140,16 @@ class Classifier:
         self._cache: dict[tuple[str, str], Classification] = {}
         self._code_memo: dict[str, dict[Category, tuple[PrefixRule | None, PrefixRule | None]]] = {}
 
-    def _codes(self, digits: str) -> dict[Category, tuple[PrefixRule | None, PrefixRule | None]]:
-        """Per category: the longest strong and the longest weak prefix of ``digits`` (a
-        fresh dict the caller may change; the lookup itself is memoised per code)."""
+    def _codes(self, digits: str) -> Mapping[Category, tuple[PrefixRule | None, PrefixRule | None]]:
+        """Per category: the longest strong and the longest weak prefix of ``digits``
+        (memoised per code: the mapping is shared, callers copy it before changing it)."""
         found = self._code_memo.get(digits)
         if found is None:
             found = self._lookup_codes(digits)
             if len(self._code_memo) >= CACHE_SIZE:
                 self._code_memo.clear()
             self._code_memo[digits] = found
-        return dict(found)
+        return found
 
     def _lookup_codes(
         self, digits: str
@@ -140,7 +167,10 @@ class Classifier:
         """Classify one line; results are cached per (code digits, description).
 
         Feeds repeat the same goods descriptions line after line; the cache holds up to
-        CACHE_SIZE distinct pairs and starts over when full. Results are immutable.
+        CACHE_SIZE distinct pairs and starts over when full. Results are immutable. A
+        result is cached with its evidence as plain values; when its description comes
+        back, it is cached again with the evidence models built, so the repeating
+        descriptions pay for them once and the one-off ones never keep them alive.
         """
         key = (hs.declared, description)
         found = self._cache.get(key)
@@ -149,12 +179,15 @@ class Classifier:
             if len(self._cache) >= CACHE_SIZE:
                 self._cache.clear()
             self._cache[key] = found
+        elif found.models is None and found.facts:
+            found = found._replace(models=found.evidence)
+            self._cache[key] = found
         return found
 
     def _code_signals(
         self, hs: HsCode, text_categories: set[Category] | dict[Category, Any]
     ) -> tuple[
-        str, dict[Category, tuple[PrefixRule | None, PrefixRule | None]], dict[Category, Via]
+        str, Mapping[Category, tuple[PrefixRule | None, PrefixRule | None]], dict[Category, Via]
     ]:
         """The digits read, the code rules per category, and where weak signals came from.
 
@@ -163,10 +196,10 @@ class Classifier:
         digits = hs.digits
         if hs.status == "older_version" and len(hs.read_as) == 1:
             digits = hs.read_as[0]
-        codes = self._codes(digits)
         via: dict[Category, Via] = {}
         if not text_categories:
-            return digits, codes, via
+            return digits, self._codes(digits), via
+        codes = dict(self._codes(digits))
         if hs.status == "heading_only":
             for category, rule in self.under_heading.get(hs.hs4, {}).items():
                 if category not in codes:
@@ -195,13 +228,18 @@ class Classifier:
         if hits and self.excluded is not None and self.exclusion_words.search(normalised):
             hits = [h for h in hits if not self._excluded(normalised, h)]
         text_hits = by_category(hits)
-        if len(text_hits) and self.example_words.search(normalised):
+        # Only a category with both a strong and a negative hit can be saved by the example
+        # lists: the marker search runs for those lines alone.
+        if any("negative" in roles and "strong" in roles for roles in text_hits.values()):
             self._examples_do_not_veto(normalised, text_hits)
         digits, codes, via = self._code_signals(hs, text_hits)
+        if not text_hits and not codes:
+            # Most lines: nothing in the text or the code; only a CHPL code can still count.
+            return self._chpl_only(digits)
         read_through: str | None = None
         candidates: list[Category] = sorted({*codes, *text_hits}, key=self.order.__getitem__)
         categories: list[Category] = []
-        evidence: list[Evidence] = []
+        evidence: list[Fact] = []
         confidence = 0.0
         misdeclared: list[str] = []
         readings: dict[
@@ -254,6 +292,17 @@ class Classifier:
             read_through,
         )
 
+    def _chpl_only(self, digits: str) -> Classification:
+        tier = self.chpl.get(digits[:6]) if len(digits) >= 6 else None
+        if tier is None:
+            return _NOTHING
+        return Classification(
+            (),
+            tier,
+            (_evidence(kind="hs_prefix", target="chpl", matched=digits[:6]),),
+            self.confidence["code"],
+        )
+
     def _examples_do_not_veto(
         self, normalised: str, text_hits: dict[Category, dict[Role, list[Hit]]]
     ) -> None:
@@ -264,6 +313,8 @@ class Classifier:
         A negative in the head (``Signal pistols (e.g. ...)``) or in a list that is all its
         clause says (``Firearms; (e.g. spring, air or gas guns ...)``) still cancels.
         """
+        if self.example_words.search(normalised) is None:
+            return
         lists: list[tuple[int, int, bool]] | None = None
         for roles in text_hits.values():
             negatives = roles.get("negative")
@@ -347,32 +398,19 @@ def _in_list(hit: Hit, lists: list[tuple[int, int, bool]], *, headed_only: bool)
     )
 
 
-def _evidence(**fields: Any) -> Evidence:
-    # pydantic-core validation is faster here than model_construct's Python path.
-    return Evidence(**fields)
+def _evidence(kind: str, target: str, matched: str) -> Fact:
+    """Evidence from the declared code."""
+    return (kind, target, matched, "hs_code", None, None, None, None)
 
 
-def _term_evidence(
-    category: str, hits: list[Hit], original: str, normalised: str
-) -> list[Evidence]:
-    same_length = len(original) == len(normalised)
-    out = []
+def _term_evidence(category: str, hits: list[Hit], original: str, normalised: str) -> list[Fact]:
+    source = original if len(original) == len(normalised) else normalised
+    out: list[Fact] = []
     seen: set[tuple[int, int]] = set()
-    for hit in hits:
-        if (hit.start, hit.end) in seen:
+    for term, start, end in hits:
+        if (start, end) in seen:
             continue
-        seen.add((hit.start, hit.end))
-        source = original if same_length else normalised
-        out.append(
-            Evidence(
-                kind="term",
-                target=category,
-                matched=hit.term.term,
-                field="description",
-                language=hit.term.language,
-                start=hit.start,
-                end=hit.end,
-                text=source[hit.start : hit.end],
-            )
-        )
+        seen.add((start, end))
+        text = source[start:end]
+        out.append(("term", category, term.term, "description", term.language, start, end, text))
     return out
