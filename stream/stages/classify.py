@@ -139,6 +139,10 @@ class Classifier:
         self.yields_to = {c: tuple(t.yields_to) for c, t in rules.lexicon.items() if t.yields_to}
         self._cache: dict[tuple[str, str], Classification] = {}
         self._code_memo: dict[str, dict[Category, tuple[PrefixRule | None, PrefixRule | None]]] = {}
+        self._weak_memo: dict[
+            tuple[str, str, tuple[str, ...], tuple[str, ...]],
+            dict[Category, tuple[PrefixRule, Via]],
+        ] = {}
 
     def _codes(self, digits: str) -> Mapping[Category, tuple[PrefixRule | None, PrefixRule | None]]:
         """Per category: the longest strong and the longest weak prefix of ``digits``
@@ -199,28 +203,53 @@ class Classifier:
         via: dict[Category, Via] = {}
         if not text_categories:
             return digits, self._codes(digits), via
-        codes = dict(self._codes(digits))
+        base = self._codes(digits)
+        extra = self._weak_memo.get((hs.status, digits, hs.read_as, hs.others))
+        if extra is None:
+            extra = self._weak_signals(hs, digits, base)
+            if len(self._weak_memo) >= CACHE_SIZE:
+                self._weak_memo.clear()
+            self._weak_memo[(hs.status, digits, hs.read_as, hs.others)] = extra
+        if not extra:
+            return digits, base, via
+        codes = dict(base)
+        for category, (rule, source) in extra.items():
+            if category in text_categories:
+                codes[category] = (None, rule)
+                via[category] = source
+        return digits, codes, via
+
+    def _weak_signals(
+        self,
+        hs: HsCode,
+        digits: str,
+        base: Mapping[Category, tuple[PrefixRule | None, PrefixRule | None]],
+    ) -> dict[Category, tuple[PrefixRule, Via]]:
+        """Per category the code itself does not name: the weak signal from the heading, the
+        correlation or another declared code, the first that has one (memoised per code)."""
+        out: dict[Category, tuple[PrefixRule, Via]] = {}
         if hs.status == "heading_only":
             for category, rule in self.under_heading.get(hs.hs4, {}).items():
-                if category not in codes:
-                    codes[category] = (None, rule)
-                    via[category] = ("hs_heading", hs.hs4, None)
+                if category not in base:
+                    out[category] = (rule, ("hs_heading", hs.hs4, None))
         moved = hs.read_as if digits == hs.digits else ()
         vintage = self.correlation[hs.hs6][0] if moved and hs.hs6 in self.correlation else None
         for kind, others in (("hs_correlation", moved), ("hs_prefix", hs.others)):
             for other in others:
                 for category, (strong, weak) in self._codes(other).items():
                     other_rule = strong or weak
-                    if other_rule is None or category in codes or category not in text_categories:
+                    if other_rule is None or category in base or category in out:
                         continue
                     accepts = "strong" if strong is not None else other_rule.accepts
-                    codes[category] = (
-                        None,
-                        PrefixRule(prefix=other_rule.prefix, note=other_rule.note, accepts=accepts),
+                    rule = PrefixRule(
+                        prefix=other_rule.prefix, note=other_rule.note, accepts=accepts
                     )
                     matched = f"{hs.hs6}→{other}" if kind == "hs_correlation" else other
-                    via[category] = (kind, matched, vintage if kind == "hs_correlation" else None)
-        return digits, codes, via
+                    out[category] = (
+                        rule,
+                        (kind, matched, vintage if kind == "hs_correlation" else None),
+                    )
+        return out
 
     def _classify(self, hs: HsCode, description: str) -> Classification:
         normalised = normalise_text(description)
@@ -250,6 +279,8 @@ class Classifier:
             reading, used = self._read_text(text_hits.get(category, {}), weak_code)
             if strong_code is not None or reading is not None:
                 readings[category] = (strong_code, weak_code, reading, used)
+        if not readings:
+            return self._chpl_only(digits)
         for category, (strong_code, weak_code, reading, used) in readings.items():
             # A reading from a weak term and a qualifier gives way to a category the data
             # names as more specific (ballistic ceramic plates are armour ceramics).
@@ -263,7 +294,7 @@ class Classifier:
             code = strong_code or (weak_code if reading else None)
             if code is not None:
                 kind, matched, vintage = via.get(category, ("hs_prefix", code.prefix, None))
-                evidence.append(_evidence(kind=kind, target=category, matched=matched))
+                evidence.append(_evidence(kind, category, matched))
                 read_through = read_through or vintage
             evidence.extend(_term_evidence(category, used, description, normalised))
             if strong_code is not None:
@@ -281,7 +312,7 @@ class Classifier:
         hs6 = digits[:6] if len(digits) >= 6 else ""
         tier = self.chpl.get(hs6) if hs6 else None
         if tier is not None:
-            evidence.append(_evidence(kind="hs_prefix", target="chpl", matched=hs6))
+            evidence.append(_evidence("hs_prefix", "chpl", hs6))
             confidence = max(confidence, self.confidence["code"])
         return Classification(
             tuple(categories),
@@ -299,7 +330,7 @@ class Classifier:
         return Classification(
             (),
             tier,
-            (_evidence(kind="hs_prefix", target="chpl", matched=digits[:6]),),
+            (_evidence("hs_prefix", "chpl", digits[:6]),),
             self.confidence["code"],
         )
 

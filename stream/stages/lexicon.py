@@ -143,11 +143,18 @@ class Lexicon:
 
     def scan(self, normalised: str, tokens: Tokens) -> list[Hit]:
         hits: list[Hit] = []
-        span_of = tokens.span_of
-        for end, (length, terms, checked) in self._tokens.iter(tokens.stems):
-            start, stop = span_of(end - length + 2, end)
+        stems = tokens.stems
+        count = stems.count
+        starts: list[int] | None = None
+        new = tuple.__new__
+        for end, (length, terms, checked) in self._tokens.iter(stems):
+            # Inlined Tokens.span_of: the hot loop of a line.
+            if starts is None:
+                starts = tokens.part_starts()
+            start = starts[2 * count(" ", 0, end - length + 2) - 1]
+            stop = starts[2 * count(" ", 0, end)]
             if not checked:
-                hits.extend([_hit((term, start, stop)) for term in terms])
+                hits.extend([new(Hit, (term, start, stop)) for term in terms])
                 continue
             hits.extend(
                 _hit((term, start, stop))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
 from functools import lru_cache
 from itertools import accumulate
 
@@ -99,14 +98,13 @@ class Tokens:
     with no term never do).
     """
 
-    __slots__ = ("_offsets", "_parts", "_spans", "stem_list", "stems")
+    __slots__ = ("_parts", "_starts", "stem_list", "stems")
 
     def __init__(self, parts: list[str], stem_list: list[str]) -> None:
         self._parts = parts  # words at odd indexes, the gaps between them at even ones
         self.stem_list = stem_list
         self.stems = " " + " ".join(stem_list) + " "
-        self._offsets: list[int] | None = None
-        self._spans: list[int] = []
+        self._starts: list[int] | None = None
 
     @classmethod
     def of(cls, normalised: str) -> Tokens:
@@ -114,21 +112,22 @@ class Tokens:
         get = _STEMS.get
         return cls(parts, [get(word) or _learn(word) for word in parts[1::2]])
 
+    def part_starts(self) -> list[int]:
+        """Where each part (gap, word, gap, ...) starts in the text: word ``i`` is
+        ``starts[2i + 1]:starts[2i + 2]``. Worked out on first use."""
+        if self._starts is None:
+            self._starts = list(accumulate(map(len, self._parts), initial=0))
+        return self._starts
+
     @property
     def spans(self) -> list[tuple[int, int]]:
-        self._positions()
-        return list(zip(self._spans[1:-1:2], self._spans[2::2], strict=True))
-
-    def _positions(self) -> list[int]:
-        if self._offsets is None:
-            # Where each stem starts in ``stems``; where each part starts in the text.
-            self._offsets = list(accumulate([len(s) + 1 for s in self.stem_list], initial=1))
-            self._spans = list(accumulate(map(len, self._parts), initial=0))
-        return self._offsets
+        starts = self.part_starts()
+        return list(zip(starts[1:-1:2], starts[2::2], strict=True))
 
     def span_of(self, start: int, end: int) -> tuple[int, int]:
-        """Text span covered by the stems between ``start`` and ``end`` (inclusive)."""
-        offsets = self._positions()
-        first = max(bisect_right(offsets, start) - 1, 0)
-        last = max(bisect_right(offsets, end) - 1, first)
-        return self._spans[2 * first + 1], self._spans[2 * last + 2]
+        """Text span covered by the stems between ``start`` (the first stem's first
+        character in ``stems``) and ``end`` (inclusive): the stems before a position are
+        the spaces before it, less the leading one."""
+        starts = self.part_starts()
+        count = self.stems.count
+        return starts[2 * count(" ", 0, start) - 1], starts[2 * count(" ", 0, end)]
