@@ -23,8 +23,10 @@ single subheading is read as that subheading. Evidence says which: ``hs_prefix``
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
+
+import ahocorasick
 
 from schemas.enriched import Category, ChplTier, Evidence, HsCode
 from schemas.rule_data import PrefixRule, RuleSet
@@ -37,8 +39,25 @@ CACHE_SIZE = 50_000
 Fact = tuple[str, str, str, str, str | None, int | None, int | None, str | None]
 """One piece of evidence as plain values, in the order of ``Evidence``'s fields: kind,
 target, matched, field, language, start, end, text."""
-_EVIDENCE_FIELDS = ("kind", "target", "matched", "field", "language", "start", "end", "text")
 _VALIDATE_EVIDENCE = Evidence.__pydantic_validator__.validate_python
+
+
+def _model(fact: Fact) -> Evidence:
+    # pydantic-core validation of a dict literal: faster than the model's __init__, than
+    # model_construct's Python path and than a dict built by zip.
+    kind, target, matched, field, language, start, end, text = fact
+    return _VALIDATE_EVIDENCE(  # type: ignore[no-any-return]
+        {
+            "kind": kind,
+            "target": target,
+            "matched": matched,
+            "field": field,
+            "language": language,
+            "start": start,
+            "end": end,
+            "text": text,
+        }
+    )
 
 
 class Classification(NamedTuple):
@@ -64,10 +83,7 @@ class Classification(NamedTuple):
     def evidence(self) -> tuple[Evidence, ...]:
         if self.models is not None:
             return self.models
-        return tuple(
-            _VALIDATE_EVIDENCE(dict(zip(_EVIDENCE_FIELDS, fact, strict=True)))
-            for fact in self.facts
-        )
+        return tuple(map(_model, self.facts))
 
 
 _NOTHING = Classification()
@@ -123,14 +139,7 @@ class Classifier:
             else None
         )
         # "(for example, ..., signal flares)": negatives inside a list of examples.
-        markers = sorted({w for ws in rules.examples.values() for w in ws}, key=len, reverse=True)
-        self.example_words = re.compile(
-            "|".join(
-                re.escape(w) if _CJK_WORD.fullmatch(w) else rf"(?<!\w){re.escape(w)}(?!\w)"
-                for w in markers
-            )
-            or "(?!)"
-        )
+        self.example_words = _Markers(w for ws in rules.examples.values() for w in ws)
         self.cover = {r.prefix: r for r in rules.cover_headings}
         self.cover_lengths = tuple(sorted({len(p) for p in self.cover}))
         self.order = {category: i for i, category in enumerate(rules.categories)}
@@ -344,7 +353,8 @@ class Classifier:
         A negative in the head (``Signal pistols (e.g. ...)``) or in a list that is all its
         clause says (``Firearms; (e.g. spring, air or gas guns ...)``) still cancels.
         """
-        if self.example_words.search(normalised) is None:
+        markers = self.example_words.starts(normalised)
+        if not markers:
             return
         lists: list[tuple[int, int, bool]] | None = None
         for roles in text_hits.values():
@@ -353,7 +363,7 @@ class Classifier:
             if not negatives or not strong:
                 continue
             if lists is None:
-                lists = _example_lists(normalised, self.example_words)
+                lists = _example_lists(normalised, markers)
             if not lists:
                 return
             if all(_in_list(hit, lists, headed_only=False) for hit in strong):
@@ -397,7 +407,34 @@ class Classifier:
 _CJK_WORD = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff]+")
 
 
-def _example_lists(normalised: str, markers: re.Pattern[str]) -> list[tuple[int, int, bool]]:
+class _Markers:
+    """Where marker words ('for example', 'например', '例如') start in a text: one
+    Aho-Corasick pass, then a word-boundary check for the words that are not Chinese."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self._automaton = ahocorasick.Automaton()
+        for word in set(words):
+            self._automaton.add_word(word, (len(word), _CJK_WORD.fullmatch(word) is None))
+        self._empty = len(self._automaton) == 0
+        if not self._empty:
+            self._automaton.make_automaton()
+
+    def starts(self, text: str) -> list[int]:
+        if self._empty:
+            return []
+        out = []
+        for end, (length, bounded) in self._automaton.iter(text):
+            start = end - length + 1
+            if bounded and (
+                (start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"))
+                or (end + 1 < len(text) and (text[end + 1].isalnum() or text[end + 1] == "_"))
+            ):
+                continue
+            out.append(start)
+        return sorted(set(out))
+
+
+def _example_lists(normalised: str, markers: list[int]) -> list[tuple[int, int, bool]]:
     """Spans of the example lists in a text, and whether each has a head of its own.
 
     A list opened inside parentheses runs to the closing one; otherwise to the next ';'.
@@ -405,8 +442,7 @@ def _example_lists(normalised: str, markers: re.Pattern[str]) -> list[tuple[int,
     devices (e.g. ...)`` has one, ``Firearms; (e.g. ...)`` has none.
     """
     out = []
-    for match in markers.finditer(normalised):
-        at = match.start()
+    for at in markers:
         opened = normalised.rfind("(", 0, at)
         if opened != -1 and normalised.find(")", opened, at) == -1:
             start = opened

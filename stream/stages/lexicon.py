@@ -21,7 +21,6 @@ from schemas.rule_data import LexiconCategory
 from stream.stages.text import Tokens, normalise_text, stem
 
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
-_DIGIT = re.compile(r"\d")
 Role = Literal["strong", "weak", "qualifiers", "negative"]
 ROLES: tuple[Role, ...] = ("strong", "weak", "qualifiers", "negative")
 
@@ -128,12 +127,13 @@ class Lexicon:
             self._raw.add_word(key, (len(key), tuple(entries)))
         self._tokens.make_automaton()
         self._raw.make_automaton()
-        # Named patterns (wavebands); all of them so far need a digit, which is checked first.
+        # Named patterns (wavebands), each tried only when one of its required strings is in
+        # the text.
         self._patterns = [
-            (re.compile(pattern), Term(category, role, "pattern", name))
+            (tuple(spec.requires), re.compile(spec.pattern), Term(category, role, "pattern", name))
             for category, table in categories.items()
             for role, named in table.patterns.items()
-            for name, pattern in named.items()
+            for name, spec in named.items()
         ]
         self.size = (
             sum(len(v) for v in token_entries.values())
@@ -164,9 +164,12 @@ class Lexicon:
         if not normalised.isascii() and _CJK.search(normalised):
             for end, (length, terms) in self._raw.iter(normalised):
                 hits.extend(_hit((term, end - length + 1, end + 1)) for term in terms)
-        if self._patterns and _DIGIT.search(normalised):
-            for pattern, term in self._patterns:
-                hits.extend(_hit((term, m.start(), m.end())) for m in pattern.finditer(normalised))
+        for requires, pattern, term in self._patterns:
+            for literal in requires:
+                if literal in normalised:
+                    for m in pattern.finditer(normalised):
+                        hits.append(new(Hit, (term, m.start(), m.end())))
+                    break
         return hits
 
 
