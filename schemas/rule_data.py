@@ -13,6 +13,7 @@ raises :class:`InvalidRuleData` at load time, never halfway through a stream.
 from __future__ import annotations
 
 import csv
+import re
 from datetime import date
 from decimal import Decimal
 from functools import cache, cached_property
@@ -78,6 +79,25 @@ class CategoryPrefixes(BaseModel):
     needs_text: list[PrefixRule] = Field(default_factory=list)
 
 
+class TextPattern(BaseModel):
+    """A regular expression over the normalised text, tried only on texts that hold one of
+    ``requires`` (literal strings every match contains, such as its unit)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pattern: str
+    requires: list[str] = Field(min_length=1)
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"pattern {value!r}: {exc}") from exc
+        return value
+
+
 class LexiconCategory(BaseModel):
     """Terms per language (en, ru, uk, zh) for each role; see lexicon.yaml for the roles."""
 
@@ -88,6 +108,10 @@ class LexiconCategory(BaseModel):
     qualifiers: dict[str, list[str]] = Field(default_factory=dict)
     negative: dict[str, list[str]] = Field(default_factory=dict)
     yields_to: list[Category] = Field(default_factory=list)
+    patterns: dict[Literal["strong", "weak", "qualifiers", "negative"], dict[str, TextPattern]] = (
+        Field(default_factory=dict)
+    )
+    """Per role, named regular expressions over the normalised text (wavebands)."""
 
 
 class FxTable(BaseModel):

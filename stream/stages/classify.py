@@ -23,8 +23,10 @@ single subheading is read as that subheading. Evidence says which: ``hs_prefix``
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
+
+import ahocorasick
 
 from schemas.enriched import Category, ChplTier, Evidence, HsCode
 from schemas.rule_data import PrefixRule, RuleSet
@@ -34,16 +36,57 @@ from stream.stages.text import Tokens, normalise_text
 CACHE_SIZE = 50_000
 
 
-@dataclass(frozen=True, slots=True)
-class Classification:
+Fact = tuple[str, str, str, str, str | None, int | None, int | None, str | None]
+"""One piece of evidence as plain values, in the order of ``Evidence``'s fields: kind,
+target, matched, field, language, start, end, text."""
+_VALIDATE_EVIDENCE = Evidence.__pydantic_validator__.validate_python
+
+
+def _model(fact: Fact) -> Evidence:
+    # pydantic-core validation of a dict literal: faster than the model's __init__, than
+    # model_construct's Python path and than a dict built by zip.
+    kind, target, matched, field, language, start, end, text = fact
+    return _VALIDATE_EVIDENCE(  # type: ignore[no-any-return]
+        {
+            "kind": kind,
+            "target": target,
+            "matched": matched,
+            "field": field,
+            "language": language,
+            "start": start,
+            "end": end,
+            "text": text,
+        }
+    )
+
+
+class Classification(NamedTuple):
+    """What classify found for one (code, description) pair.
+
+    A tuple of plain values (the evidence too, as ``facts``): the cache of results holds
+    tens of thousands of them, and tuples of strings and numbers are not walked by the
+    garbage collector, while pydantic models would be on every full collection. The
+    ``evidence`` models are built from the facts when asked for (once per enriched line).
+    """
+
     categories: tuple[Category, ...] = ()
     chpl_tier: ChplTier | None = None
-    evidence: tuple[Evidence, ...] = ()
+    facts: tuple[Fact, ...] = ()
     confidence: float = 0.0
     misdeclaration_reason: str | None = None
     hs_version: str | None = None
     """The older HS vintage a category was read through, when the correlation decided it."""
+    models: tuple[Evidence, ...] | None = None
+    """The evidence models, kept once the same description came back (see ``__call__``)."""
 
+    @property
+    def evidence(self) -> tuple[Evidence, ...]:
+        if self.models is not None:
+            return self.models
+        return tuple(map(_model, self.facts))
+
+
+_NOTHING = Classification()
 
 Via = tuple[str, str, str | None]
 """Where a weak code signal came from: (evidence kind, what matched, HS vintage or None)."""
@@ -96,14 +139,7 @@ class Classifier:
             else None
         )
         # "(for example, ..., signal flares)": negatives inside a list of examples.
-        markers = sorted({w for ws in rules.examples.values() for w in ws}, key=len, reverse=True)
-        self.example_words = re.compile(
-            "|".join(
-                re.escape(w) if _CJK_WORD.fullmatch(w) else rf"(?<!\w){re.escape(w)}(?!\w)"
-                for w in markers
-            )
-            or "(?!)"
-        )
+        self.example_words = _Markers(w for ws in rules.examples.values() for w in ws)
         self.cover = {r.prefix: r for r in rules.cover_headings}
         self.cover_lengths = tuple(sorted({len(p) for p in self.cover}))
         self.order = {category: i for i, category in enumerate(rules.categories)}
@@ -112,17 +148,21 @@ class Classifier:
         self.yields_to = {c: tuple(t.yields_to) for c, t in rules.lexicon.items() if t.yields_to}
         self._cache: dict[tuple[str, str], Classification] = {}
         self._code_memo: dict[str, dict[Category, tuple[PrefixRule | None, PrefixRule | None]]] = {}
+        self._weak_memo: dict[
+            tuple[str, str, tuple[str, ...], tuple[str, ...]],
+            dict[Category, tuple[PrefixRule, Via]],
+        ] = {}
 
-    def _codes(self, digits: str) -> dict[Category, tuple[PrefixRule | None, PrefixRule | None]]:
-        """Per category: the longest strong and the longest weak prefix of ``digits`` (a
-        fresh dict the caller may change; the lookup itself is memoised per code)."""
+    def _codes(self, digits: str) -> Mapping[Category, tuple[PrefixRule | None, PrefixRule | None]]:
+        """Per category: the longest strong and the longest weak prefix of ``digits``
+        (memoised per code: the mapping is shared, callers copy it before changing it)."""
         found = self._code_memo.get(digits)
         if found is None:
             found = self._lookup_codes(digits)
             if len(self._code_memo) >= CACHE_SIZE:
                 self._code_memo.clear()
             self._code_memo[digits] = found
-        return dict(found)
+        return found
 
     def _lookup_codes(
         self, digits: str
@@ -140,7 +180,10 @@ class Classifier:
         """Classify one line; results are cached per (code digits, description).
 
         Feeds repeat the same goods descriptions line after line; the cache holds up to
-        CACHE_SIZE distinct pairs and starts over when full. Results are immutable.
+        CACHE_SIZE distinct pairs and starts over when full. Results are immutable. A
+        result is cached with its evidence as plain values; when its description comes
+        back, it is cached again with the evidence models built, so the repeating
+        descriptions pay for them once and the one-off ones never keep them alive.
         """
         key = (hs.declared, description)
         found = self._cache.get(key)
@@ -149,12 +192,15 @@ class Classifier:
             if len(self._cache) >= CACHE_SIZE:
                 self._cache.clear()
             self._cache[key] = found
+        elif found.models is None and found.facts:
+            found = found._replace(models=found.evidence)
+            self._cache[key] = found
         return found
 
     def _code_signals(
         self, hs: HsCode, text_categories: set[Category] | dict[Category, Any]
     ) -> tuple[
-        str, dict[Category, tuple[PrefixRule | None, PrefixRule | None]], dict[Category, Via]
+        str, Mapping[Category, tuple[PrefixRule | None, PrefixRule | None]], dict[Category, Via]
     ]:
         """The digits read, the code rules per category, and where weak signals came from.
 
@@ -163,31 +209,56 @@ class Classifier:
         digits = hs.digits
         if hs.status == "older_version" and len(hs.read_as) == 1:
             digits = hs.read_as[0]
-        codes = self._codes(digits)
         via: dict[Category, Via] = {}
         if not text_categories:
-            return digits, codes, via
+            return digits, self._codes(digits), via
+        base = self._codes(digits)
+        extra = self._weak_memo.get((hs.status, digits, hs.read_as, hs.others))
+        if extra is None:
+            extra = self._weak_signals(hs, digits, base)
+            if len(self._weak_memo) >= CACHE_SIZE:
+                self._weak_memo.clear()
+            self._weak_memo[(hs.status, digits, hs.read_as, hs.others)] = extra
+        if not extra:
+            return digits, base, via
+        codes = dict(base)
+        for category, (rule, source) in extra.items():
+            if category in text_categories:
+                codes[category] = (None, rule)
+                via[category] = source
+        return digits, codes, via
+
+    def _weak_signals(
+        self,
+        hs: HsCode,
+        digits: str,
+        base: Mapping[Category, tuple[PrefixRule | None, PrefixRule | None]],
+    ) -> dict[Category, tuple[PrefixRule, Via]]:
+        """Per category the code itself does not name: the weak signal from the heading, the
+        correlation or another declared code, the first that has one (memoised per code)."""
+        out: dict[Category, tuple[PrefixRule, Via]] = {}
         if hs.status == "heading_only":
             for category, rule in self.under_heading.get(hs.hs4, {}).items():
-                if category not in codes:
-                    codes[category] = (None, rule)
-                    via[category] = ("hs_heading", hs.hs4, None)
+                if category not in base:
+                    out[category] = (rule, ("hs_heading", hs.hs4, None))
         moved = hs.read_as if digits == hs.digits else ()
         vintage = self.correlation[hs.hs6][0] if moved and hs.hs6 in self.correlation else None
         for kind, others in (("hs_correlation", moved), ("hs_prefix", hs.others)):
             for other in others:
                 for category, (strong, weak) in self._codes(other).items():
                     other_rule = strong or weak
-                    if other_rule is None or category in codes or category not in text_categories:
+                    if other_rule is None or category in base or category in out:
                         continue
                     accepts = "strong" if strong is not None else other_rule.accepts
-                    codes[category] = (
-                        None,
-                        PrefixRule(prefix=other_rule.prefix, note=other_rule.note, accepts=accepts),
+                    rule = PrefixRule(
+                        prefix=other_rule.prefix, note=other_rule.note, accepts=accepts
                     )
                     matched = f"{hs.hs6}→{other}" if kind == "hs_correlation" else other
-                    via[category] = (kind, matched, vintage if kind == "hs_correlation" else None)
-        return digits, codes, via
+                    out[category] = (
+                        rule,
+                        (kind, matched, vintage if kind == "hs_correlation" else None),
+                    )
+        return out
 
     def _classify(self, hs: HsCode, description: str) -> Classification:
         normalised = normalise_text(description)
@@ -195,13 +266,18 @@ class Classifier:
         if hits and self.excluded is not None and self.exclusion_words.search(normalised):
             hits = [h for h in hits if not self._excluded(normalised, h)]
         text_hits = by_category(hits)
-        if len(text_hits) and self.example_words.search(normalised):
+        # Only a category with both a strong and a negative hit can be saved by the example
+        # lists: the marker search runs for those lines alone.
+        if any("negative" in roles and "strong" in roles for roles in text_hits.values()):
             self._examples_do_not_veto(normalised, text_hits)
         digits, codes, via = self._code_signals(hs, text_hits)
+        if not text_hits and not codes:
+            # Most lines: nothing in the text or the code; only a CHPL code can still count.
+            return self._chpl_only(digits)
         read_through: str | None = None
         candidates: list[Category] = sorted({*codes, *text_hits}, key=self.order.__getitem__)
         categories: list[Category] = []
-        evidence: list[Evidence] = []
+        evidence: list[Fact] = []
         confidence = 0.0
         misdeclared: list[str] = []
         readings: dict[
@@ -212,6 +288,8 @@ class Classifier:
             reading, used = self._read_text(text_hits.get(category, {}), weak_code)
             if strong_code is not None or reading is not None:
                 readings[category] = (strong_code, weak_code, reading, used)
+        if not readings:
+            return self._chpl_only(digits)
         for category, (strong_code, weak_code, reading, used) in readings.items():
             # A reading from a weak term and a qualifier gives way to a category the data
             # names as more specific (ballistic ceramic plates are armour ceramics).
@@ -225,7 +303,7 @@ class Classifier:
             code = strong_code or (weak_code if reading else None)
             if code is not None:
                 kind, matched, vintage = via.get(category, ("hs_prefix", code.prefix, None))
-                evidence.append(_evidence(kind=kind, target=category, matched=matched))
+                evidence.append(_evidence(kind, category, matched))
                 read_through = read_through or vintage
             evidence.extend(_term_evidence(category, used, description, normalised))
             if strong_code is not None:
@@ -243,7 +321,7 @@ class Classifier:
         hs6 = digits[:6] if len(digits) >= 6 else ""
         tier = self.chpl.get(hs6) if hs6 else None
         if tier is not None:
-            evidence.append(_evidence(kind="hs_prefix", target="chpl", matched=hs6))
+            evidence.append(_evidence("hs_prefix", "chpl", hs6))
             confidence = max(confidence, self.confidence["code"])
         return Classification(
             tuple(categories),
@@ -252,6 +330,17 @@ class Classifier:
             confidence,
             "; ".join(misdeclared) or None,
             read_through,
+        )
+
+    def _chpl_only(self, digits: str) -> Classification:
+        tier = self.chpl.get(digits[:6]) if len(digits) >= 6 else None
+        if tier is None:
+            return _NOTHING
+        return Classification(
+            (),
+            tier,
+            (_evidence("hs_prefix", "chpl", digits[:6]),),
+            self.confidence["code"],
         )
 
     def _examples_do_not_veto(
@@ -264,6 +353,9 @@ class Classifier:
         A negative in the head (``Signal pistols (e.g. ...)``) or in a list that is all its
         clause says (``Firearms; (e.g. spring, air or gas guns ...)``) still cancels.
         """
+        markers = self.example_words.starts(normalised)
+        if not markers:
+            return
         lists: list[tuple[int, int, bool]] | None = None
         for roles in text_hits.values():
             negatives = roles.get("negative")
@@ -271,7 +363,7 @@ class Classifier:
             if not negatives or not strong:
                 continue
             if lists is None:
-                lists = _example_lists(normalised, self.example_words)
+                lists = _example_lists(normalised, markers)
             if not lists:
                 return
             if all(_in_list(hit, lists, headed_only=False) for hit in strong):
@@ -315,7 +407,34 @@ class Classifier:
 _CJK_WORD = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff]+")
 
 
-def _example_lists(normalised: str, markers: re.Pattern[str]) -> list[tuple[int, int, bool]]:
+class _Markers:
+    """Where marker words ('for example', 'например', '例如') start in a text: one
+    Aho-Corasick pass, then a word-boundary check for the words that are not Chinese."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self._automaton = ahocorasick.Automaton()
+        for word in set(words):
+            self._automaton.add_word(word, (len(word), _CJK_WORD.fullmatch(word) is None))
+        self._empty = len(self._automaton) == 0
+        if not self._empty:
+            self._automaton.make_automaton()
+
+    def starts(self, text: str) -> list[int]:
+        if self._empty:
+            return []
+        out = []
+        for end, (length, bounded) in self._automaton.iter(text):
+            start = end - length + 1
+            if bounded and (
+                (start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"))
+                or (end + 1 < len(text) and (text[end + 1].isalnum() or text[end + 1] == "_"))
+            ):
+                continue
+            out.append(start)
+        return sorted(set(out))
+
+
+def _example_lists(normalised: str, markers: list[int]) -> list[tuple[int, int, bool]]:
     """Spans of the example lists in a text, and whether each has a head of its own.
 
     A list opened inside parentheses runs to the closing one; otherwise to the next ';'.
@@ -323,8 +442,7 @@ def _example_lists(normalised: str, markers: re.Pattern[str]) -> list[tuple[int,
     devices (e.g. ...)`` has one, ``Firearms; (e.g. ...)`` has none.
     """
     out = []
-    for match in markers.finditer(normalised):
-        at = match.start()
+    for at in markers:
         opened = normalised.rfind("(", 0, at)
         if opened != -1 and normalised.find(")", opened, at) == -1:
             start = opened
@@ -347,32 +465,19 @@ def _in_list(hit: Hit, lists: list[tuple[int, int, bool]], *, headed_only: bool)
     )
 
 
-def _evidence(**fields: Any) -> Evidence:
-    # pydantic-core validation is faster here than model_construct's Python path.
-    return Evidence(**fields)
+def _evidence(kind: str, target: str, matched: str) -> Fact:
+    """Evidence from the declared code."""
+    return (kind, target, matched, "hs_code", None, None, None, None)
 
 
-def _term_evidence(
-    category: str, hits: list[Hit], original: str, normalised: str
-) -> list[Evidence]:
-    same_length = len(original) == len(normalised)
-    out = []
+def _term_evidence(category: str, hits: list[Hit], original: str, normalised: str) -> list[Fact]:
+    source = original if len(original) == len(normalised) else normalised
+    out: list[Fact] = []
     seen: set[tuple[int, int]] = set()
-    for hit in hits:
-        if (hit.start, hit.end) in seen:
+    for term, start, end in hits:
+        if (start, end) in seen:
             continue
-        seen.add((hit.start, hit.end))
-        source = original if same_length else normalised
-        out.append(
-            Evidence(
-                kind="term",
-                target=category,
-                matched=hit.term.term,
-                field="description",
-                language=hit.term.language,
-                start=hit.start,
-                end=hit.end,
-                text=source[hit.start : hit.end],
-            )
-        )
+        seen.add((start, end))
+        text = source[start:end]
+        out.append(("term", category, term.term, "description", term.language, start, end, text))
     return out

@@ -42,22 +42,36 @@ class Hit(NamedTuple):
 _LATIN_WORDS = re.compile(r"[a-z0-9 ]+")
 
 
+def _hit(fields: tuple[Term, int, int]) -> Hit:
+    # The tuple constructor skips NamedTuple's Python-level __new__ (the scan's hot path).
+    return tuple.__new__(Hit, fields)
+
+
 def _checked(text: str) -> bool:
     return not text.endswith("*") and _LATIN_WORDS.fullmatch(text) is not None
 
 
-def _as_typed(term: Term, matched: str) -> bool:
+def _typed_forms(text: str) -> frozenset[str]:
+    """A whole-word English term's own words and their plurals (``air gun``, ``air guns``)."""
+    forms = [""]
+    for word in text.split():
+        forms = [
+            f"{head} {form}".strip() for head in forms for form in (word, word + "s", word + "es")
+        ]
+    return frozenset(forms)
+
+
+def _as_typed(term: Term, matched: str, forms: dict[str, frozenset[str]]) -> bool:
     """A whole-word English negative matches its own word or plural only, not every word
     sharing its stem: ``programmer`` (a device programmer) must not cancel ``programmable``
-    logic, though both stem to ``programm``."""
-    text = term.term
-    if not _checked(text):
+    logic, though both stem to ``programm``. ``forms`` holds the checked terms' forms."""
+    typed = forms.get(term.term)
+    if typed is None:
         return True
-    typed = text.split()
     found = matched.split()
-    if len(found) != len(typed):
+    if len(found) != term.term.count(" ") + 1:
         return True
-    return all(f in (t, t + "s", t + "es") for f, t in zip(found, typed, strict=True))
+    return " ".join(found) in typed
 
 
 def _token_keys(term: str) -> set[str]:
@@ -101,33 +115,61 @@ class Lexicon:
                         else:
                             for token_key in _token_keys(text):
                                 token_entries.setdefault(token_key, []).append(term)
+        self._forms: dict[str, frozenset[str]] = {}
         for key, entries in token_entries.items():
             # Whether a hit needs the typed-word check of an English negative (rare).
             checked = any(t.role == "negative" and _checked(t.term) for t in entries)
+            for term in entries:
+                if term.role == "negative" and _checked(term.term):
+                    self._forms[term.term] = _typed_forms(term.term)
             self._tokens.add_word(key, (len(key), tuple(entries), checked))
         for key, entries in raw_entries.items():
             self._raw.add_word(key, (len(key), tuple(entries)))
         self._tokens.make_automaton()
         self._raw.make_automaton()
-        self.size = sum(len(v) for v in token_entries.values()) + sum(
-            len(v) for v in raw_entries.values()
+        # Named patterns (wavebands), each tried only when one of its required strings is in
+        # the text.
+        self._patterns = [
+            (tuple(spec.requires), re.compile(spec.pattern), Term(category, role, "pattern", name))
+            for category, table in categories.items()
+            for role, named in table.patterns.items()
+            for name, spec in named.items()
+        ]
+        self.size = (
+            sum(len(v) for v in token_entries.values())
+            + sum(len(v) for v in raw_entries.values())
+            + len(self._patterns)
         )
 
     def scan(self, normalised: str, tokens: Tokens) -> list[Hit]:
         hits: list[Hit] = []
-        for end, (length, terms, checked) in self._tokens.iter(tokens.stems):
-            start, stop = tokens.span_of(end - length + 2, end)
+        stems = tokens.stems
+        count = stems.count
+        starts: list[int] | None = None
+        new = tuple.__new__
+        for end, (length, terms, checked) in self._tokens.iter(stems):
+            # Inlined Tokens.span_of: the hot loop of a line.
+            if starts is None:
+                starts = tokens.part_starts()
+            start = starts[2 * count(" ", 0, end - length + 2) - 1]
+            stop = starts[2 * count(" ", 0, end)]
             if not checked:
-                hits.extend([Hit(term, start, stop) for term in terms])
+                hits.extend([new(Hit, (term, start, stop)) for term in terms])
                 continue
             hits.extend(
-                Hit(term, start, stop)
+                _hit((term, start, stop))
                 for term in terms
-                if term.role != "negative" or _as_typed(term, normalised[start:stop])
+                if term.role != "negative" or _as_typed(term, normalised[start:stop], self._forms)
             )
         if not normalised.isascii() and _CJK.search(normalised):
             for end, (length, terms) in self._raw.iter(normalised):
-                hits.extend(Hit(term, end - length + 1, end + 1) for term in terms)
+                hits.extend(_hit((term, end - length + 1, end + 1)) for term in terms)
+        for requires, pattern, term in self._patterns:
+            for literal in requires:
+                if literal in normalised:
+                    for m in pattern.finditer(normalised):
+                        hits.append(new(Hit, (term, m.start(), m.end())))
+                    break
         return hits
 
 

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
-from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 
 import Stemmer
 
@@ -32,8 +31,10 @@ _HAS_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _HAS_LATIN = re.compile(r"[a-z]")
 # A word with a Latin letter next to a Cyrillic one: the only words worth repairing.
 _MIXED_WORD = re.compile(r"[^\W\d_]*(?:[a-z][\u0400-\u04ff]|[\u0400-\u04ff][a-z])[^\W\d_]*")
+_MIXED_PAIR = re.compile(r"[a-z][\u0400-\u04ff]|[\u0400-\u04ff][a-z]")
 _APOSTROPHE = re.compile(r"(?<=\w)['\u2019\u02bc`](?=\w)")
 _WORD = re.compile(r"\w+")
+_WORDS_AND_GAPS = re.compile(r"(\w+)")
 
 
 def _repair_word(match: re.Match[str]) -> str:
@@ -54,7 +55,7 @@ def normalise_text(text: str) -> str:
     folded = (text if text.isascii() else unicodedata.normalize("NFKC", text)).casefold()
     if "'" in folded or "\u2019" in folded or "\u02bc" in folded or "`" in folded:
         folded = _APOSTROPHE.sub("", folded)
-    if _HAS_CYRILLIC.search(folded) and _HAS_LATIN.search(folded):
+    if not folded.isascii() and _MIXED_PAIR.search(folded):
         folded = _MIXED_WORD.sub(_repair_word, folded)
     return " ".join(folded.split())
 
@@ -65,45 +66,68 @@ _STEMS: dict[str, str] = {}
 once full, new words are stemmed each time (feeds reuse a bounded vocabulary)."""
 
 
-@lru_cache(maxsize=200_000)
-def stem(word: str) -> str:
+def _stem_word(word: str) -> str:
+    if word.isascii():
+        return str(_ENGLISH.stemWord(word)) if word.isalpha() else word
     if _HAS_CYRILLIC.search(word):
         return str(_RUSSIAN.stemWord(word))
-    if word.isascii() and word.isalpha():
-        return str(_ENGLISH.stemWord(word))
     return word
 
 
-@dataclass(frozen=True, slots=True)
-class Tokens:
-    """Word spans of a normalised text and the space-joined stem string ``' s1 s2 ... '``."""
+stem = lru_cache(maxsize=200_000)(_stem_word)
 
-    spans: tuple[tuple[int, int], ...]
-    stems: str
-    offsets: tuple[int, ...]  # where each stem starts in ``stems``
+
+def _learn(word: str) -> str:
+    """Stem an unseen word and remember it; numbers and part numbers (ASCII with a digit)
+    are their own stems and are not remembered, so an endless stream of article numbers
+    cannot fill the cache."""
+    if word.isascii() and not word.isalpha():
+        return word
+    found = _stem_word(word)
+    if len(_STEMS) < STEM_CACHE_SIZE:
+        _STEMS[word] = found
+    return found
+
+
+class Tokens:
+    """The stems of a normalised text joined as ``' s1 s2 ... '``, and the way back from a
+    position in that string to the words' span in the text.
+
+    Splitting, stemming (a dict per word, Snowball only for an unseen word) and the joins
+    run in C; the positions are worked out only when a match asks for them (most lines
+    with no term never do).
+    """
+
+    __slots__ = ("_parts", "_starts", "stem_list", "stems")
+
+    def __init__(self, parts: list[str], stem_list: list[str]) -> None:
+        self._parts = parts  # words at odd indexes, the gaps between them at even ones
+        self.stem_list = stem_list
+        self.stems = " " + " ".join(stem_list) + " "
+        self._starts: list[int] | None = None
 
     @classmethod
     def of(cls, normalised: str) -> Tokens:
-        matches = list(_WORD.finditer(normalised))
-        known = _STEMS
-        stems = []
-        offsets = []
-        position = 1
-        for match in matches:
-            word = match.group(0)
-            word_stem = known.get(word)
-            if word_stem is None:
-                word_stem = stem(word)
-                if len(known) < STEM_CACHE_SIZE:
-                    known[word] = word_stem
-            stems.append(word_stem)
-            offsets.append(position)
-            position += len(word_stem) + 1
-        return cls(tuple(m.span() for m in matches), " " + " ".join(stems) + " ", tuple(offsets))
+        parts = _WORDS_AND_GAPS.split(normalised)
+        get = _STEMS.get
+        return cls(parts, [get(word) or _learn(word) for word in parts[1::2]])
+
+    def part_starts(self) -> list[int]:
+        """Where each part (gap, word, gap, ...) starts in the text: word ``i`` is
+        ``starts[2i + 1]:starts[2i + 2]``. Worked out on first use."""
+        if self._starts is None:
+            self._starts = list(accumulate(map(len, self._parts), initial=0))
+        return self._starts
+
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        starts = self.part_starts()
+        return list(zip(starts[1:-1:2], starts[2::2], strict=True))
 
     def span_of(self, start: int, end: int) -> tuple[int, int]:
-        """Text span covered by the stems between ``start`` and ``end`` (inclusive)."""
-        first = bisect_right(self.offsets, start) - 1
-        last = bisect_right(self.offsets, end) - 1
-        first = max(first, 0)
-        return self.spans[first][0], self.spans[max(last, first)][1]
+        """Text span covered by the stems between ``start`` (the first stem's first
+        character in ``stems``) and ``end`` (inclusive): the stems before a position are
+        the spaces before it, less the leading one."""
+        starts = self.part_starts()
+        count = self.stems.count
+        return starts[2 * count(" ", 0, start) - 1], starts[2 * count(" ", 0, end)]

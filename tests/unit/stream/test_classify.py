@@ -69,3 +69,17 @@ def test_evidence_names_the_code_prefix_and_the_words_with_positions() -> None:
     }
     assert found.confidence >= 0.9
     assert CLASSIFY(normalise_hs("0806.10"), "Grapes").confidence == 0.0
+
+
+def test_a_repeated_description_keeps_its_evidence_models_and_a_new_one_plain_values() -> None:
+    classify = Classifier(load_rules())
+    hs = normalise_hs("8806.22")
+    first = classify(hs, "Quadcopter with thermal camera 640x512")
+    assert first.models is None
+    assert first.facts and all(
+        isinstance(value, (str, int, type(None))) for f in first.facts for value in f
+    )
+    again = classify(hs, "Quadcopter with thermal camera 640x512")
+    assert again.models is not None
+    assert again.evidence == first.evidence
+    assert classify(hs, "Quadcopter with thermal camera 640x512").models is again.models

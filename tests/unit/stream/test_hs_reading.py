@@ -179,3 +179,42 @@ def test_a_negative_among_the_examples_does_not_veto_the_head(
     'в том числе', 'наприклад', 'зокрема', '例如') names one example; it cancels the category
     only when the head names no strong term of it, or the list is all its clause says."""
     assert CLASSIFY(READ(""), description).categories == expected
+
+
+@pytest.mark.parametrize(
+    ("description", "expected"),
+    [
+        # Infrared wavebands and detector types name thermal imaging next to an infrared word.
+        ("Uncooled infrared detector module, spectral band 8-14 µm", ("thermal_imaging",)),
+        ("Infrared core 7.5–13.5 μm, vanadium oxide", ("thermal_imaging",)),
+        ("红外探测器 工作波段 8～14μm", ("thermal_imaging",)),
+        ("ИК-модуль, спектральный диапазон 8–14 мкм", ("thermal_imaging",)),
+        ("探测器：非制冷焦平面，像素数640×512", ("thermal_imaging",)),
+        ("Infrared thermometer gun, 8-14 µm, -50 to 550 °C", ()),
+        ("Dome camera 4MP, IR cut filter, infrared LEDs 30 m", ()),
+        # Satellite positioning wording, not satellite TV or satellite communications.
+        ("Multi-constellation satellite receiver module, L1/L5", ("gnss",)),
+        ("Багатосупутникові та багаточастотні приймачі", ("gnss",)),
+        ("Приемник спутниковых сигналов, модуль", ("gnss",)),
+        ("Satellite TV receiver DVB-S2, HDMI", ()),
+        ("Uplink power controller for earth station satellite receivers", ()),
+        # An image intensifier amplifying infrared light is night vision, not thermal.
+        ("Image intensifier tube amplifying visible and near infrared light", ("night_vision",)),
+        # 'SoC' names the chip inside a receiver; it needs a chip qualifier to be the goods.
+        ("RTK receiver based on a dual-core GNSS SoC", ("gnss",)),
+        ("Quad-core ARM Cortex-A53 SoC, BGA", ("microelectronics",)),
+        # A radio with its antennas; a GPS module's antenna stays GNSS.
+        ("Long-range telemetry radios with antennas, 5 km", ("radio_comms",)),
+        ("GPS module with ceramic antenna", ("gnss",)),
+        ("Bluetooth low energy (BLE 5.0) radio tag", ()),
+    ],
+)
+def test_prose_wording_classes(description: str, expected: tuple[str, ...]) -> None:
+    """Wordings of ruling and catalogue prose (issue 15, second real-text set)."""
+    assert CLASSIFY(READ(""), description).categories == expected
+
+
+def test_a_waveband_is_evidence_named_like_a_term() -> None:
+    found = CLASSIFY(READ(""), "Infrared camera core, 8-14 µm")
+    bands = [e for e in found.evidence if e.matched == "infrared band"]
+    assert [(b.kind, b.language, b.text) for b in bands] == [("term", "pattern", "8-14 µm")]
