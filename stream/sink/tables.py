@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from schemas.codecs import ALERT, ALERT_ACTION, DEAD_LETTER, ENRICHED_BATCH
+from schemas.codecs import ALERT_ACTION, ALERT_BATCH, DEAD_LETTER, ENRICHED_BATCH
 from schemas.enriched import EnrichedBatch
 from schemas.settings import TopicSettings
 from stream.warehouse.rows import (
@@ -68,9 +68,9 @@ def replayed_identity(identity: str | None, letter_id: str) -> str | None:
 
 
 def decode_alert_version(value: bytes) -> Decoded:
-    """An alert version. Versions share their alert id; the ReplacingMergeTree keeps the
-    latest, so copies need no identity."""
-    return None, [alert_row(ALERT.decode(value))]
+    """A batch of alert versions. Versions share their alert id; the ReplacingMergeTree keeps
+    the latest, so copies need no identity."""
+    return None, [alert_row(alert) for alert in ALERT_BATCH.decode(value).alerts]
 
 
 def decode_alert_action(value: bytes) -> Decoded:
