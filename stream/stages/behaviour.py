@@ -9,8 +9,9 @@ the same ids.
 State shapes (JSON-serialisable; line orders are ``[date ISO, declaration id, line no]``):
 
 * importer: ``{"first_seen": "2024-03-05", "months": {"2024-03": {"v": value, "n": lines,
-  "first": order, "top": [value, order], "last": date, "lead": parties}}, "sensitive": {"2024-03-05": {"n", "sev",
-  "cats", "tier"}}, "listed": [order, ...], "lead": {...}, "open": {alert: signature},
+  "first": order, "top": [value, order], "last": date, "lead": parties}}, "sensitive":
+  {"2024-03-05": {"n", "sev", "cats", "tier"}}, "listed": [order, ...], "lead": {...},
+  "open": {alert: signature},
   "applied": ["<raw topic>-<partition>-<offset>", ...]}`` (the raw messages already counted,
   so lines delivered again after a rebalance or restart are not summed twice; flows keep
   the same list)
