@@ -1,9 +1,12 @@
 """Thin faust agents: decode, call a pure stage, send, and only then let the event be acked.
 
-``parse``:  ``<prefix>.raw.*`` → ``<prefix>.declarations`` (+ ``<prefix>.deadletter``)
-``enrich``: ``<prefix>.declarations`` → ``<prefix>.enriched``, ``<prefix>.facts`` (parties,
-            one message per target partition), ``<prefix>.flows`` (category × destination,
-            the same way)
+``parse``:  ``<prefix>.raw.*`` → parse, then enrich in the same step →
+            ``<prefix>.enriched``, ``<prefix>.facts`` (parties, one message per target
+            partition), ``<prefix>.flows`` (category × destination, the same way), and
+            ``<prefix>.declarations`` only with ``worker.publish_declarations``
+            (+ ``<prefix>.deadletter``)
+``enrich``: ``<prefix>.declarations`` (batches another producer or a replay wrote there)
+            → the same as above
 ``alerts``: ``<prefix>.facts`` → stateful rules and grouping (tables ``importers``,
             ``alert_groups``) → ``<prefix>.alert-versions`` (every version, packed per
             partition), ``<prefix>.alerts`` (opened and withdrawn alerts, one each)
@@ -197,6 +200,9 @@ class Handlers:
         return decoded
 
     async def parse(self, events: list[Any]) -> list[Any]:
+        """Parse each raw message and enrich its lines in the same step: the lines are
+        validated once, not encoded for ``<prefix>.declarations`` and decoded again (that
+        topic is written only with ``worker.publish_declarations``)."""
         sends = []
         raw_prefix = f"{self.settings.topics.prefix}.raw."
         for event in events:
@@ -207,35 +213,35 @@ class Handlers:
             if result.lines:
                 first = result.lines[0]
                 batch = DeclarationBatch(source=first.source or "", raw=ref, lines=result.lines)
-                sends.append(
-                    await self.topics.declarations.send(
-                        key=first.declaration_id.encode(), value=DECLARATION_BATCH.encode(batch)
-                    )
-                )
+                key = first.declaration_id.encode()
+                if self.settings.worker.publish_declarations:
+                    value = DECLARATION_BATCH.encode(batch)
+                    sends.append(await self.topics.declarations.send(key=key, value=value))
+                sends.extend(await self._enrich_batch(event, key, batch))
         return sends
 
     async def enrich(self, events: list[Any]) -> list[Any]:
+        """Batches published on ``<prefix>.declarations`` by another producer (or replayed)."""
         sends: list[Any] = []
-        period = self.rules.alerts.rules.flow_surge.period
         for event, batch in await self._decoded(events, DECLARATION_BATCH, "enrich", sends):
-            # Every line under the guard, then the messages derived from the kept lines; a
-            # failure past the lines (facts, flows, encoding) refuses the whole message.
-            out = attempt(partial(self._enriched_messages, batch, period))
-            if isinstance(out, Failed):
-                sends.extend(await self._refused(event, "enrich", out.reason, batch.source))
-                continue
-            letters, enriched, facts, flows = out
-            sends.extend(await self._dead_letters(letters))
-            if enriched is not None:
-                sends.append(await self.topics.enriched.send(key=event.key, value=enriched))
-            for target, value in facts:
-                sends.append(
-                    await self.topics.facts.send(key=event.key, value=value, partition=target)
-                )
-            for target, value in flows:
-                sends.append(
-                    await self.topics.flows.send(key=event.key, value=value, partition=target)
-                )
+            sends.extend(await self._enrich_batch(event, event.key, batch))
+        return sends
+
+    async def _enrich_batch(self, event: Any, key: bytes, batch: DeclarationBatch) -> list[Any]:
+        """Every line under the guard, then the messages derived from the kept lines; a
+        failure past the lines (facts, flows, encoding) refuses the whole message."""
+        period = self.rules.alerts.rules.flow_surge.period
+        out = attempt(partial(self._enriched_messages, batch, period))
+        if isinstance(out, Failed):
+            return await self._refused(event, "enrich", out.reason, batch.source)
+        letters, enriched, facts, flows = out
+        sends = await self._dead_letters(letters)
+        if enriched is not None:
+            sends.append(await self.topics.enriched.send(key=key, value=enriched))
+        for target, value in facts:
+            sends.append(await self.topics.facts.send(key=key, value=value, partition=target))
+        for target, value in flows:
+            sends.append(await self.topics.flows.send(key=key, value=value, partition=target))
         return sends
 
     def _enriched_messages(self, batch: DeclarationBatch, period: str) -> EnrichedMessages:
