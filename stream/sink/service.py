@@ -289,7 +289,7 @@ class Sink:
                         tp, batcher, lambda: record_plan(sync, plan, table.table)
                     )
                     refused = await self._until_done(
-                        tp, batcher, lambda: self._insert(table, batch)
+                        tp, batcher, lambda: self._insert(tp, table, batch)
                     )
                     letters.extend(self._refused(tp, table, batch, refused))
                 if letters:
@@ -313,13 +313,13 @@ class Sink:
             extra={"token": plan.token, "rows": len(batch.rows), "replayed": batch.replayed},
         )
 
-    def _insert(self, table: SinkTable, batch: Batch) -> list[tuple[int, str]]:
+    def _insert(self, tp: TopicPartition, table: SinkTable, batch: Batch) -> list[tuple[int, str]]:
         """Insert the batch (ClickHouse thread); on a data error insert the rows that pass
         and return the refused ones (index, reason). An outage propagates: it is retried
         whole, and the sub-inserts that landed are dropped by their tokens."""
         sync, rows, token = self._warehouse.sync, batch.rows, batch.plan.token
         try:
-            sync.insert_rows(table.table, rows, table.columns, token)
+            sync.insert_batch(tp.topic, tp.partition, table.table, rows, table.columns, token)
             return []
         except WarehouseRejected as exc:
             log.warning(
@@ -328,7 +328,14 @@ class Sink:
             )
 
             def insert(lo: int, hi: int) -> None:
-                sync.insert_rows(table.table, rows[lo:hi], table.columns, sub_token(token, lo, hi))
+                sync.insert_batch(
+                    tp.topic,
+                    tp.partition,
+                    table.table,
+                    rows[lo:hi],
+                    table.columns,
+                    sub_token(token, lo, hi),
+                )
 
             return refused_rows(len(rows), insert, str(exc))
 
