@@ -265,6 +265,9 @@ class MetricsSettings(BaseModel):
     sink_port: int = Field(default=9465, ge=0, le=65535, description="0: any free port.")
     console_port: int = Field(default=9466, ge=0, le=65535, description="0: any free port.")
     connector_port: int = Field(default=9467, ge=0, le=65535, description="0: any free port.")
+    lag_interval_s: float = Field(
+        default=15.0, gt=0, description="How often a process measures its group's lag."
+    )
 
 
 class SinkSettings(BaseModel):
