@@ -112,3 +112,50 @@ def test_a_partition_always_goes_to_one_shard_and_a_topic_spreads_over_all() -> 
         assert Counter(picks) == {s: 4 for s in range(shards)}
     with pytest.raises(ValueError):
         shard_of("t", 0, 0)
+
+
+class _Shard:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int, str]] = []
+
+    def insert_rows(
+        self, table: str, rows: list[list[int]], columns: list[str], token: str
+    ) -> None:
+        self.calls.append((table, len(rows), token))
+
+
+def test_the_sink_inserts_each_partition_into_the_local_table_of_its_shard() -> None:
+    from schemas.settings import ClickHouseSettings
+    from stream.warehouse.client import Warehouse
+
+    settings = ClickHouseSettings(
+        dsn="http://ch:8123/db", cluster="c", shard_dsns=["http://s0:8123/db", "http://s1:8123/db"]
+    )
+    warehouse = Warehouse.__new__(Warehouse)  # no server here: the shards are stand-ins
+    warehouse.settings = settings
+    shards = [_Shard(), _Shard()]
+    warehouse._shards = shards  # type: ignore[assignment]
+    for partition in range(4):
+        for batch in range(2):
+            token = f"t-{partition}-{batch}"
+            warehouse.insert_batch(
+                "customs.enriched", partition, "declarations", [[1]], ["x"], token
+            )
+    for partition in range(4):
+        shard = shards[shard_of("customs.enriched", partition, 2)]
+        assert ("declarations_local", 1, f"t-{partition}-0") in shard.calls
+        assert ("declarations_local", 1, f"t-{partition}-1") in shard.calls  # kept together
+    assert len(shards[0].calls) == len(shards[1].calls) == 4
+
+
+def test_on_a_single_node_the_sink_inserts_into_the_table_itself() -> None:
+    from schemas.settings import ClickHouseSettings
+    from stream.warehouse.client import Warehouse
+
+    warehouse = Warehouse.__new__(Warehouse)
+    warehouse.settings = ClickHouseSettings(dsn="http://ch:8123/db")
+    warehouse._shards = None
+    seen = _Shard()
+    warehouse.insert_rows = seen.insert_rows  # type: ignore[method-assign]
+    warehouse.insert_batch("customs.enriched", 3, "declarations", [[1]], ["x"], "tok")
+    assert seen.calls == [("declarations", 1, "tok")]
