@@ -209,6 +209,8 @@ def migrations_table_ddl(cluster: Cluster | None) -> list[str]:
             "ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS note String DEFAULT ''",
         ]
     return [
+        # the client made the database on its own node only; ON CLUSTER DDL needs it on all
+        f"CREATE DATABASE IF NOT EXISTS {cluster.database} {cluster.on}",
         f"CREATE TABLE IF NOT EXISTS schema_migrations {cluster.on} (version String, "
         "checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3), "
         "note String DEFAULT '') "

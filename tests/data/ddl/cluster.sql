@@ -1,4 +1,5 @@
 -- schema_migrations
+CREATE DATABASE IF NOT EXISTS customs_watch ON CLUSTER 'customs_watch';
 CREATE TABLE IF NOT EXISTS schema_migrations ON CLUSTER 'customs_watch' (version String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3), note String DEFAULT '') ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/customs_watch/schema_migrations', '{replica}') ORDER BY version;
 
 -- 0001_declarations
