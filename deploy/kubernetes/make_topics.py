@@ -44,7 +44,7 @@ def kafka_topics() -> list[dict[str, Any]]:
             config["cleanup.policy"] = "compact"
         resources.append(
             {
-                "apiVersion": "kafka.strimzi.io/v1beta2",
+                "apiVersion": "kafka.strimzi.io/v1",
                 "kind": "KafkaTopic",
                 "metadata": {
                     "name": spec.name.replace("_", "-").lower(),

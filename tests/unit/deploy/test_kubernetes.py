@@ -5,9 +5,11 @@ topics against the code that creates them."""
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
@@ -134,7 +136,7 @@ def test_kafka_topics_agree_with_the_topic_admin_code() -> None:
     actions = next(t for t in topics if t["spec"]["topicName"] == settings.topics.alert_actions)
     assert actions["spec"]["config"]["retention.ms"] == -1  # the audit trail is kept
     for topic in topics:
-        assert topic["apiVersion"] == "kafka.strimzi.io/v1beta2"
+        assert topic["apiVersion"] == "kafka.strimzi.io/v1"
         assert topic["metadata"]["labels"]["strimzi.io/cluster"] == "customs-watch"
         assert topic["spec"]["replicas"] <= _kind("KafkaNodePool")[0]["spec"]["replicas"]
 
@@ -161,3 +163,58 @@ def test_clickhouse_is_two_shards_of_two_replicas_named_as_cluster_mode_expects(
         ln for ln in secret.splitlines() if ln.startswith("CUSTOMS_WATCH_CLICKHOUSE_SHARD_DSNS")
     )
     assert len(shard_dsns.split(",")) == cluster["layout"]["shardsCount"]
+
+
+SCHEMAS = K8S / "crd-schemas"
+
+
+def _strict(schema: Any) -> Any:
+    """The API server prunes fields a structural schema does not name; refuse them instead
+    (as kubernetes-validate's strict mode does for the core kinds), except where the schema
+    keeps unknown fields."""
+    if isinstance(schema, list):
+        return [_strict(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _strict(v) for k, v in schema.items()}
+    if (
+        "properties" in out
+        and "additionalProperties" not in out
+        and not out.get("x-kubernetes-preserve-unknown-fields")
+    ):
+        out["additionalProperties"] = False
+    return out
+
+
+def _crd_schema(doc: dict[str, Any]) -> dict[str, Any]:
+    group, version = doc["apiVersion"].split("/")
+    path = SCHEMAS / f"{group}_{version}_{doc['kind']}.json"
+    assert path.exists(), f"no published schema for {doc['apiVersion']} {doc['kind']}"
+    schema = _strict(json.loads(path.read_text("utf-8")))
+    # metadata is the API server's (ObjectMeta), not the CRD's
+    schema.setdefault("properties", {})["metadata"] = {"type": "object"}
+    return schema
+
+
+@pytest.mark.parametrize(
+    ("path", "doc"),
+    [(p, d) for p, d in _all() if d["apiVersion"] not in CORE],
+    ids=lambda v: v.name if isinstance(v, Path) else f"{v['kind']}-{v['metadata']['name']}",
+)
+def test_custom_resources_validate_against_their_operators_schemas(
+    path: Path, doc: dict[str, Any]
+) -> None:
+    validator = jsonschema.Draft7Validator(_crd_schema(doc))
+    errors = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(doc)]
+    assert not errors, errors
+
+
+def test_the_operator_schemas_refuse_a_wrong_resource() -> None:
+    (chi,) = _kind("ClickHouseInstallation")
+    chi["spec"]["configuration"]["clusters"][0]["layout"]["shardsCount"] = "two"
+    chi["spec"]["configuration"]["clusterz"] = []
+    errors = list(jsonschema.Draft7Validator(_crd_schema(chi)).iter_errors(chi))
+    assert len(errors) >= 1
+    topic = _kind("KafkaTopic")[0]
+    topic["spec"]["partitionz"] = 3
+    assert list(jsonschema.Draft7Validator(_crd_schema(topic)).iter_errors(topic))
