@@ -215,7 +215,7 @@ def migrations_table_ddl(cluster: Cluster | None) -> list[str]:
         "checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3), "
         "note String DEFAULT '') "
         f"ENGINE = ReplicatedReplacingMergeTree({cluster.replica_args('schema_migrations')}) "
-        "ORDER BY version"
+        "ORDER BY version",
     ]
 
 
