@@ -36,7 +36,7 @@ LINE_SECONDS = Histogram(
 )
 ALERTS = Counter(
     "customs_watch_alerts_total",
-    "Alert versions raised, by rule and severity.",
+    "Alerts published to the watchers (<prefix>.alerts), by rule and severity.",
     ["rule", "severity"],
 )
 WATCHLIST_ENTRIES = Gauge(
