@@ -35,6 +35,7 @@ _CREATE_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)\s*\(", re.S)
 _ALTER = re.compile(r"ALTER TABLE (\w+)\s", re.S)
 _MATVIEW = re.compile(r"CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+)(\s+)TO (\w+)(\s+AS\s)", re.S)
 _VIEW = re.compile(r"CREATE VIEW IF NOT EXISTS (\w+)(\s)", re.S)
+_REPLACE_VIEW = re.compile(r"CREATE OR REPLACE VIEW (\w+)(\s)", re.S)
 _INSERT = re.compile(r"INSERT INTO (\w+)(\s+)(?=SELECT\s)", re.S)
 _ROLE = re.compile(r"CREATE ROLE IF NOT EXISTS (\w+)$", re.S)
 _USER = re.compile(r"CREATE USER IF NOT EXISTS (\w+)(\s)", re.S)
@@ -177,6 +178,11 @@ def cluster_statements(statement: str, cluster: Cluster, sharded: set[str]) -> l
     elif match := _VIEW.match(sql):
         out = [
             f"CREATE VIEW IF NOT EXISTS {match.group(1)} {cluster.on}{match.group(2)}"
+            + sql[match.end() :]
+        ]
+    elif match := _REPLACE_VIEW.match(sql):
+        out = [
+            f"CREATE OR REPLACE VIEW {match.group(1)} {cluster.on}{match.group(2)}"
             + sql[match.end() :]
         ]
     elif match := _INSERT.match(sql):

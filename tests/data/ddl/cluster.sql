@@ -596,3 +596,23 @@ ORDER BY closed DESC, rule;
 -- The read-only BI role (0009) may read the outcomes per rule (0013). Skipped on the
 -- embedded engine, which has no access management.
 GRANT ON CLUSTER 'customs_watch' SELECT ON bi_rule_outcomes TO customs_watch_bi;
+
+-- 0015_alerts_withdrawn
+-- Issue 16: the stateful rules are restated from sums and counts after every batch, so the
+-- alerts standing at the end do not depend on the order lines arrived in. A version whose
+-- condition no longer holds (earlier lines arrived late) is stored withdrawn; the latest
+-- version decides. Counting views and queries leave withdrawn alerts out.
+ALTER TABLE alerts_local ON CLUSTER 'customs_watch'
+    ADD COLUMN IF NOT EXISTS withdrawn Bool DEFAULT false
+    COMMENT 'the latest version no longer holds: earlier lines arrived late';
+ALTER TABLE alerts ON CLUSTER 'customs_watch'
+    ADD COLUMN IF NOT EXISTS withdrawn Bool DEFAULT false
+    COMMENT 'the latest version no longer holds: earlier lines arrived late';
+
+CREATE OR REPLACE VIEW bi_alerts_by_day ON CLUSTER 'customs_watch'
+DEFINER = CURRENT_USER SQL SECURITY DEFINER AS
+SELECT toDate(first_seen) AS day, rule, severity, count() AS alerts, sum(line_count) AS lines
+FROM alerts FINAL
+WHERE toDate(first_seen) >= {since:Date} AND NOT withdrawn
+GROUP BY day, rule, severity
+ORDER BY day, rule, severity;
