@@ -36,7 +36,8 @@ LINE_SECONDS = Histogram(
 )
 ALERTS = Counter(
     "customs_watch_alerts_total",
-    "Alerts published to the watchers (<prefix>.alerts), by rule and severity.",
+    "Alerts published to the watchers (<prefix>.alerts), by rule and severity "
+    "(severity 'withdrawn' for a withdrawal).",
     ["rule", "severity"],
 )
 WATCHLIST_ENTRIES = Gauge(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
@@ -50,6 +51,13 @@ from schemas.enriched import EnrichedBatch
 from schemas.facts import partition_of
 from schemas.rule_data import RuleSet, fx_table
 from schemas.settings import Settings
+from stream.metrics.definitions import (
+    observe_alert,
+    observe_dead_letter,
+    observe_stage,
+    observe_stage_seconds,
+    observe_watchlist,
+)
 from stream.screening.names import NameNormaliser
 from stream.screening.store import WatchedScreener
 from stream.stages.enrich import Enricher
@@ -178,6 +186,8 @@ class Handlers:
     settings: Settings
 
     async def _dead_letters(self, letters: list[DeadLetter]) -> list[Any]:
+        for letter in letters:
+            observe_dead_letter(letter.stage, letter.reason)
         return await enqueue_dead_letters(sender(self.topics.deadletter), letters)
 
     async def _refused(self, event: Any, stage: str, reason: str, source: str = "") -> list[Any]:
@@ -209,6 +219,8 @@ class Handlers:
             ref = _ref(event)
             source = ref.topic.removeprefix(raw_prefix)
             result = parse_message(event.value, ref, source, self.stages.tabular)
+            kept = len(result.lines)
+            observe_stage("parse", kept + len(result.dead_letters), kept)
             sends.extend(await self._dead_letters(result.dead_letters))
             if result.lines:
                 first = result.lines[0]
@@ -231,10 +243,13 @@ class Handlers:
         """Every line under the guard, then the messages derived from the kept lines; a
         failure past the lines (facts, flows, encoding) refuses the whole message."""
         period = self.rules.alerts.rules.flow_surge.period
+        started = time.perf_counter()
         out = attempt(partial(self._enriched_messages, batch, period))
+        observe_stage_seconds("enrich", time.perf_counter() - started, len(batch.lines))
         if isinstance(out, Failed):
             return await self._refused(event, "enrich", out.reason, batch.source)
         letters, enriched, facts, flows = out
+        observe_stage("enrich", len(batch.lines), len(batch.lines) - len(letters))
         sends = await self._dead_letters(letters)
         if enriched is not None:
             sends.append(await self.topics.enriched.send(key=key, value=enriched))
@@ -270,6 +285,8 @@ class Handlers:
         alert_groups = Overlay(self.tables.alert_groups)
         for event, batch in await self._decoded(events, FACT_BATCH, "alerts", sends):
             token = batch.raw.token()
+            lines = sum(len(party.lines) for party in batch.parties)
+            observe_stage("alerts", lines, lines)
             for party in batch.parties:
                 step = attempt(
                     partial(
@@ -339,6 +356,7 @@ class Handlers:
                 )
             )
         for alert in new:
+            observe_alert(alert.rule, "withdrawn" if alert.withdrawn else alert.severity)
             sends.append(
                 await self.topics.alerts.send(
                     key=alert.partition_key().encode(), value=ALERT.encode(alert)
@@ -374,6 +392,8 @@ class Overlay:
 
 def register_agents(app: faust.App, topics: Topics, settings: Settings, rules: RuleSet) -> None:
     stages = build_stages(settings, rules)
+    loaded = stages.watched.current
+    observe_watchlist(len(loaded.index) if loaded is not None else 0)
     handle = Handlers(topics, stages, create_tables(app, settings), rules, settings)
     take = settings.worker.take_events
     within = settings.worker.take_within_s
@@ -410,7 +430,10 @@ def register_agents(app: faust.App, topics: Topics, settings: Settings, rules: R
     @app.timer(interval=settings.screening.reload_interval_s)  # type: ignore[untyped-decorator]
     async def reload_watchlists() -> None:
         try:
-            await asyncio.get_running_loop().run_in_executor(None, stages.watched.refresh)
+            rebuilt = await asyncio.get_running_loop().run_in_executor(None, stages.watched.refresh)
+            if rebuilt:
+                current = stages.watched.current
+                observe_watchlist(len(current.index) if current is not None else 0)
         except (OSError, ValueError) as exc:
             log.error("watchlist reload failed; keeping the loaded lists", extra={"error": exc})
 

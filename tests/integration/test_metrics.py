@@ -140,5 +140,12 @@ def test_worker_sink_and_connector_serve_metrics_that_move_when_lines_flow(
     worker = scrape(ports["worker"])
     app_id = pipeline.settings.worker.app_id
     assert total(worker, "customs_watch_consumer_lag_polls_total", group=app_id, outcome="ok") > 0
+    # the agents' own counters: every landed row passed parse and enrich, every refused line
+    # is a dead letter counted by its stage, and enrichment's time is measured
+    assert total(worker, "customs_watch_stage_lines_out_total", stage="enrich") == landed
+    assert total(worker, "customs_watch_stage_lines_out_total", stage="parse") >= landed
+    assert total(worker, "customs_watch_dead_letters_total") == refused
+    assert total(worker, "customs_watch_stage_seconds_total", stage="enrich") > 0
+    assert total(worker, "customs_watch_line_seconds_count", stage="enrich") >= 1
 
     assert pipeline.stop_worker(sink) == 0
