@@ -482,6 +482,28 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
         raise InvalidRuleData(f"rule data in {rules_dir}: {exc}") from exc
 
 
+def _read_zh_traditional(path: Path) -> dict[int, int]:
+    table: dict[int, int] = {}
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = csv.DictReader(line for line in handle if not line.startswith("#"))
+            for line_no, row in enumerate(rows, start=2):
+                old, new = row["traditional"], row["simplified"]
+                if len(old) != 1 or len(new) != 1:
+                    raise InvalidRuleData(f"{path.name}:{line_no}: not one character to one")
+                table[ord(old)] = ord(new)
+    except (OSError, KeyError) as exc:
+        raise InvalidRuleData(f"{path.name}: {exc}") from exc
+    return table
+
+
+@cache
+def zh_traditional_table(rules_dir: Path = RULES_DIR) -> dict[int, int]:
+    """Traditional → simplified Chinese, one character to one (a ``str.translate`` table,
+    so that text lengths and evidence positions do not change)."""
+    return _read_zh_traditional(rules_dir / "zh_traditional.csv")
+
+
 def load_fx_rates(path: Path) -> FxTable:
     try:
         return FxTable.model_validate(_read_yaml(path))

@@ -2,12 +2,15 @@
 
 ``normalise_text``: Unicode NFKC, case-folding, apostrophes inside words dropped, Cyrillic /
 Latin homoglyphs repaired inside mixed-script words (``бронежилeт`` with a Latin ``e``),
-white space collapsed. Lengths can change, so evidence positions refer to the normalised
+traditional Chinese characters read as simplified (``防彈陶瓷`` as ``防弹陶瓷``, one character
+for one), white space collapsed. Lengths can change, so evidence positions refer to the normalised
 text; the original stays on the line verbatim.
 
 ``Tokens``: word spans of the normalised text and their stems (Snowball Russian stemmer for
 Cyrillic words, English for Latin ones; digits and Han characters as they are), joined with
-single spaces so that a term lookup is a substring search over one string.
+single spaces so that a term lookup is a substring search over one string. A run of Han
+characters is a word of its own, apart from Latin letters and digits written against it
+(``采用U-BLOX NEO-6M模组``, ``的MCU``): Chinese has no spaces, the Latin part still names terms.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from functools import lru_cache
 from itertools import accumulate
 
 import Stemmer
+
+from schemas.rule_data import zh_traditional_table
 
 _RUSSIAN = Stemmer.Stemmer("russian")
 _ENGLISH = Stemmer.Stemmer("english")
@@ -35,6 +40,11 @@ _MIXED_PAIR = re.compile(r"[a-z][\u0400-\u04ff]|[\u0400-\u04ff][a-z]")
 _APOSTROPHE = re.compile(r"(?<=\w)['\u2019\u02bc`](?=\w)")
 _WORD = re.compile(r"\w+")
 _WORDS_AND_GAPS = re.compile(r"(\w+)")
+_HAN = "\u2e80-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+_HAS_HAN = re.compile(f"[{_HAN}]")
+# Outside ASCII: a run of Han characters, or a run of other word characters.
+_WORDS_AND_GAPS_CJK = re.compile(f"([{_HAN}]+|[^\\W{_HAN}]+)")
+_TO_SIMPLIFIED = zh_traditional_table()
 
 
 def _repair_word(match: re.Match[str]) -> str:
@@ -55,8 +65,11 @@ def normalise_text(text: str) -> str:
     folded = (text if text.isascii() else unicodedata.normalize("NFKC", text)).casefold()
     if "'" in folded or "\u2019" in folded or "\u02bc" in folded or "`" in folded:
         folded = _APOSTROPHE.sub("", folded)
-    if not folded.isascii() and _MIXED_PAIR.search(folded):
-        folded = _MIXED_WORD.sub(_repair_word, folded)
+    if not folded.isascii():
+        if _MIXED_PAIR.search(folded):
+            folded = _MIXED_WORD.sub(_repair_word, folded)
+        if _HAS_HAN.search(folded):
+            folded = folded.translate(_TO_SIMPLIFIED)
     return " ".join(folded.split())
 
 
@@ -108,7 +121,8 @@ class Tokens:
 
     @classmethod
     def of(cls, normalised: str) -> Tokens:
-        parts = _WORDS_AND_GAPS.split(normalised)
+        splitter = _WORDS_AND_GAPS if normalised.isascii() else _WORDS_AND_GAPS_CJK
+        parts = splitter.split(normalised)
         get = _STEMS.get
         return cls(parts, [get(word) or _learn(word) for word in parts[1::2]])
 
