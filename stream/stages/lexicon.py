@@ -5,6 +5,10 @@ descriptions (:mod:`stream.stages.text`). Cyrillic and Latin terms become keys o
 space-joined stem string (``' бронежилет '`` for a whole word, ``' тепловиз'`` for a prefix
 term ``тепловиз*``); Chinese terms are keys over the normalised text itself. Scanning costs
 O(text length + matches), whatever the number of terms.
+
+Product models (``schemas/rules/product_models.yaml``: ``Mavic 3T``, ``Thermion 2 XP50``)
+are patterns read as strong terms of each of their categories; their hits carry the
+language ``model`` and the line's name, so the evidence says a model decided.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Literal, NamedTuple
 import ahocorasick
 
 from schemas.enriched import Category
-from schemas.rule_data import LexiconCategory
+from schemas.rule_data import LexiconCategory, ProductModel
 from stream.stages.text import Tokens, normalise_text, stem
 
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
@@ -98,8 +102,16 @@ def _token_keys(term: str) -> set[str]:
     return keys
 
 
+MODEL = "model"
+"""The language of a product-model hit (``Term.language``)."""
+
+
 class Lexicon:
-    def __init__(self, categories: Mapping[Category, LexiconCategory]) -> None:
+    def __init__(
+        self,
+        categories: Mapping[Category, LexiconCategory],
+        models: Iterable[ProductModel] = (),
+    ) -> None:
         self._tokens = ahocorasick.Automaton()
         self._raw = ahocorasick.Automaton()
         token_entries: dict[str, list[Term]] = {}
@@ -135,10 +147,20 @@ class Lexicon:
             for role, named in table.patterns.items()
             for name, spec in named.items()
         ]
+        # A product model: one pattern, a strong term of each of its categories.
+        self._models = [
+            (
+                tuple(model.requires),
+                re.compile(model.pattern),
+                tuple(Term(category, "strong", MODEL, model.name) for category in model.categories),
+            )
+            for model in models
+        ]
         self.size = (
             sum(len(v) for v in token_entries.values())
             + sum(len(v) for v in raw_entries.values())
             + len(self._patterns)
+            + len(self._models)
         )
 
     def scan(self, normalised: str, tokens: Tokens) -> list[Hit]:
@@ -169,6 +191,12 @@ class Lexicon:
                 if literal in normalised:
                     for m in pattern.finditer(normalised):
                         hits.append(new(Hit, (term, m.start(), m.end())))
+                    break
+        for requires, pattern, model_terms in self._models:
+            for literal in requires:
+                if literal in normalised:
+                    for m in pattern.finditer(normalised):
+                        hits.extend(new(Hit, (t, m.start(), m.end())) for t in model_terms)
                     break
         return hits
 
