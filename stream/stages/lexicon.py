@@ -22,9 +22,8 @@ import ahocorasick
 
 from schemas.enriched import Category
 from schemas.rule_data import LexiconCategory, ProductModel
-from stream.stages.text import Tokens, normalise_text, stem
+from stream.stages.text import Tokens, has_han, normalise_text, stem
 
-_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 Role = Literal["strong", "weak", "qualifiers", "negative"]
 ROLES: tuple[Role, ...] = ("strong", "weak", "qualifiers", "negative")
 
@@ -139,28 +138,46 @@ class Lexicon:
             self._raw.add_word(key, (len(key), tuple(entries)))
         self._tokens.make_automaton()
         self._raw.make_automaton()
-        # Named patterns (wavebands), each tried only when one of its required strings is in
-        # the text.
-        self._patterns = [
-            (tuple(spec.requires), re.compile(spec.pattern), Term(category, role, "pattern", name))
+        # Named patterns (wavebands) and product models, each tried only when one of its
+        # required strings is in the text: one Aho-Corasick pass finds which.
+        patterns: list[tuple[re.Pattern[str], tuple[Term, ...]]] = [
+            (re.compile(spec.pattern), (Term(category, role, "pattern", name),))
             for category, table in categories.items()
             for role, named in table.patterns.items()
             for name, spec in named.items()
         ]
-        # A product model: one pattern, a strong term of each of its categories.
-        self._models = [
-            (
-                tuple(model.requires),
-                re.compile(model.pattern),
-                tuple(Term(category, "strong", MODEL, model.name) for category in model.categories),
-            )
-            for model in models
+        requires: list[Iterable[str]] = [
+            spec.requires
+            for table in categories.values()
+            for named in table.patterns.values()
+            for spec in named.values()
         ]
+        # A product model: one pattern, a strong term of each of its categories.
+        for model in models:
+            patterns.append(
+                (
+                    re.compile(model.pattern),
+                    tuple(
+                        Term(category, "strong", MODEL, model.name) for category in model.categories
+                    ),
+                )
+            )
+            requires.append(model.requires)
+        self._patterns = patterns
+        self._required = ahocorasick.Automaton()
+        by_literal: dict[str, set[int]] = {}
+        for index, literals in enumerate(requires):
+            for literal in literals:
+                by_literal.setdefault(literal, set()).add(index)
+        for literal, indexes in by_literal.items():
+            self._required.add_word(literal, frozenset(indexes))
+        if by_literal:
+            self._required.make_automaton()
+        self._any_required = bool(by_literal)
         self.size = (
             sum(len(v) for v in token_entries.values())
             + sum(len(v) for v in raw_entries.values())
             + len(self._patterns)
-            + len(self._models)
         )
 
     def scan(self, normalised: str, tokens: Tokens) -> list[Hit]:
@@ -183,21 +200,17 @@ class Lexicon:
                 for term in terms
                 if term.role != "negative" or _as_typed(term, normalised[start:stop], self._forms)
             )
-        if not normalised.isascii() and _CJK.search(normalised):
+        if has_han(normalised):
             for end, (length, terms) in self._raw.iter(normalised):
                 hits.extend(_hit((term, end - length + 1, end + 1)) for term in terms)
-        for requires, pattern, term in self._patterns:
-            for literal in requires:
-                if literal in normalised:
-                    for m in pattern.finditer(normalised):
-                        hits.append(new(Hit, (term, m.start(), m.end())))
-                    break
-        for requires, pattern, model_terms in self._models:
-            for literal in requires:
-                if literal in normalised:
-                    for m in pattern.finditer(normalised):
-                        hits.extend(new(Hit, (t, m.start(), m.end())) for t in model_terms)
-                    break
+        if self._any_required:
+            wanted: set[int] = set()
+            for _, indexes in self._required.iter(normalised):
+                wanted |= indexes
+            for index in sorted(wanted) if wanted else ():
+                pattern, terms = self._patterns[index]
+                for m in pattern.finditer(normalised):
+                    hits.extend(new(Hit, (term, m.start(), m.end())) for term in terms)
         return hits
 
 
