@@ -116,7 +116,7 @@ class LexiconCategory(BaseModel):
 
 class ProductModel(BaseModel):
     """A product line whose model name carries a capability (``Mavic 3T``, ``Thermion 2
-    XP50``); see product_models.yaml."""
+    XP50``); see product_models.yaml. ``requires``: word beginnings every match holds."""
 
     model_config = ConfigDict(frozen=True)
 

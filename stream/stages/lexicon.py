@@ -21,7 +21,7 @@ from typing import Literal, NamedTuple
 import ahocorasick
 
 from schemas.enriched import Category
-from schemas.rule_data import LexiconCategory, ProductModel
+from schemas.rule_data import LexiconCategory, ProductModel, zh_traditional_table
 from stream.stages.text import Tokens, has_han, normalise_text, stem
 
 Role = Literal["strong", "weak", "qualifiers", "negative"]
@@ -77,6 +77,30 @@ def _as_typed(term: Term, matched: str, forms: dict[str, frozenset[str]]) -> boo
     return " ".join(found) in typed
 
 
+def _traditional_forms() -> dict[str, str]:
+    """Simplified character → itself and its traditional spellings (``弹`` → ``弹彈``)."""
+    forms: dict[str, str] = {}
+    for old, new in zh_traditional_table().items():
+        forms[chr(new)] = forms.get(chr(new), chr(new)) + chr(old)
+    return forms
+
+
+_TRADITIONAL_FORMS = _traditional_forms()
+_MAX_SPELLINGS = 64
+
+
+def _zh_keys(term: str) -> list[str]:
+    """A Chinese term and its spellings in traditional characters (``防弹陶瓷``, ``防彈陶瓷``):
+    texts are matched as written, so a traditional text costs nothing extra per line."""
+    keys = [""]
+    for char in normalise_text(term):
+        options = _TRADITIONAL_FORMS.get(char, char)
+        keys = [key + option for key in keys for option in options]
+        if len(keys) > _MAX_SPELLINGS:  # keep the term's own spelling, drop the rest
+            return [normalise_text(term)]
+    return keys
+
+
 def _token_keys(term: str) -> set[str]:
     """Keys of a Latin/Cyrillic term: its words stemmed, and its words as typed.
 
@@ -121,63 +145,50 @@ class Lexicon:
                     for text in terms:
                         term = Term(category, role, language, text)
                         if language == "zh":
-                            key = normalise_text(text)
-                            raw_entries.setdefault(key, []).append(term)
+                            for key in _zh_keys(text):
+                                raw_entries.setdefault(key, []).append(term)
                         else:
                             for token_key in _token_keys(text):
                                 token_entries.setdefault(token_key, []).append(term)
+        # A product model: one pattern, a strong term of each of its categories, tried when a
+        # word of the text starts with one of its required strings (found by the term scan).
+        self._models: list[tuple[re.Pattern[str], tuple[Term, ...]]] = []
+        model_keys: dict[str, set[int]] = {}
+        for index, model in enumerate(models):
+            terms_of_model = tuple(
+                Term(category, "strong", MODEL, model.name) for category in model.categories
+            )
+            self._models.append((re.compile(model.pattern), terms_of_model))
+            for literal in model.requires:
+                for key in _token_keys(literal + "*"):
+                    model_keys.setdefault(key, set()).add(index)
         self._forms: dict[str, frozenset[str]] = {}
-        for key, entries in token_entries.items():
+        for key in token_entries.keys() | model_keys.keys():
+            entries = token_entries.get(key, [])
             # Whether a hit needs the typed-word check of an English negative (rare).
             checked = any(t.role == "negative" and _checked(t.term) for t in entries)
             for term in entries:
                 if term.role == "negative" and _checked(term.term):
                     self._forms[term.term] = _typed_forms(term.term)
-            self._tokens.add_word(key, (len(key), tuple(entries), checked))
+            triggers = frozenset(model_keys.get(key, ()))
+            self._tokens.add_word(key, (len(key), tuple(entries), checked, triggers))
         for key, entries in raw_entries.items():
             self._raw.add_word(key, (len(key), tuple(entries)))
         self._tokens.make_automaton()
         self._raw.make_automaton()
-        # Named patterns (wavebands) and product models, each tried only when one of its
-        # required strings is in the text: one Aho-Corasick pass finds which.
-        patterns: list[tuple[re.Pattern[str], tuple[Term, ...]]] = [
-            (re.compile(spec.pattern), (Term(category, role, "pattern", name),))
+        # Named patterns (wavebands), each tried only when one of its required strings is in
+        # the text.
+        self._patterns = [
+            (tuple(spec.requires), re.compile(spec.pattern), Term(category, role, "pattern", name))
             for category, table in categories.items()
             for role, named in table.patterns.items()
             for name, spec in named.items()
         ]
-        requires: list[Iterable[str]] = [
-            spec.requires
-            for table in categories.values()
-            for named in table.patterns.values()
-            for spec in named.values()
-        ]
-        # A product model: one pattern, a strong term of each of its categories.
-        for model in models:
-            patterns.append(
-                (
-                    re.compile(model.pattern),
-                    tuple(
-                        Term(category, "strong", MODEL, model.name) for category in model.categories
-                    ),
-                )
-            )
-            requires.append(model.requires)
-        self._patterns = patterns
-        self._required = ahocorasick.Automaton()
-        by_literal: dict[str, set[int]] = {}
-        for index, literals in enumerate(requires):
-            for literal in literals:
-                by_literal.setdefault(literal, set()).add(index)
-        for literal, indexes in by_literal.items():
-            self._required.add_word(literal, frozenset(indexes))
-        if by_literal:
-            self._required.make_automaton()
-        self._any_required = bool(by_literal)
         self.size = (
             sum(len(v) for v in token_entries.values())
             + sum(len(v) for v in raw_entries.values())
             + len(self._patterns)
+            + len(self._models)
         )
 
     def scan(self, normalised: str, tokens: Tokens) -> list[Hit]:
@@ -186,7 +197,12 @@ class Lexicon:
         count = stems.count
         starts: list[int] | None = None
         new = tuple.__new__
-        for end, (length, terms, checked) in self._tokens.iter(stems):
+        wanted: set[int] | None = None
+        for end, (length, terms, checked, triggers) in self._tokens.iter(stems):
+            if triggers:
+                wanted = set(triggers) if wanted is None else wanted | triggers
+                if not terms:
+                    continue
             # Inlined Tokens.span_of: the hot loop of a line.
             if starts is None:
                 starts = tokens.part_starts()
@@ -203,14 +219,17 @@ class Lexicon:
         if has_han(normalised):
             for end, (length, terms) in self._raw.iter(normalised):
                 hits.extend(_hit((term, end - length + 1, end + 1)) for term in terms)
-        if self._any_required:
-            wanted: set[int] = set()
-            for _, indexes in self._required.iter(normalised):
-                wanted |= indexes
-            for index in sorted(wanted) if wanted else ():
-                pattern, terms = self._patterns[index]
+        for requires, pattern, term in self._patterns:
+            for literal in requires:
+                if literal in normalised:
+                    for m in pattern.finditer(normalised):
+                        hits.append(new(Hit, (term, m.start(), m.end())))
+                    break
+        if wanted:
+            for index in sorted(wanted):
+                pattern, model_terms = self._models[index]
                 for m in pattern.finditer(normalised):
-                    hits.extend(new(Hit, (term, m.start(), m.end())) for term in terms)
+                    hits.extend(new(Hit, (t, m.start(), m.end())) for t in model_terms)
         return hits
 
 

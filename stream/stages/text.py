@@ -2,9 +2,9 @@
 
 ``normalise_text``: Unicode NFKC, case-folding, apostrophes inside words dropped, Cyrillic /
 Latin homoglyphs repaired inside mixed-script words (``бронежилeт`` with a Latin ``e``),
-traditional Chinese characters read as simplified (``防彈陶瓷`` as ``防弹陶瓷``, one character
-for one), white space collapsed. Lengths can change, so evidence positions refer to the normalised
-text; the original stays on the line verbatim.
+white space collapsed (traditional Chinese is met by the lexicon, whose Chinese terms are
+keys in their traditional spellings too). Lengths can change, so evidence positions refer to
+the normalised text; the original stays on the line verbatim.
 
 ``Tokens``: word spans of the normalised text and their stems (Snowball Russian stemmer for
 Cyrillic words, English for Latin ones; digits and Han characters as they are), joined with
@@ -21,8 +21,6 @@ from functools import lru_cache
 from itertools import accumulate
 
 import Stemmer
-
-from schemas.rule_data import zh_traditional_table
 
 _RUSSIAN = Stemmer.Stemmer("russian")
 _ENGLISH = Stemmer.Stemmer("english")
@@ -42,11 +40,9 @@ _WORD = re.compile(r"\w+")
 _WORDS_AND_GAPS = re.compile(r"(\w+)")
 _HAN = "\u2e80-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 _HAS_HAN = re.compile(f"[{_HAN}]")
-_MIXED_OR_HAN = re.compile(f"[a-z][\u0400-\u04ff]|[\u0400-\u04ff][a-z]|[{_HAN}]")
+_HIGH = re.compile("[\u2e80-\U0010ffff]")
 # Outside ASCII: a run of Han characters, or a run of other word characters.
 _WORDS_AND_GAPS_CJK = re.compile(f"([{_HAN}]+|[^\\W{_HAN}]+)")
-_TO_SIMPLIFIED = zh_traditional_table()
-_TRADITIONAL = re.compile("[" + "".join(map(chr, _TO_SIMPLIFIED)) + "]")
 _last_han: tuple[str, bool] = ("", False)
 """The last non-ASCII text normalise_text returned and whether it holds Han characters:
 Tokens.of, called on it next, need not search it again."""
@@ -73,15 +69,11 @@ def normalise_text(text: str) -> str:
         folded = _APOSTROPHE.sub("", folded)
     if folded.isascii():
         return " ".join(folded.split())
-    # One search tells most texts (Cyrillic, no mixed words, no Han) that neither repair
-    # applies.
-    han = False
-    if _MIXED_OR_HAN.search(folded):
-        if _MIXED_PAIR.search(folded):
-            folded = _MIXED_WORD.sub(_repair_word, folded)
-        han = _HAS_HAN.search(folded) is not None
-        if han and _TRADITIONAL.search(folded):
-            folded = folded.translate(_TO_SIMPLIFIED)
+    # Cheap single-class searches first: the mixed-script test (two alternatives at every
+    # position) runs only on Cyrillic texts, the Han ones only past U+2E80.
+    if _HAS_CYRILLIC.search(folded) and _MIXED_PAIR.search(folded):
+        folded = _MIXED_WORD.sub(_repair_word, folded)
+    han = _HIGH.search(folded) is not None and _HAS_HAN.search(folded) is not None
     result = " ".join(folded.split())
     _last_han = (result, han)
     return result
