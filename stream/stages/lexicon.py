@@ -170,8 +170,11 @@ class Lexicon:
             for term in entries:
                 if term.role == "negative" and _checked(term.term):
                     self._forms[term.term] = _typed_forms(term.term)
+            # The third field: False (plain terms), True (an English negative to check as
+            # typed) or the product models the key triggers (their terms checked as typed).
             triggers = frozenset(model_keys.get(key, ()))
-            self._tokens.add_word(key, (len(key), tuple(entries), checked, triggers))
+            mode: bool | frozenset[int] = triggers or checked
+            self._tokens.add_word(key, (len(key), tuple(entries), mode))
         for key, entries in raw_entries.items():
             self._raw.add_word(key, (len(key), tuple(entries)))
         self._tokens.make_automaton()
@@ -198,9 +201,9 @@ class Lexicon:
         starts: list[int] | None = None
         new = tuple.__new__
         wanted: set[int] | None = None
-        for end, (length, terms, checked, triggers) in self._tokens.iter(stems):
-            if triggers:
-                wanted = set(triggers) if wanted is None else wanted | triggers
+        for end, (length, terms, mode) in self._tokens.iter(stems):
+            if mode and mode is not True:
+                wanted = set(mode) if wanted is None else wanted | mode
                 if not terms:
                     continue
             # Inlined Tokens.span_of: the hot loop of a line.
@@ -208,7 +211,7 @@ class Lexicon:
                 starts = tokens.part_starts()
             start = starts[2 * count(" ", 0, end - length + 2) - 1]
             stop = starts[2 * count(" ", 0, end)]
-            if not checked:
+            if not mode:
                 hits.extend([new(Hit, (term, start, stop)) for term in terms])
                 continue
             hits.extend(
@@ -216,7 +219,7 @@ class Lexicon:
                 for term in terms
                 if term.role != "negative" or _as_typed(term, normalised[start:stop], self._forms)
             )
-        if has_han(normalised):
+        if not normalised.isascii() and has_han(normalised):
             for end, (length, terms) in self._raw.iter(normalised):
                 hits.extend(_hit((term, end - length + 1, end + 1)) for term in terms)
         for requires, pattern, term in self._patterns:
