@@ -84,7 +84,7 @@ fault: venv
 # texts' development part and their gate) with the share read without a code, screening
 # P/R on the labelled name pairs, and party resolution P/R on the labelled name clusters.
 eval: venv
-	$(VENV)/bin/customs-watch eval tests/data/labelled_lines.jsonl tests/data/real_texts_dev.jsonl tests/data/real_texts_gate.jsonl tests/data/real_texts2_dev.jsonl tests/data/real_texts2_gate.jsonl
+	$(VENV)/bin/customs-watch eval tests/data/labelled_lines.jsonl tests/data/real_texts_dev.jsonl tests/data/real_texts_gate.jsonl tests/data/real_texts2_dev.jsonl tests/data/real_texts2_gate.jsonl tests/data/real_texts3_dev.jsonl
 	$(VENV)/bin/customs-watch watchlist eval tests/data/screening_pairs.jsonl
 	$(VENV)/bin/customs-watch party eval tests/data/party_clusters.jsonl --part dev
 	$(VENV)/bin/customs-watch party eval tests/data/party_clusters.jsonl --part gate

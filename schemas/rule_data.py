@@ -114,6 +114,32 @@ class LexiconCategory(BaseModel):
     """Per role, named regular expressions over the normalised text (wavebands)."""
 
 
+class ProductModel(BaseModel):
+    """A product line whose model name carries a capability (``Mavic 3T``, ``Thermion 2
+    XP50``); see product_models.yaml. ``requires``: word beginnings every match holds."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    maker: str
+    categories: list[Category] = Field(min_length=1)
+    pattern: str
+    requires: list[str] = Field(min_length=1)
+    examples: list[str] = Field(min_length=1)
+    source: str
+    checked: bool
+    seen_in: str
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"pattern {value!r}: {exc}") from exc
+        return value
+
+
 class FxTable(BaseModel):
     """US dollars per unit of currency, by year."""
 
@@ -368,6 +394,7 @@ class RuleSet(BaseModel):
     confidence: dict[str, float]
     exclusions: dict[str, list[str]] = Field(default_factory=dict)
     examples: dict[str, list[str]] = Field(default_factory=dict)
+    product_models: list[ProductModel] = Field(default_factory=list)
 
     @field_validator("confidence")
     @classmethod
@@ -444,6 +471,7 @@ REQUIRED_FILES = (
     "hs_correlation.csv",
     "hs_categories.yaml",
     "lexicon.yaml",
+    "product_models.yaml",
     "country_aliases.yaml",
     "units.yaml",
     "alert_rules.yaml",
@@ -473,6 +501,7 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
             confidence=lexicon["confidence"],
             exclusions=lexicon.get("exclusions") or {},
             examples=lexicon.get("examples") or {},
+            product_models=_read_yaml(rules_dir / "product_models.yaml")["models"],
             country_aliases=_read_yaml(rules_dir / "country_aliases.yaml")["aliases"],
             units=_read_yaml(rules_dir / "units.yaml")["units"],
             alerts=_read_yaml(rules_dir / "alert_rules.yaml"),
@@ -481,6 +510,28 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
         )
     except (ValidationError, KeyError, TypeError) as exc:
         raise InvalidRuleData(f"rule data in {rules_dir}: {exc}") from exc
+
+
+def _read_zh_traditional(path: Path) -> dict[int, int]:
+    table: dict[int, int] = {}
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = csv.DictReader(line for line in handle if not line.startswith("#"))
+            for line_no, row in enumerate(rows, start=2):
+                old, new = row["traditional"], row["simplified"]
+                if len(old) != 1 or len(new) != 1:
+                    raise InvalidRuleData(f"{path.name}:{line_no}: not one character to one")
+                table[ord(old)] = ord(new)
+    except (OSError, KeyError) as exc:
+        raise InvalidRuleData(f"{path.name}: {exc}") from exc
+    return table
+
+
+@cache
+def zh_traditional_table(rules_dir: Path = RULES_DIR) -> dict[int, int]:
+    """Traditional → simplified Chinese, one character to one (a ``str.translate`` table,
+    so that text lengths and evidence positions do not change)."""
+    return _read_zh_traditional(rules_dir / "zh_traditional.csv")
 
 
 def load_fx_rates(path: Path) -> FxTable:

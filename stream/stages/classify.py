@@ -9,6 +9,9 @@ Signals (rule data in ``schemas/rules/``: chpl.csv, hs_categories.yaml, lexicon.
 - the **description** names a category with a strong term, or with a weak term plus a
   qualifier (``жилет`` + ``Бр4``), unless a negative term of that category says the text is
   about an ordinary product (``строительная каска``, ``термобелье``, ``air rifle``);
+- a **product model** whose name carries the capability (``Mavic 3T``, ``Zenmuse H20T``,
+  ``Thermion 2 XP50``; product_models.yaml) reads as a strong term of each of its categories,
+  and no negative term cancels it; its evidence is a term in the language ``model``;
 - strong text under a cover heading (toys, sports goods, household goods) with no code
   support marks the line ``misdeclaration_suspected``.
 
@@ -30,7 +33,7 @@ import ahocorasick
 
 from schemas.enriched import Category, ChplTier, Evidence, HsCode
 from schemas.rule_data import PrefixRule, RuleSet
-from stream.stages.lexicon import Hit, Lexicon, Role, by_category
+from stream.stages.lexicon import MODEL, Hit, Lexicon, Role, by_category
 from stream.stages.text import Tokens, normalise_text
 
 CACHE_SIZE = 50_000
@@ -143,7 +146,7 @@ class Classifier:
         self.cover = {r.prefix: r for r in rules.cover_headings}
         self.cover_lengths = tuple(sorted({len(p) for p in self.cover}))
         self.order = {category: i for i, category in enumerate(rules.categories)}
-        self.lexicon = Lexicon(rules.lexicon)
+        self.lexicon = Lexicon(rules.lexicon, rules.product_models)
         self.confidence = rules.confidence
         self.yields_to = {c: tuple(t.yields_to) for c, t in rules.lexicon.items() if t.yields_to}
         self._cache: dict[tuple[str, str], Classification] = {}
@@ -385,10 +388,15 @@ class Classifier:
     def _read_text(
         hits: dict[Role, list[Hit]], weak_code: PrefixRule | None
     ) -> tuple[str | None, list[Hit]]:
-        """Which textual reading supports the category, and the hits behind it."""
-        if not hits or hits.get("negative"):
+        """Which textual reading supports the category, and the hits behind it.
+
+        A negative term cancels the category, except against a product model: 'DJI Mavic
+        3T with remote controller' is a thermal drone, not an IR remote."""
+        if not hits:
             return None, []
         strong = hits.get("strong", [])
+        if hits.get("negative") and not any(h.term.language == MODEL for h in strong):
+            return None, []
         weak = hits.get("weak", [])
         qualifiers = hits.get("qualifiers", [])
         if strong:

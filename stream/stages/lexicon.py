@@ -5,6 +5,10 @@ descriptions (:mod:`stream.stages.text`). Cyrillic and Latin terms become keys o
 space-joined stem string (``' бронежилет '`` for a whole word, ``' тепловиз'`` for a prefix
 term ``тепловиз*``); Chinese terms are keys over the normalised text itself. Scanning costs
 O(text length + matches), whatever the number of terms.
+
+Product models (``schemas/rules/product_models.yaml``: ``Mavic 3T``, ``Thermion 2 XP50``)
+are patterns read as strong terms of each of their categories; their hits carry the
+language ``model`` and the line's name, so the evidence says a model decided.
 """
 
 from __future__ import annotations
@@ -17,10 +21,9 @@ from typing import Literal, NamedTuple
 import ahocorasick
 
 from schemas.enriched import Category
-from schemas.rule_data import LexiconCategory
-from stream.stages.text import Tokens, normalise_text, stem
+from schemas.rule_data import LexiconCategory, ProductModel, zh_traditional_table
+from stream.stages.text import Tokens, has_han, normalise_text, stem
 
-_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 Role = Literal["strong", "weak", "qualifiers", "negative"]
 ROLES: tuple[Role, ...] = ("strong", "weak", "qualifiers", "negative")
 
@@ -74,6 +77,30 @@ def _as_typed(term: Term, matched: str, forms: dict[str, frozenset[str]]) -> boo
     return " ".join(found) in typed
 
 
+def _traditional_forms() -> dict[str, str]:
+    """Simplified character → itself and its traditional spellings (``弹`` → ``弹彈``)."""
+    forms: dict[str, str] = {}
+    for old, new in zh_traditional_table().items():
+        forms[chr(new)] = forms.get(chr(new), chr(new)) + chr(old)
+    return forms
+
+
+_TRADITIONAL_FORMS = _traditional_forms()
+_MAX_SPELLINGS = 64
+
+
+def _zh_keys(term: str) -> list[str]:
+    """A Chinese term and its spellings in traditional characters (``防弹陶瓷``, ``防彈陶瓷``):
+    texts are matched as written, so a traditional text costs nothing extra per line."""
+    keys = [""]
+    for char in normalise_text(term):
+        options = _TRADITIONAL_FORMS.get(char, char)
+        keys = [key + option for key in keys for option in options]
+        if len(keys) > _MAX_SPELLINGS:  # keep the term's own spelling, drop the rest
+            return [normalise_text(term)]
+    return keys
+
+
 def _token_keys(term: str) -> set[str]:
     """Keys of a Latin/Cyrillic term: its words stemmed, and its words as typed.
 
@@ -98,8 +125,16 @@ def _token_keys(term: str) -> set[str]:
     return keys
 
 
+MODEL = "model"
+"""The language of a product-model hit (``Term.language``)."""
+
+
 class Lexicon:
-    def __init__(self, categories: Mapping[Category, LexiconCategory]) -> None:
+    def __init__(
+        self,
+        categories: Mapping[Category, LexiconCategory],
+        models: Iterable[ProductModel] = (),
+    ) -> None:
         self._tokens = ahocorasick.Automaton()
         self._raw = ahocorasick.Automaton()
         token_entries: dict[str, list[Term]] = {}
@@ -110,19 +145,36 @@ class Lexicon:
                     for text in terms:
                         term = Term(category, role, language, text)
                         if language == "zh":
-                            key = normalise_text(text)
-                            raw_entries.setdefault(key, []).append(term)
+                            for key in _zh_keys(text):
+                                raw_entries.setdefault(key, []).append(term)
                         else:
                             for token_key in _token_keys(text):
                                 token_entries.setdefault(token_key, []).append(term)
+        # A product model: one pattern, a strong term of each of its categories, tried when a
+        # word of the text starts with one of its required strings (found by the term scan).
+        self._models: list[tuple[re.Pattern[str], tuple[Term, ...]]] = []
+        model_keys: dict[str, set[int]] = {}
+        for index, model in enumerate(models):
+            terms_of_model = tuple(
+                Term(category, "strong", MODEL, model.name) for category in model.categories
+            )
+            self._models.append((re.compile(model.pattern), terms_of_model))
+            for literal in model.requires:
+                for key in _token_keys(literal + "*"):
+                    model_keys.setdefault(key, set()).add(index)
         self._forms: dict[str, frozenset[str]] = {}
-        for key, entries in token_entries.items():
+        for key in token_entries.keys() | model_keys.keys():
+            entries = token_entries.get(key, [])
             # Whether a hit needs the typed-word check of an English negative (rare).
             checked = any(t.role == "negative" and _checked(t.term) for t in entries)
             for term in entries:
                 if term.role == "negative" and _checked(term.term):
                     self._forms[term.term] = _typed_forms(term.term)
-            self._tokens.add_word(key, (len(key), tuple(entries), checked))
+            # The third field: False (plain terms), True (an English negative to check as
+            # typed) or the product models the key triggers (their terms checked as typed).
+            triggers = frozenset(model_keys.get(key, ()))
+            mode: bool | frozenset[int] = triggers or checked
+            self._tokens.add_word(key, (len(key), tuple(entries), mode))
         for key, entries in raw_entries.items():
             self._raw.add_word(key, (len(key), tuple(entries)))
         self._tokens.make_automaton()
@@ -139,6 +191,7 @@ class Lexicon:
             sum(len(v) for v in token_entries.values())
             + sum(len(v) for v in raw_entries.values())
             + len(self._patterns)
+            + len(self._models)
         )
 
     def scan(self, normalised: str, tokens: Tokens) -> list[Hit]:
@@ -147,13 +200,18 @@ class Lexicon:
         count = stems.count
         starts: list[int] | None = None
         new = tuple.__new__
-        for end, (length, terms, checked) in self._tokens.iter(stems):
+        wanted: set[int] | None = None
+        for end, (length, terms, mode) in self._tokens.iter(stems):
+            if mode and mode is not True:
+                wanted = set(mode) if wanted is None else wanted | mode
+                if not terms:
+                    continue
             # Inlined Tokens.span_of: the hot loop of a line.
             if starts is None:
                 starts = tokens.part_starts()
             start = starts[2 * count(" ", 0, end - length + 2) - 1]
             stop = starts[2 * count(" ", 0, end)]
-            if not checked:
+            if not mode:
                 hits.extend([new(Hit, (term, start, stop)) for term in terms])
                 continue
             hits.extend(
@@ -161,7 +219,7 @@ class Lexicon:
                 for term in terms
                 if term.role != "negative" or _as_typed(term, normalised[start:stop], self._forms)
             )
-        if not normalised.isascii() and _CJK.search(normalised):
+        if not normalised.isascii() and has_han(normalised):
             for end, (length, terms) in self._raw.iter(normalised):
                 hits.extend(_hit((term, end - length + 1, end + 1)) for term in terms)
         for requires, pattern, term in self._patterns:
@@ -170,6 +228,11 @@ class Lexicon:
                     for m in pattern.finditer(normalised):
                         hits.append(new(Hit, (term, m.start(), m.end())))
                     break
+        if wanted:
+            for index in sorted(wanted):
+                pattern, model_terms = self._models[index]
+                for m in pattern.finditer(normalised):
+                    hits.extend(new(Hit, (t, m.start(), m.end())) for t in model_terms)
         return hits
 
 

@@ -59,7 +59,8 @@ def test_lines_without_a_usable_code_land_with_their_status(
     finally:
         warehouse.close()
     assert [(r[0], r[1], r[2], r[3], sorted(r[4])) for r in rows] == [
-        ("NC-1", "", "missing", "", ["uav"]),
+        # The Mavic 3T is the thermal variant (schemas/rules/product_models.yaml).
+        ("NC-1", "", "missing", "", ["thermal_imaging", "uav"]),
         ("NC-2", "N/A", "missing", "", ["thermal_imaging"]),
         ("NC-3", "8802.20", "valid", "HS2017", ["uav"]),
         ("NC-4", "8542", "heading_only", "", ["microelectronics"]),

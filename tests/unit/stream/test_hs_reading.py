@@ -207,11 +207,69 @@ def test_a_negative_among_the_examples_does_not_veto_the_head(
         ("Long-range telemetry radios with antennas, 5 km", ("radio_comms",)),
         ("GPS module with ceramic antenna", ("gnss",)),
         ("Bluetooth low energy (BLE 5.0) radio tag", ()),
+        # Flight-controller GNSS units named by bus, compass or u-blox engine (third set).
+        ("CUAV Neo v2 Pro UAVCAN GPS", ("gnss",)),
+        ("Matek M10Q GPS+Compass", ("gnss",)),
+        ("Holybro RTK F9P Family", ("gnss",)),
+        ("Septentrio AsteRx-mUAS RTK GPS", ("gnss",)),
+        ("DJI Matrice 300 RTK", ("uav",)),
+        ("Navigational instruments and appliances; direction finding compasses", ()),
+        (
+            "The receiver turns a dish antenna to television signals from satellites",
+            (),
+        ),
+        ("Portable satphone, a satellite terminal with Inmarsat service", ()),
+        # A chip inside a GNSS module is the module's; storage drives are not chips.
+        ("GNSS positioning module integrated with the high-performance AT6668 chip", ("gnss",)),
+        ("Field Programmable Gate Arrays (FPGAs)", ("microelectronics",)),
+        ("LED芯片 贴片", ()),
+        ("Solid-state drive: NAND flash memory and a flash controller integrated circuit", ()),
+        ("Smart ring with an onboard processor and semiconductor components", ()),
+        # Mid-wave infrared and thermal drones.
+        (
+            "Cooled MWIR modules operate in the 3–5 μm band, long-range performance",
+            ("thermal_imaging",),
+        ),
+        ("Thermal drone for search and rescue", ("uav", "thermal_imaging")),
+        ("Dual-camera UAV for simultaneous thermal and color imagery", ("uav", "thermal_imaging")),
+        # Latin terms written against Chinese characters; traditional characters.
+        ("模块采用U-BLOX NEO-6M模组，体积小巧", ("gnss",)),
+        ("ESP跨界WiFi/BLE的MCU", ("microelectronics",)),
+        ("碳化矽防彈陶瓷", ("armor_ceramics",)),
+        ("熱成像儀 640×512", ("thermal_imaging",)),
+        # A short product name whose head noun is GPS is a GPS unit; a car GPS is a sat nav.
+        ("CUAV NEO 3 GPS", ("gnss",)),
+        ("Car GPS", ()),
+        # A ceramic named by what it stops or what backs it.
+        ("Ceramic strike face backed by UHMWPE", ("armor_ceramics",)),
+        ("Ceramic plates protecting against rifle projectiles", ("armor_ceramics",)),
+        ("Ceramic floor tiles, glazed", ()),
+        # 'without' / 'без' excludes what follows it, like 'except'.
+        ("Квадрокоптер DJI Matrice 30 (без тепловизионной камеры)", ("uav",)),
+        ("Drone frame kit without thermal camera", ("uav",)),
+        # Infrared as a CCTV camera's light, thermal conductivity: not thermal imaging.
+        ("IP camera, IR range 30 m, 4MP imaging", ()),
+        ("CCTV camera with infrared night vision up to 30m, imaging sensor 1/2.8 CMOS", ()),
+        ("Камера видеонаблюдения с ИК-подсветкой, матрица 1/3", ()),
+        ("Thermal conductive pad, 12 W/mK", ()),
+        ("Uncooled thermal camera core 640x512, NETD 40 mK", ("thermal_imaging",)),
     ],
 )
 def test_prose_wording_classes(description: str, expected: tuple[str, ...]) -> None:
     """Wordings of ruling and catalogue prose (issue 15, second real-text set)."""
     assert CLASSIFY(READ(""), description).categories == expected
+
+
+def test_a_term_in_traditional_characters_points_at_the_original_text() -> None:
+    description = "氧化鋁防彈陶瓷片"
+    found = CLASSIFY(READ(""), description)
+    terms = [e for e in found.evidence if e.kind == "term"]
+    assert ("armor_ceramics", "防弹陶瓷", "防彈陶瓷") in {
+        (e.target, e.matched, e.text) for e in terms
+    }
+    for e in terms:
+        assert e.start is not None and e.end is not None
+        assert description[e.start : e.end] == e.text
 
 
 def test_a_waveband_is_evidence_named_like_a_term() -> None:

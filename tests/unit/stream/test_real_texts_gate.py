@@ -30,14 +30,13 @@ LINES = {name: load_labelled(DATA / gate) for name, (gate, _) in SETS.items()}
 DEV = {name: load_labelled(DATA / dev) for name, (_, dev) in SETS.items()}
 RESULTS: dict[str, Evaluation] = {name: evaluate(RULES, lines) for name, lines in LINES.items()}
 BELOW_GATE: dict[tuple[str, str, str], float] = {
-    # The prose gate's first run (2 Dec 2026, before any tuning) left these under 0.90. The
-    # gate is not looked at or tuned on, so they are floors, not targets: nothing may get
-    # worse, and an entry must go once its category meets the gate again.
+    # The prose gate's first run (2 Dec 2026, before any tuning) left five scores under 0.90.
+    # The gate is not looked at or tuned on, so they are floors, not targets: nothing may get
+    # worse, and an entry must go once its category meets the gate again. Its second run
+    # (after the classes fixed on the third dev set) met the gate for chips' precision, GNSS
+    # recall and armour ceramics' recall; these two stayed.
     ("prose", "thermal_imaging", "precision"): 0.875,
-    ("prose", "microelectronics", "precision"): 0.888,
     ("prose", "microelectronics", "recall"): 0.888,
-    ("prose", "gnss", "recall"): 0.769,
-    ("prose", "armor_ceramics", "recall"): 0.600,
 }
 
 
@@ -66,6 +65,13 @@ def test_the_sets_are_sourced_split_and_rich_in_hard_negatives(name: str) -> Non
     assert sum(line["hard_negative"] for line in both) / len(both) >= 0.4
     assert not {x["description"] for x in gate} & {x["description"] for x in dev}
     assert abs(len(gate) / len(both) - 1 / 3) < 0.05
+
+
+def test_the_dev_only_set_shares_no_text_with_a_gate() -> None:
+    """``real_texts3_dev.jsonl`` (no gate of its own) was collected after the gates were cut."""
+    dev3 = {x["description"] for x in load_labelled(DATA / "real_texts3_dev.jsonl")}
+    for lines in LINES.values():
+        assert not dev3 & {x["description"] for x in lines}
 
 
 def test_the_prose_gate_covers_the_categories_its_set_is_for() -> None:
