@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -158,3 +161,18 @@ class EnrichedBatch(BaseModel):
     source: str
     raw: RawRef
     lines: list[EnrichedDeclaration] = Field(min_length=1)
+
+
+WRITER_HEADER = "customs-watch-writer"
+"""Kafka header the worker puts on every enriched batch it builds: :func:`writer_mark`. The
+sink reads a message carrying the mark it would write itself without validating it again
+(its lines were validated on the way in and enriched by the same code); any other message,
+and any the quick reading fails on, is validated in full."""
+
+
+@cache
+def writer_mark() -> bytes:
+    """The fingerprint of the enriched batch's JSON Schema: a worker and a sink agree on it
+    only when they read and write the same record shape."""
+    schema = json.dumps(EnrichedBatch.model_json_schema(), sort_keys=True)
+    return hashlib.sha256(schema.encode()).hexdigest()[:16].encode()

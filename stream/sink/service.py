@@ -38,6 +38,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from ingest.broker.clients import aiokafka_consumer_config
 from schemas.dead_letter import DeadLetter
+from schemas.enriched import WRITER_HEADER, writer_mark
 from schemas.raw import REPLAY_HEADER
 from schemas.settings import Settings
 from stream.errors import WarehouseRejected, WarehouseUnavailable
@@ -47,7 +48,7 @@ from stream.sink.bisect import refused_rows, sub_token
 from stream.sink.incarnation import topic_ids
 from stream.sink.plan_store import mark_landed, plans_from, recent_identities, record_plan
 from stream.sink.plans import Plan
-from stream.sink.tables import SinkTable, replayed_identity, sink_tables
+from stream.sink.tables import Decoded, SinkTable, replayed_identity, sink_tables
 from stream.warehouse.async_client import AsyncWarehouse
 
 log = logging.getLogger(__name__)
@@ -275,11 +276,21 @@ class Sink:
         self, topic: str, offset: int, value: bytes | None, headers: Any = ()
     ) -> SinkRecord:
         body = value or b""
+        table = self._tables[topic]
+        headers = list(headers or ())
+        decoded: Decoded | None = None
+        if table.decode_marked is not None and (WRITER_HEADER, writer_mark()) in (
+            (key, bytes(header)) for key, header in headers
+        ):
+            try:
+                decoded = table.decode_marked(body)
+            except Exception:  # not what the mark promised: the full reading says why
+                decoded = None
         try:
-            identity, rows = self._tables[topic].decode(body)
+            identity, rows = decoded if decoded is not None else table.decode(body)
         except ValueError as exc:
             return SinkRecord(offset, None, (), body, error=str(exc))
-        for key, header in headers or ():
+        for key, header in headers:
             if key == REPLAY_HEADER:
                 identity = replayed_identity(identity, bytes(header).decode("ascii", "replace"))
         return SinkRecord(offset, identity, rows, body)

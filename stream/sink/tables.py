@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from schemas.codecs import ALERT_ACTION, ALERT_BATCH, DEAD_LETTER, ENRICHED_BATCH
 from schemas.enriched import EnrichedBatch
 from schemas.settings import TopicSettings
@@ -24,6 +26,7 @@ from stream.warehouse.rows import (
     alert_row,
     dead_letter_row,
     declaration_row,
+    declaration_row_from_json,
 )
 
 Decoded = tuple[str | None, list[list[Any]]]
@@ -37,12 +40,33 @@ class SinkTable:
     # False: rows ClickHouse refuses as wrong are logged rather than dead-lettered (they stay
     # on their topic, which replay reads); used for the dead letters themselves.
     dead_letter_rejects: bool = True
+    # For messages carrying the worker's mark (schemas.enriched.WRITER_HEADER): a reading
+    # that skips validation; whatever it raises sends the message through ``decode``.
+    decode_marked: Callable[[bytes], Decoded] | None = None
 
 
 def decode_enriched(value: bytes) -> Decoded:
     """An enriched batch: one row per line; identity = :func:`enriched_identity`."""
     batch = ENRICHED_BATCH.decode(value)
     return enriched_identity(batch), [declaration_row(line) for line in batch.lines]
+
+
+def decode_enriched_marked(value: bytes) -> Decoded:
+    """An enriched batch the worker wrote: rows straight from its JSON, the same identity
+    and rows as :func:`decode_enriched` (about half its cost)."""
+    batch = orjson.loads(value)
+    raw, source, lines = batch["raw"], batch["source"], batch["lines"]
+    digest = hashlib.sha256(
+        f"{raw['topic']}-{raw['partition']}-{raw['offset']}\x1e{source}".encode()
+    )
+    for line in lines:
+        key = (
+            f"\x1e{line['declaration_id']}\x1f{line['line_no']}\x1f{line['source_record_id'] or ''}"
+        )
+        digest.update(key.encode())
+    if not lines:
+        raise ValueError("an enriched batch holds at least one line")
+    return digest.hexdigest()[:32], [declaration_row_from_json(line) for line in lines]
 
 
 def enriched_identity(batch: EnrichedBatch) -> str:
@@ -87,7 +111,12 @@ def decode_dead_letter(value: bytes) -> Decoded:
 def sink_tables(topics: TopicSettings) -> dict[str, SinkTable]:
     """Topic name → table, for every topic the sink consumes."""
     return {
-        topics.enriched: SinkTable("declarations", DECLARATION_COLUMNS, decode_enriched),
+        topics.enriched: SinkTable(
+            "declarations",
+            DECLARATION_COLUMNS,
+            decode_enriched,
+            decode_marked=decode_enriched_marked,
+        ),
         topics.alert_versions: SinkTable("alerts", ALERT_COLUMNS, decode_alert_version),
         topics.alert_actions: SinkTable("alert_actions", ACTION_COLUMNS, decode_alert_action),
         topics.deadletter: SinkTable(

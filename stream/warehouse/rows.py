@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -80,6 +82,42 @@ def declaration_row(line: EnrichedDeclaration) -> list[Any]:
         max((h.score for h in line.screening_hits), default=0.0),
         list(line.alert_rules), line.rules_version, line.raw_topic, line.raw_partition,
         line.raw_offset, line.enriched_at,
+    ]  # fmt: skip
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def declaration_row_from_json(line: dict[str, Any]) -> list[Any]:
+    """:func:`declaration_row` of a line as its JSON reads (``orjson.loads`` of an enriched
+    batch the worker wrote), without building the model: the same values, column by column
+    (``tests/unit/stream/test_sink_rows.py`` compares the two)."""
+    hits = line["screening_hits"]
+    return [
+        line["declaration_id"], line["line_no"], date.fromisoformat(line["declared_at"]),
+        line["flow"], line["reporter"], line["hs_code"], line["hs_digits"], line["hs2"],
+        line["hs4"], line["hs6"], line["hs6_known"], line["description"],
+        _float(line["quantity"]), line["unit"], line["unit_code"], _decimal(line["value"]),
+        line["currency"], _decimal(line["value_usd"]), _float(line["net_weight_kg"]),
+        line["origin_country"], line["dispatch_country"], line["destination_country"],
+        line["exporter_name"], line["exporter_country"], line["exporter_id"],
+        line["exporter_address"], line["importer_name"], line["importer_country"],
+        line["importer_id"], line["importer_address"], line["notify_name"],
+        line["notify_country"], line["notify_id"], line["declarant_name"],
+        line["declarant_country"], line["declarant_id"], line["manufacturer"], line["brand"],
+        line["source"] or "", line["source_record_id"], _json(line["extra"]),
+        list(line["flags"]), line["hs_code_status"], line["hs_version"],
+        list(line["hs2022_read"]), list(line["categories"]), line["chpl_tier"],
+        _json(line["evidence"]), line["confidence"], line["misdeclaration_suspected"],
+        line["misdeclaration_reason"], _json(hits), sorted({h["entity_id"] for h in hits}),
+        max((h["score"] for h in hits), default=0.0), list(line["alert_rules"]),
+        line["rules_version"], line["raw_topic"], line["raw_partition"], line["raw_offset"],
+        datetime.fromisoformat(line["enriched_at"]),
     ]  # fmt: skip
 
 

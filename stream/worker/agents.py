@@ -47,7 +47,7 @@ from schemas.codecs import (
 )
 from schemas.dead_letter import DeadLetter
 from schemas.declaration import DeclarationBatch, RawRef
-from schemas.enriched import EnrichedBatch
+from schemas.enriched import WRITER_HEADER, EnrichedBatch, writer_mark
 from schemas.facts import partition_of
 from schemas.rule_data import RuleSet, fx_table
 from schemas.settings import Settings
@@ -252,7 +252,8 @@ class Handlers:
         observe_stage("enrich", len(batch.lines), len(batch.lines) - len(letters))
         sends = await self._dead_letters(letters)
         if enriched is not None:
-            sends.append(await self.topics.enriched.send(key=key, value=enriched))
+            marked = [(WRITER_HEADER, writer_mark())]
+            sends.append(await self.topics.enriched.send(key=key, value=enriched, headers=marked))
         for target, value in facts:
             sends.append(await self.topics.facts.send(key=key, value=value, partition=target))
         for target, value in flows:

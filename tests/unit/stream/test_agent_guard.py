@@ -37,7 +37,7 @@ class Topic:
     fail: bool = False
 
     async def send(
-        self, key: bytes, value: bytes, partition: int | None = None
+        self, key: bytes, value: bytes, partition: int | None = None, headers: object = None
     ) -> asyncio.Future[None]:
         self.sent.append((key, value))
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
