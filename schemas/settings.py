@@ -170,6 +170,16 @@ class TopicSettings(BaseModel):
         """Triage actions from the ops console (audit events), keyed by alert id."""
         return f"{self.prefix}.alert-actions"
 
+    @property
+    def party_registry(self) -> str:
+        """Compacted: the names and identifiers each party id was registered with."""
+        return f"{self.prefix}.party-registry"
+
+    @property
+    def party_merges(self) -> str:
+        """Compacted, keyed by party: merges and splits of parties (latest per party holds)."""
+        return f"{self.prefix}.party-merges"
+
     def worker_inputs(self) -> list[str]:
         """Every topic the worker consumes, in pipeline order."""
         return [*(self.raw(s) for s in self.sources), self.declarations, self.facts, self.flows]
@@ -185,6 +195,8 @@ class TopicSettings(BaseModel):
             self.flows,
             self.alert_versions,
             self.alert_actions,
+            self.party_registry,
+            self.party_merges,
         ]
 
 
