@@ -301,6 +301,12 @@ class WorkerSettings(BaseModel):
     data_dir: Path = Path("./data/faust")
     commit_interval_s: float = Field(default=1.0, gt=0)
     take_events: int = Field(default=16, ge=1, description="Messages an agent handles at once.")
+    party_refresh_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often the worker publishes the parties it registered and reads "
+        "those other workers and analysts published (party-registry, party-merges).",
+    )
     take_within_s: float = Field(
         default=0.02, gt=0, description="Max wait to fill that group (adds to latency per stage)."
     )

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from schemas.codecs import ALERT, ALERT_ACTION, DEAD_LETTER, ENRICHED_BATCH
+from schemas.codecs import ALERT, ALERT_ACTION, DEAD_LETTER, ENRICHED_BATCH, PARTY_MERGE
 from schemas.enriched import EnrichedBatch
 from schemas.settings import TopicSettings
 from stream.warehouse.rows import (
@@ -20,10 +20,12 @@ from stream.warehouse.rows import (
     ALERT_COLUMNS,
     DEAD_LETTER_COLUMNS,
     DECLARATION_COLUMNS,
+    PARTY_MERGE_COLUMNS,
     action_row,
     alert_row,
     dead_letter_row,
     declaration_row,
+    party_merge_row,
 )
 
 Decoded = tuple[str | None, list[list[Any]]]
@@ -79,6 +81,12 @@ def decode_alert_action(value: bytes) -> Decoded:
     return action.event_id, [action_row(action)]
 
 
+def decode_party_merge(value: bytes) -> Decoded:
+    """A merge or split of parties; its event id is its identity."""
+    merge = PARTY_MERGE.decode(value)
+    return merge.event_id, [party_merge_row(merge)]
+
+
 def decode_dead_letter(value: bytes) -> Decoded:
     letter = DEAD_LETTER.decode(value)
     return letter.identity(), [dead_letter_row(letter)]
@@ -90,6 +98,7 @@ def sink_tables(topics: TopicSettings) -> dict[str, SinkTable]:
         topics.enriched: SinkTable("declarations", DECLARATION_COLUMNS, decode_enriched),
         topics.alert_versions: SinkTable("alerts", ALERT_COLUMNS, decode_alert_version),
         topics.alert_actions: SinkTable("alert_actions", ACTION_COLUMNS, decode_alert_action),
+        topics.party_merges: SinkTable("party_merges", PARTY_MERGE_COLUMNS, decode_party_merge),
         topics.deadletter: SinkTable(
             "dead_letters", DEAD_LETTER_COLUMNS, decode_dead_letter, dead_letter_rejects=False
         ),

@@ -15,11 +15,11 @@ from schemas.alert import Alert
 from schemas.declaration import Declaration, DeclarationBatch, RawRef
 from schemas.enriched import EnrichedBatch, EnrichedDeclaration
 from schemas.rule_data import FxTable, RuleSet
+from stream.screening.matcher import Scorer
+from stream.screening.names import NameNormaliser
 from stream.stages import alert
 from stream.stages.classify import Classifier
 from stream.stages.guard import Failed, attempt
-from stream.screening.matcher import Scorer
-from stream.screening.names import NameNormaliser
 from stream.stages.normalise import Normaliser, usd_value
 from stream.stages.party import PARTY_ROLES, PartyBook, PartyResolver
 from stream.stages.screen import ScreenerSource, screen_parties
@@ -104,7 +104,7 @@ class Enricher:
                 flags.append(f"{name}_unresolved")
         screener = self.screener() if self.screener else None
         hits = screen_parties(line, screener, fields) if screener else []
-        parties = self.party_fields(fields)
+        fields.update(self.party_fields(fields))
         # Inputs were validated as a Declaration; construct without re-validating (hot path).
         enriched = EnrichedDeclaration.model_construct(
             **fields,
@@ -128,7 +128,6 @@ class Enricher:
             misdeclaration_suspected=found.misdeclaration_reason is not None,
             misdeclaration_reason=found.misdeclaration_reason,
             screening_hits=hits,
-            **parties,
             alert_rules=[],
             rules_version=self.rules.version,
             raw_topic=ref.topic if ref else "",
