@@ -90,11 +90,11 @@ LEFT JOIN
 LEFT JOIN
 (
     SELECT t.root AS party_id,
-           groupArray((e.from_party, e.reason, e.by, e.at)) AS merges
+           groupArray((e.from_party, e.reason, e.by, e.merged_at)) AS merges
     FROM
     (
         SELECT from_party, argMax(reason, (at, event_id)) AS reason,
-               argMax(by, (at, event_id)) AS by, max(at) AS at
+               argMax(by, (at, event_id)) AS by, max(at) AS merged_at
         FROM party_merges FINAL
         GROUP BY from_party
     ) AS e
