@@ -70,7 +70,7 @@ def _publish(ctx: typer.Context, kind: str, source: str, target: str, reason: st
     from schemas.party import PartyMerge
 
     settings = settings_of(ctx)
-    merge = PartyMerge(kind=kind, from_party=source, to_party=target, reason=reason, by=by)  # type: ignore[arg-type]
+    merge = PartyMerge(kind=kind, from_party=source, to_party=target, reason=reason, by=by)
     producer = kafka_producer(settings.kafka, acks="all")
     try:
         future = producer.send(
