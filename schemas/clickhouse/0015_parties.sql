@@ -109,7 +109,7 @@ SELECT t.party_id AS importer_party_id, d.display_name AS importer_name,
        t.value_usd, t.lines, t.battlefield_categories, t.first_seen, t.last_seen
 FROM
 (
-    SELECT party_id, argMax(country, declared_at) AS importer_country,
+    SELECT party_id, argMaxIf(country, declared_at, country != '') AS importer_country,
            round(sum(value_usd)) AS value_usd, count() AS lines,
            arraySort(groupUniqArrayArray(arrayFilter(c -> c IN ('body_armor', 'helmet',
                'armor_ceramics', 'uav', 'thermal_imaging', 'night_vision', 'weapon_optics',
@@ -133,7 +133,7 @@ SELECT t.party_id AS importer_party_id, d.display_name AS importer_name,
        t.first_seen, t.last_seen, t.lines
 FROM
 (
-    SELECT party_id, argMax(country, declared_at) AS importer_country,
+    SELECT party_id, argMaxIf(country, declared_at, country != '') AS importer_country,
            min(declared_at) AS first_seen, max(declared_at) AS last_seen, count() AS lines
     FROM declaration_parties
     WHERE role = 'importer'
