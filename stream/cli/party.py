@@ -4,7 +4,7 @@ evaluation of party resolution on labelled name clusters."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -131,6 +131,54 @@ def split(
     _publish(ctx, "split", _party_id(party, country), "", reason, by or _analyst())
 
 
+def _profile_text(row: dict[str, Any], network: list[dict[str, Any]]) -> str:
+    """A profile row of party_profile (and the party's party_network rows) as text."""
+
+    def money(value: Any) -> str:
+        return f"{float(value or 0):,.0f} USD"
+
+    out = [
+        f"{row['display_name']}  ({row['party_id']})",
+        f"  names       {' | '.join(row['names'])}  [{', '.join(row['scripts'])}]",
+        f"  written ids {', '.join(row['written_ids'])}",
+        f"  identifiers {', '.join(row['identifiers']) or '-'}",
+        f"  countries   {', '.join(row['countries']) or '-'}   roles {', '.join(row['roles'])}",
+        f"  addresses   {' | '.join(row['addresses']) or '-'}",
+        f"  seen        {row['first_seen']} .. {row['last_seen']}: {row['lines']} lines, "
+        f"{money(row['value_usd'])}",
+        "  per category",
+        *(f"    {c:<18} {n:>6} lines {money(v):>18}" for c, n, v in row["by_category"] or []),
+        "  per month",
+        *(f"    {str(m)[:7]:<18} {n:>6} lines {money(v):>18}" for m, n, v in row["by_month"] or []),
+        "  counterparties",
+        *(
+            f"    {role:<9} {name} ({party}): {n} lines, {money(v)}"
+            for party, role, name, n, v in row["counterparties"] or []
+        ),
+        "  routes (origin > dispatch > destination)",
+        *(
+            f"    {o or '?'} > {d or '?'} > {t or '?'}: {n} lines"
+            for o, d, t, n in row["routes"] or []
+        ),
+        f"  alert rules {', '.join(row['alert_rules']) or '-'}",
+        f"  watchlists  {', '.join(row['watchlist_entities']) or '-'}",
+        "  merged into it" + ("" if row["merges"] else ": -"),
+        *(f"    {p} by {by} at {at}: {why}" for p, why, by, at in row["merges"] or []),
+    ]
+    if network:
+        out.append("  network (within two hops of a listed party)")
+        for n in network:
+            hops = f"{n['hops']} hop{'s' if n['hops'] > 1 else ''}"
+            if n["listed_party"] == row["party_id"]:
+                out.append(f"    {hops}: it {n['via']} {n['party_name']} ({n['party_id']})")
+            else:
+                out.append(
+                    f"    {hops}: {n['listed_name']} (listed: "
+                    f"{', '.join(n['listed_entities'])}) {n['via']} this party"
+                )
+    return "\n".join(out)
+
+
 @party_app.command("show")
 def show(
     ctx: typer.Context,
@@ -138,11 +186,13 @@ def show(
     since: Annotated[
         str | None, typer.Option(help="Only lines from this date on (YYYY-MM-DD).")
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The rows as JSON.")] = False,
 ) -> None:
     """A party's profile (named query party_profile): its names and scripts, identifiers,
     countries, addresses, first and last seen, lines and value per category and month,
-    counterparties, routes, alert rules and watchlist entities; a party merged into
-    another shows as that one."""
+    counterparties, routes, alert rules, watchlist entities and merges; and, from
+    party_network, the listed parties it is within two hops of. A party merged into
+    another shows as that one. A name matches exactly (any case), else as a part."""
     from datetime import date
 
     import orjson
@@ -151,18 +201,28 @@ def show(
 
     settings = settings_of(ctx)
     since_day = date.fromisoformat(since) if since else None
-    rows = named_query(
-        settings.clickhouse, "party_profile", since_day, token=settings.worker.web_token
-    ).as_dicts()
+
+    def rows(name: str) -> list[dict[str, Any]]:
+        return named_query(
+            settings.clickhouse, name, since_day, token=settings.worker.web_token
+        ).as_dicts()
+
+    profiles = rows("party_profile")
     wanted = party.casefold()
     found = [
         r
-        for r in rows
+        for r in profiles
         if party in (r["party_id"], *r["written_ids"])
         or any(wanted == str(n).casefold() for n in r["names"])
-    ] or [r for r in rows if any(wanted in str(n).casefold() for n in r["names"])]
+    ] or [r for r in profiles if any(wanted in str(n).casefold() for n in r["names"])]
     if not found:
         typer.echo(f"no party written as or with id {party!r}", err=True)
         raise typer.Exit(1)
+    ids = {r["party_id"] for r in found}
+    network = [n for n in rows("party_network") if ids & {n["listed_party"], n["party_id"]}]
+    if as_json:
+        typer.echo(orjson.dumps({"profiles": found, "network": network}, default=str).decode())
+        return
     for row in found:
-        typer.echo(orjson.dumps(row, default=str, option=orjson.OPT_INDENT_2).decode())
+        mine = [n for n in network if row["party_id"] in (n["listed_party"], n["party_id"])]
+        typer.echo(_profile_text(row, mine))

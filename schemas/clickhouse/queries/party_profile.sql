@@ -21,7 +21,7 @@ FROM
            arraySort(groupUniqArrayIf(address, address != '')) AS addresses,
            arraySort(groupUniqArray(role)) AS roles,
            min(declared_at) AS first_seen, max(declared_at) AS last_seen,
-           uniqExact(declaration_id, line_no) AS lines, round(sum(value_usd)) AS value_usd,
+           uniqExact(source, declaration_id, line_no) AS lines, round(sum(value_usd)) AS value_usd,
            arraySort(groupUniqArrayArray(alert_rules)) AS alert_rules,
            arraySort(groupUniqArrayArray(screened_entity_ids)) AS watchlist_entities
     FROM declaration_parties
@@ -34,7 +34,7 @@ LEFT JOIN
     SELECT party_id, arraySort(groupArray((category, lines, value_usd))) AS by_category
     FROM
     (
-        SELECT party_id, arrayJoin(categories) AS category, count() AS lines,
+        SELECT party_id, arrayJoin(categories) AS category, uniqExact(source, declaration_id, line_no) AS lines,
                round(sum(value_usd)) AS value_usd
         FROM declaration_parties
         WHERE declared_at >= {since:Date}
@@ -47,7 +47,7 @@ LEFT JOIN
     SELECT party_id, arraySort(groupArray((month, lines, value_usd))) AS by_month
     FROM
     (
-        SELECT party_id, toStartOfMonth(declared_at) AS month, count() AS lines,
+        SELECT party_id, toStartOfMonth(declared_at) AS month, uniqExact(source, declaration_id, line_no) AS lines,
                round(sum(value_usd)) AS value_usd
         FROM declaration_parties
         WHERE declared_at >= {since:Date}
@@ -62,10 +62,11 @@ LEFT JOIN
     FROM
     (
         SELECT a.party_id AS party_id, b.party_id AS counterparty, b.role AS role,
-               any(b.name) AS name, count() AS lines, round(sum(a.value_usd)) AS value_usd
+               any(b.name) AS name, uniqExact(source, declaration_id, line_no) AS lines, round(sum(a.value_usd)) AS value_usd
         FROM declaration_parties AS a
         INNER JOIN declaration_parties AS b
-            ON a.declaration_id = b.declaration_id AND a.line_no = b.line_no
+            ON a.source = b.source AND a.declaration_id = b.declaration_id
+               AND a.line_no = b.line_no
         WHERE a.declared_at >= {since:Date} AND a.role IN ('importer', 'exporter')
           AND b.role IN ('importer', 'exporter') AND a.role != b.role
         GROUP BY party_id, counterparty, role
@@ -80,7 +81,7 @@ LEFT JOIN
     (
         SELECT party_id, ifNull(origin_country, '') AS origin,
                ifNull(dispatch_country, '') AS dispatch,
-               ifNull(destination_country, '') AS destination, count() AS lines
+               ifNull(destination_country, '') AS destination, uniqExact(source, declaration_id, line_no) AS lines
         FROM declaration_parties
         WHERE declared_at >= {since:Date}
         GROUP BY party_id, origin, dispatch, destination
