@@ -44,6 +44,17 @@ class EnrichedLines:
     """Lines a stage raised on, with the reason (:func:`stream.stages.guard.attempt`)."""
 
 
+PARTY_FIELDS = tuple(
+    f"{role}_{suffix}"
+    for role, *_ in PARTY_ROLES
+    for suffix in (
+        ("party_id", "party", "party_name")
+        if role in ("importer", "exporter")
+        else ("party_id", "party_name")
+    )
+)
+
+
 def party_book(rules: RuleSet, keep_pending: bool = True) -> PartyBook:
     """A party resolver over an empty registry, from the rule set."""
     normalise = NameNormaliser(rules.screening)
@@ -74,7 +85,7 @@ class Enricher:
     def party_fields(self, fields: dict[str, Any]) -> dict[str, str | None]:
         """Each role's own party id, the party it stands for now, and its display name;
         resolution is cached per distinct (written name, country, identifier)."""
-        out: dict[str, str | None] = {}
+        out: dict[str, str | None] = dict.fromkeys(PARTY_FIELDS)  # all given: no defaults
         for role, name_field, country_field, id_field in PARTY_ROLES:
             name = fields.get(name_field)
             ident = fields.get(id_field) if id_field else None
