@@ -92,13 +92,13 @@ class Enricher:
             if not name and not ident:
                 continue
             country = fields.get(country_field) if country_field else None
-            found = self.parties.resolve(name, country, (ident,) if ident else ())
-            if found.party_id is None:
+            own, party, display = self.parties.lookup(name, country, ident)
+            if party is None:
                 continue
-            out[f"{role}_party_id"] = found.base
-            out[f"{role}_party_name"] = self.parties.display_name(found.party_id) or name
+            out[f"{role}_party_id"] = own
+            out[f"{role}_party_name"] = display
             if role in ("importer", "exporter"):
-                out[f"{role}_party"] = found.party_id
+                out[f"{role}_party"] = party
         return out
 
     def line(

@@ -141,6 +141,8 @@ class PartyRegistry:
     party_names: dict[str, list[str]] = field(default_factory=dict)
     party_identifiers: dict[str, list[str]] = field(default_factory=dict)
     seen: dict[tuple[str, str, tuple[str | None, ...]], str] = field(default_factory=dict)
+    merge_events: int = 0
+    """Merges and splits applied: what an id stands for may have changed when it moves."""
 
     def root(self, party: str) -> str:
         """The party a (possibly merged) id now stands for."""
@@ -169,11 +171,13 @@ class PartyRegistry:
             if event.identifier not in held:
                 held.append(event.identifier)
         elif event.kind == "merge" and event.to is not None and event.party != event.to:
+            self.merge_events += 1
             if self.root(event.to) != event.party:  # never a loop
                 self.merged[event.party] = event.to
                 if self.splits.get(event.party) == event.to:
                     del self.splits[event.party]
         elif event.kind == "split":
+            self.merge_events += 1
             former = self.merged.pop(event.party, None) or event.to
             if former is not None:
                 self.splits[event.party] = former
@@ -411,6 +415,10 @@ PARTY_ROLES = (
 """Each party role of a line: its name, country and identifier fields."""
 
 
+Answer = tuple[str | None, str | None, str | None]
+"""(the written party's own id, the party it stands for now, its display name)."""
+
+
 class PartyBook:
     """A resolver with the registry it resolves against, shared by a worker's stages and
     the reader that folds in what other workers registered (a lock, no I/O).
@@ -429,6 +437,37 @@ class PartyBook:
         self.keep_pending = keep_pending
         self.pending: list[RegistryEvent] = []
         self._lock = threading.Lock()
+        # (name, country, identifier) -> (own id, party now, display name), valid until a
+        # merge or split changes what ids stand for
+        self._answers: dict[tuple[str | None, str | None, str | None], Answer] = {}
+        self._merges_seen = 0
+
+    def lookup(self, name: str | None, country: str | None, identifier: str | None) -> Answer:
+        """The written party's own id, the party it stands for now and that party's display
+        name; remembered per distinct written party until the merges change."""
+        key = (name, country, identifier)
+        known = self._answers.get(key)
+        if known is not None and self._merges_seen == self.registry.merge_events:
+            return known
+        with self._lock:
+            if self._merges_seen != self.registry.merge_events:
+                self._answers.clear()
+                self._merges_seen = self.registry.merge_events
+            found = self.resolver.resolve(
+                self.registry, name, country, (identifier,) if identifier else ()
+            )
+            if found.events and self.keep_pending:
+                self.pending.extend(found.events)
+            if found.party_id is None:
+                answer: Answer = (None, None, None)
+            else:
+                display = self.registry.display_name(found.party_id) or name
+                answer = (found.base, found.party_id, display)
+            if self._merges_seen == self.registry.merge_events:
+                if len(self._answers) >= self.resolver.rules.cache_size:
+                    self._answers.clear()
+                self._answers[key] = answer
+            return answer
 
     def resolve(
         self, name: str | None, country: str | None, identifiers: Iterable[str | None] = ()
