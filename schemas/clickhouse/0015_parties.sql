@@ -142,3 +142,34 @@ FROM
 ) AS t
 LEFT JOIN party_display AS d ON d.party_id = t.party_id
 ORDER BY t.first_seen DESC, t.lines DESC, importer_name;
+
+-- Parties that matched a watchlist entry, one row per party (its spellings together) and
+-- entity: `party` is the display name, `other_names` the party's other spellings.
+CREATE OR REPLACE VIEW bi_parties_with_hits
+DEFINER = CURRENT_USER SQL SECURITY DEFINER AS
+SELECT h.role AS role, if(d.display_name != '', d.display_name, h.party) AS party,
+       h.party_id AS party_id,
+       arrayFilter(n -> n != if(d.display_name != '', d.display_name, h.party), d.names)
+           AS other_names,
+       h.entity_id AS entity_id, h.dataset AS dataset, h.matched_name AS matched_name,
+       h.best_score AS best_score, h.lines AS lines, h.first_seen AS first_seen,
+       h.last_seen AS last_seen
+FROM
+(
+    SELECT role, party_id, any(name) AS party,
+           JSONExtractString(hit, 'entity_id') AS entity_id,
+           JSONExtractString(hit, 'dataset') AS dataset,
+           any(JSONExtractString(hit, 'matched_name')) AS matched_name,
+           max(JSONExtractFloat(hit, 'score')) AS best_score,
+           uniqExact(source, declaration_id, line_no) AS lines,
+           min(declared_at) AS first_seen, max(declared_at) AS last_seen
+    FROM declaration_parties
+    ARRAY JOIN JSONExtractArrayRaw(screening_hits) AS hit
+    WHERE declared_at >= {since:Date} AND notEmpty(screened_entity_ids)
+      AND JSONExtractString(hit, 'role') = role
+      AND JSONExtractString(hit, 'party_name') = name
+    GROUP BY role, party_id, entity_id, dataset
+) AS h
+LEFT JOIN party_display AS d ON d.party_id = h.party_id
+ORDER BY lines DESC, party, entity_id
+LIMIT 100;

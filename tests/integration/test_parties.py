@@ -4,12 +4,18 @@ regroups their history without a row reinserted; an analyst's split undoes it.""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
+from ingest.broker.admin import create_topics, delete_topics
+from schemas.rule_data import load_rules
+from schemas.settings import Settings
+from stream.stages.enrich import party_book
+from stream.worker.parties import PartyRegistryReader
 from tests.services import Pipeline, wait_for
 
 pytestmark = pytest.mark.integration
@@ -132,3 +138,36 @@ def test_spellings_merge_and_split_regroup_history_without_reinserting(
     assert by_id(pipeline)[sirius_id]["lines"] == 1
     assert by_id(pipeline)[sirius_id]["importer_name"] == "JSC Concern Sirius"
     assert query(pipeline, "line_totals")[0]["lines"] == 7
+
+
+def test_workers_share_the_registry_and_a_restarted_worker_replays_it(bootstrap: str) -> None:
+    """Two workers' books through the real topics: what one registered the other resolves
+    against, and a new reader (a restart) holds the same identifiers and merges."""
+    tag = uuid.uuid4().hex[:8]
+    settings = Settings(kafka={"bootstrap": bootstrap}, topics={"prefix": f"p{tag}"})
+    create_topics(settings)
+    rules = load_rules()
+    try:
+        first, second = party_book(rules), party_book(rules)
+        one, two = PartyRegistryReader(settings, first), PartyRegistryReader(settings, second)
+        sirius = first.resolve("JSC Concern Sirius", "RU", [SIRIUS_INN])
+        assert one.refresh() >= 2  # its own name and identifier, read back
+        assert two.refresh() >= 2
+        orbita = second.resolve("OOO Orbita-Tekh", "RU", [SIRIUS_INN])
+        assert orbita.party_id == sirius.party_id != orbita.base
+        two.refresh()
+        one.refresh()
+        assert orbita.base is not None
+        assert first.root(orbita.base) == sirius.party_id  # the other worker's merge
+        restarted = party_book(rules)
+        # two names, one identifier, one merge
+        assert PartyRegistryReader(settings, restarted).refresh() == 4
+        for book in (first, second):
+            assert restarted.registry.merged == book.registry.merged
+            assert restarted.registry.identifiers == book.registry.identifiers
+        again = restarted.resolve("OOO Orbita-Tekh", "RU", [SIRIUS_INN])
+        assert (again.base, again.party_id, again.events) == (orbita.base, sirius.party_id, ())
+        for reader in (one, two):
+            reader.close()
+    finally:
+        delete_topics(settings, settings.topics.all_names())

@@ -79,4 +79,3 @@ LEFT JOIN party_display AS ld ON ld.party_id = r.listed_party
 LEFT JOIN party_display AS pd ON pd.party_id = r.party_id
 ORDER BY r.listed_party, hops, r.party_id
 LIMIT 1000
-SETTINGS join_use_nulls = 0

@@ -103,4 +103,3 @@ LEFT JOIN
     GROUP BY party_id
 ) AS g ON g.party_id = p.party_id
 ORDER BY p.lines DESC, p.party_id
-SETTINGS join_use_nulls = 0
