@@ -310,12 +310,12 @@ class PartyResolver:
         one), else from its first linking identifier. A pure function of the line, so the id
         stored on a line never depends on the registry or on the order lines came in."""
         if name is not None:
-            form = self._form(None, name)
+            form = self._form(name)
             return party_id(f"name:{form.compact or name.casefold()}:{country or ''}")
         linking = [k for k, link in keys if link]
         return party_id("id:" + linking[0]) if linking else None
 
-    def _form(self, registry: PartyRegistry | None, name: str) -> NameForm:
+    def _form(self, name: str) -> NameForm:
         form = self._forms.get(name)
         if form is None:
             form = self.normalise(name)
@@ -365,7 +365,7 @@ class PartyResolver:
         if name is not None and written is not None and written not in registry.written:
             target: tuple[str | None, float, str] = (None, 0.0, "")
             if base not in registry.party_names:
-                form = self._form(registry, name)
+                form = self._form(name)
                 if form.tokens:
                     target = self._best_by_name(registry, form, country)
             emit(RegistryEvent("name", base, name=name, country=country))
