@@ -20,6 +20,7 @@ from ingest.connectors.files import head_of
 from ingest.connectors.http_poll import HttpPoller, PollSettings, wait_between_rounds
 from ingest.connectors.watch import FolderWatcher, WatchSummary
 from ingest.formats.tabular.catalog import MappingCatalog
+from ingest.metrics import CONNECTOR_FILES, CONNECTOR_ROUNDS, MetricsEndpoint, observe_published
 from ingest.publisher import PublishSummary, make_producer
 from ingest.run import SourcePublisher
 from schemas.dead_letter import DeadLetter
@@ -29,6 +30,15 @@ REFUSED_HEAD_BYTES = 64 * 1024
 """How much of a refused file its dead letter carries."""
 
 Stop = Callable[[], bool]
+
+
+def metrics_endpoint(settings: Settings, once: bool) -> MetricsEndpoint | None:
+    """The connector's /metrics, /healthz, /readyz (CUSTOMS_WATCH_METRICS_*; not for a
+    one-shot run). Ready once its publisher is connected: it is made before the loop."""
+    m = settings.metrics
+    if once or not m.enabled:
+        return None
+    return MetricsEndpoint(m.host, m.connector_port, ready=lambda: None).start()
 
 
 def stop_on_signals() -> Stop:
@@ -68,14 +78,18 @@ def watch_folder(
     :class:`FolderWatcher`); a refused file also becomes a dead letter."""
     target = SourcePublisher(settings, settings.topics.raw(source))
     letters = make_producer(settings.kafka, settings.topics.max_message_bytes)
+    endpoint = metrics_endpoint(settings, once)
 
     def publish(feed: OriginFeed) -> None:
         summary = target.publish(feed, f"ingest {Path(feed.origin).name}")
+        observe_published(source, summary.records, summary.payload_bytes)
+        CONNECTOR_FILES.labels(source, "published").inc()
         on_published(feed, summary)
 
     def reject(path: Path, reason: str) -> None:
         letter = refused_letter(source, path, reason)
         publish_dead_letters(letters, settings.topics.deadletter, [letter])
+        CONNECTOR_FILES.labels(source, "refused").inc()
         on_refused(path, reason)
 
     catalog = MappingCatalog(settings.ingest.mappings_dir)
@@ -85,6 +99,8 @@ def watch_folder(
         )
         return watcher.run(interval_s, once, stop)
     finally:
+        if endpoint is not None:
+            endpoint.stop()
         target.close()
         letters.close(timeout=10)
 
@@ -111,17 +127,38 @@ def poll_endpoint(
     poller = HttpPoller(poll, source, lambda s: wait_between_rounds(s, stop))
     totals = PollSummary()
     with SourcePublisher(settings, settings.topics.raw(source)) as target:
-        while not stop():
-            start = target.resume_point(poll.origin)
-            summary = target.publish(
-                poller.feed(poller.records(start.cursor, start.position)),
-                f"poll {poll.origin}",
-                finished=False,
-            )
-            totals.published += summary.records
-            on_round(summary, start.cursor)
-            if once:
-                break
-            wait_between_rounds(interval_s, stop)
+        endpoint = metrics_endpoint(settings, once)
+        try:
+            _poll_rounds(target, poller, poll, source, interval_s, once, stop, on_round, totals)
+        finally:
+            if endpoint is not None:
+                endpoint.stop()
     totals.requests, totals.retries = poller.requests, poller.retries
     return totals
+
+
+def _poll_rounds(
+    target: SourcePublisher,
+    poller: HttpPoller,
+    poll: PollSettings,
+    source: str,
+    interval_s: float,
+    once: bool,
+    stop: Stop,
+    on_round: Callable[[PublishSummary, str | None], None],
+    totals: PollSummary,
+) -> None:
+    while not stop():
+        start = target.resume_point(poll.origin)
+        summary = target.publish(
+            poller.feed(poller.records(start.cursor, start.position)),
+            f"poll {poll.origin}",
+            finished=False,
+        )
+        totals.published += summary.records
+        observe_published(source, summary.records, summary.payload_bytes)
+        CONNECTOR_ROUNDS.labels(source).inc()
+        on_round(summary, start.cursor)
+        if once:
+            break
+        wait_between_rounds(interval_s, stop)

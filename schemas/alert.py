@@ -62,6 +62,12 @@ class Alert(BaseModel):
         description="Set when an approved suppression (party × rule, from the ops console) "
         "covers the alert: it is stored but not published to watchers.",
     )
+    withdrawn: bool = Field(
+        default=False,
+        description="A version of a stateful alert (new importer, surges) whose condition no "
+        "longer holds once lines that arrived late are counted; the alert stands again if a "
+        "later version is not withdrawn.",
+    )
     first_seen: datetime
     last_seen: datetime
     created_at: datetime = Field(default_factory=utc_now)
@@ -72,3 +78,13 @@ class Alert(BaseModel):
                 if party.role == role:
                     return party.name
         return self.lines[0].declaration_id
+
+
+class AlertBatch(BaseModel):
+    """Value of a ``<prefix>.alert-versions`` message: the versions one worker group of
+    events produced for one partition, for the sink (the ``alerts`` table keeps the latest
+    version per alert id)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    alerts: list[Alert] = Field(min_length=1)

@@ -13,7 +13,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from schemas.alert import Alert
+from schemas.alert import Alert, AlertBatch
 from schemas.alert_action import AlertAction
 from schemas.dead_letter import DeadLetter
 from schemas.declaration import DeclarationBatch
@@ -64,6 +64,7 @@ ENRICHED_BATCH = Codec(EnrichedBatch, "an enriched batch")
 FACT_BATCH = Codec(FactBatch, "a fact batch")
 FLOW_BATCH = Codec(FlowBatch, "a flow batch")
 ALERT = Codec(Alert, "an alert")
+ALERT_BATCH = Codec(AlertBatch, "a batch of alert versions")
 DEAD_LETTER = Codec(DeadLetter, "a dead letter")
 ALERT_ACTION = Codec(AlertAction, "an alert action")
 PARTY_REGISTRY = Codec(PartyRegistryEvent, "a party registry event")

@@ -1,14 +1,17 @@
 """Internal topics that feed the stateful alert stage.
 
-``<prefix>.facts`` carries, per party and raw batch, the few fields of each line that the
-behavioural rules need and the stateless rules' alert candidates; it is keyed by the party's
-normalised name, so all of a party's lines reach the same partition and the same table
-shard. ``<prefix>.flows`` carries value per (category, destination, period), keyed by
-category and destination, for ``flow_surge``.
+``<prefix>.facts`` carries, per raw batch and target partition, each party's few fields per
+line that the behavioural rules need and the stateless rules' alert candidates. A party
+always goes to the partition its key hashes to (:func:`partition_of`), so all of a party's
+lines reach the same partition and the same table shard, and one message carries every
+party of that partition: a raw batch of 1 000 lines is a few messages, not one per party.
+``<prefix>.flows`` carries value per (category, destination, period) the same way, for
+``flow_surge``.
 """
 
 from __future__ import annotations
 
+import zlib
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,17 +39,26 @@ class LineFact(BaseModel):
     rules_version: str = ""
 
 
-class FactBatch(BaseModel):
-    """Value of a ``<prefix>.facts`` message: one party's lines from one raw batch."""
+class PartyFacts(BaseModel):
+    """One party's lines from one raw batch."""
 
     model_config = ConfigDict(frozen=True)
 
     party_key: str = Field(description="Normalised importer name, else exporter name.")
-    raw: RawRef
     lines: list[LineFact] = Field(min_length=1)
     candidates: list[Alert] = Field(
         default_factory=list, description="Stateless rules' alerts, before grouping."
     )
+
+
+class FactBatch(BaseModel):
+    """Value of a ``<prefix>.facts`` message: the parties of one raw batch whose keys hash
+    to the message's partition."""
+
+    model_config = ConfigDict(frozen=True)
+
+    raw: RawRef
+    parties: list[PartyFacts] = Field(min_length=1)
 
 
 class FlowFact(BaseModel):
@@ -55,17 +67,35 @@ class FlowFact(BaseModel):
     period: str = Field(description="2024-Q2, 2024-05, … (rule parameter)")
     value_usd: float
     lines: int
-    first_line: tuple[str, int]
+    first_line: tuple[str, int] = Field(
+        description="The period's first line by date, declaration id and line number."
+    )
+    first_seen: date
+    last_seen: date
 
 
-class FlowBatch(BaseModel):
-    """Value of a ``<prefix>.flows`` message: one category × destination's value from one
-    raw batch, per period."""
+class FlowFacts(BaseModel):
+    """One category × destination's value from one raw batch, per period."""
 
     model_config = ConfigDict(frozen=True)
 
     flow_key: str = Field(description="<category>|<destination ISO2>")
-    raw: RawRef
     facts: list[FlowFact] = Field(min_length=1)
+
+
+class FlowBatch(BaseModel):
+    """Value of a ``<prefix>.flows`` message: the flows of one raw batch whose keys hash to
+    the message's partition."""
+
+    model_config = ConfigDict(frozen=True)
+
+    raw: RawRef
+    flows: list[FlowFacts] = Field(min_length=1)
     source: str | None = None
     rules_version: str = ""
+
+
+def partition_of(key: str, partitions: int) -> int:
+    """The partition a party or flow key belongs to: a stable hash, the same in every
+    process and run (Python's own ``hash`` of a string is salted per process)."""
+    return zlib.crc32(key.encode()) % partitions

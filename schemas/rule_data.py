@@ -246,6 +246,7 @@ class Grouping(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     window: Literal["month", "quarter", "half", "year"]
+    listed_lines: int = Field(default=50, ge=1, le=1000)
 
 
 class AlertRules(BaseModel):

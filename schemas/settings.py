@@ -56,7 +56,11 @@ class KafkaSettings(BaseModel):
         description="Longest a consumer fetch waits for new records (latency on brokers "
         "that do not answer a waiting fetch early).",
     )
-    compression: Literal["none", "gzip", "lz4", "zstd", "snappy"] = "lz4"
+    compression: Literal["none", "gzip", "lz4", "zstd", "snappy"] = Field(
+        default="zstd",
+        description="The worker's producer compression. zstd at its default level is several "
+        "times faster than aiokafka's lz4 (which always compresses at level 9) and smaller.",
+    )
     linger_ms: int = Field(default=20, ge=0)
 
     def bootstrap_servers(self) -> list[str]:
@@ -233,6 +237,28 @@ class ClickHouseSettings(BaseModel):
         "the data topics' retention: the plans are the sink's dedup horizon.",
     )
 
+    # Cluster mode (docs/deploy.md): replicated tables ON CLUSTER, Distributed tables over them.
+    cluster: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Name of a ClickHouse cluster (remote_servers). Set: `db migrate` creates "
+        "Replicated*MergeTree tables <name>_local ON CLUSTER with Distributed tables <name> "
+        "over them, and the sink inserts each topic partition's batches into one shard.",
+    )
+    shard_dsns: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Cluster mode: one DSN per shard, in shard order (comma-separated), "
+        "e.g. a service in front of the shard's replicas. Empty: every batch goes to the "
+        "shard of the main DSN's node.",
+    )
+
+    @field_validator("shard_dsns", mode="before")
+    @classmethod
+    def _split_shard_dsns(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [s.strip() for s in value.split(",") if s.strip()]
+        return value
+
     @property
     def embedded(self) -> bool:
         return self.dsn.get_secret_value().startswith("chdb://")
@@ -240,6 +266,24 @@ class ClickHouseSettings(BaseModel):
     def embedded_path(self) -> Path | None:
         dsn = self.dsn.get_secret_value()
         return Path(dsn.removeprefix("chdb://")) if self.embedded else None
+
+
+class MetricsSettings(BaseModel):
+    """Prometheus metrics and health endpoints (``/metrics``, ``/healthz``, ``/readyz``) of
+    the long-running processes. Off by default; each process kind has its own port so
+    several can share a host."""
+
+    model_config = ConfigDict(frozen=True)
+
+    enabled: bool = Field(default=False, description="Serve /metrics, /healthz and /readyz.")
+    host: str = Field(default="127.0.0.1", description="Address the endpoint listens on.")
+    worker_port: int = Field(default=9464, ge=0, le=65535, description="0: any free port.")
+    sink_port: int = Field(default=9465, ge=0, le=65535, description="0: any free port.")
+    console_port: int = Field(default=9466, ge=0, le=65535, description="0: any free port.")
+    connector_port: int = Field(default=9467, ge=0, le=65535, description="0: any free port.")
+    lag_interval_s: float = Field(
+        default=15.0, gt=0, description="How often a process measures its group's lag."
+    )
 
 
 class SinkSettings(BaseModel):
@@ -306,6 +350,12 @@ class WorkerSettings(BaseModel):
         gt=0,
         description="How often the worker publishes the parties it registered and reads "
         "those other workers and analysts published (party-registry, party-merges).",
+    )
+    publish_declarations: bool = Field(
+        default=False,
+        description="Also publish each raw batch's valid canonical lines on "
+        "<prefix>.declarations. Off: the worker parses and enriches a raw batch in one step "
+        "and <prefix>.enriched carries every canonical field plus the enrichment.",
     )
     take_within_s: float = Field(
         default=0.02, gt=0, description="Max wait to fill that group (adds to latency per stage)."
@@ -489,4 +539,5 @@ class Settings(BaseSettings):
     screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     log: Literal["kv", "json"] = Field(default="kv", description="Log line format.")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from schemas.alert import Alert
+from schemas.alert import Alert, AlertBatch
 from schemas.alert_action import AlertAction
 from schemas.dead_letter import DeadLetter
 from schemas.declaration import DeclarationBatch
@@ -31,7 +31,7 @@ TOPIC_VALUES: dict[str, tuple[str, type[BaseModel]]] = {
     "deadletter": ("<prefix>.deadletter", DeadLetter),
     "facts": ("<prefix>.facts", FactBatch),
     "flows": ("<prefix>.flows", FlowBatch),
-    "alert-versions": ("<prefix>.alert-versions", Alert),
+    "alert-versions": ("<prefix>.alert-versions", AlertBatch),
     "alert-actions": ("<prefix>.alert-actions", AlertAction),
     "party-registry": ("<prefix>.party-registry", PartyRegistryEvent),
     "party-merges": ("<prefix>.party-merges", PartyMerge),

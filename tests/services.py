@@ -17,6 +17,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,15 +128,19 @@ class Pipeline:
         )
 
 
-@pytest.fixture
-def pipeline(bootstrap: str, tmp_path: Path) -> Iterator[Pipeline]:
+@contextmanager
+def deployment(
+    bootstrap: str, tmp_path: Path, partitions: int = 2, extra_env: dict[str, str] | None = None
+) -> Iterator[Pipeline]:
+    """One isolated deployment under ``tmp_path``, its topics deleted afterwards."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     tag = uuid.uuid4().hex[:8]
     env = {
         **os.environ,
         "CUSTOMS_WATCH_KAFKA_BOOTSTRAP": bootstrap,
         "CUSTOMS_WATCH_TOPICS_PREFIX": f"t{tag}",
         "CUSTOMS_WATCH_TOPICS_SOURCES": ",".join(SOURCES),
-        "CUSTOMS_WATCH_TOPICS_PARTITIONS": "2",
+        "CUSTOMS_WATCH_TOPICS_PARTITIONS": str(partitions),
         "CUSTOMS_WATCH_WORKER_APP_ID": f"cw-test-{tag}",
         "CUSTOMS_WATCH_WORKER_WEB_PORT": str(free_port()),
         "CUSTOMS_WATCH_WORKER_DATA_DIR": str(tmp_path / "faust"),
@@ -143,13 +148,14 @@ def pipeline(bootstrap: str, tmp_path: Path) -> Iterator[Pipeline]:
         "CUSTOMS_WATCH_SCREENING_WATCHLIST_DIR": str(tmp_path / "watchlists"),
         "CUSTOMS_WATCH_SCREENING_RELOAD_INTERVAL_S": "1",
         "CUSTOMS_WATCH_INGEST_STATE_DIR": str(tmp_path / "ingest-state"),
+        **(extra_env or {}),
     }
     settings = Settings(
         kafka={"bootstrap": bootstrap},
         topics={
             "prefix": f"t{tag}",
             "sources": SOURCES,
-            "partitions": 2,
+            "partitions": partitions,
         },
         worker={"app_id": f"cw-test-{tag}"},
         clickhouse={"dsn": env["CUSTOMS_WATCH_CLICKHOUSE_DSN"]},
@@ -164,6 +170,12 @@ def pipeline(bootstrap: str, tmp_path: Path) -> Iterator[Pipeline]:
         for process in pipe.workers:
             pipe.stop_worker(process, grace_s=15)
         delete_topics(settings, settings.topics.all_names())
+
+
+@pytest.fixture
+def pipeline(bootstrap: str, tmp_path: Path) -> Iterator[Pipeline]:
+    with deployment(bootstrap, tmp_path) as pipe:
+        yield pipe
 
 
 def wait_for(predicate: object, timeout_s: float, what: str, pipe: Pipeline) -> None:

@@ -1,4 +1,5 @@
-"""``customs-watch db migrate`` and ``query``: the ClickHouse schema and the named queries."""
+"""``customs-watch db migrate``, ``ddl`` and ``query``: the ClickHouse schema and the named
+queries."""
 
 from __future__ import annotations
 
@@ -28,6 +29,40 @@ def db_migrate(ctx: typer.Context) -> None:
     applied, ttls = migrate_database(settings_of(ctx).clickhouse)
     typer.echo("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
     typer.echo("ttl: " + (", ".join(ttls) if ttls else "none"))
+
+
+class DdlMode(StrEnum):
+    single = "single"
+    cluster = "cluster"
+
+
+@db_app.command("ddl")
+def db_ddl(
+    ctx: typer.Context,
+    mode: Annotated[
+        DdlMode | None,
+        typer.Option(help="single or cluster; default: cluster when CLICKHOUSE_CLUSTER is set."),
+    ] = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            help="Cluster name in cluster mode (default CUSTOMS_WATCH_CLICKHOUSE_CLUSTER)."
+        ),
+    ] = None,
+) -> None:
+    """Print every statement `db migrate` runs, single-node or cluster (replicated tables ON
+    CLUSTER with Distributed tables over them; docs/deploy.md). Connects to nothing."""
+    from stream.warehouse.cluster import Cluster
+    from stream.warehouse.migrations import render_ddl
+
+    ch = settings_of(ctx).clickhouse
+    name = cluster or ch.cluster
+    if mode is None:
+        mode = DdlMode.cluster if name else DdlMode.single
+    if mode is DdlMode.cluster and not name:
+        raise typer.BadParameter("cluster mode needs a cluster name", param_hint="--cluster")
+    target = Cluster(name, ch.database) if mode is DdlMode.cluster and name else None
+    sys.stdout.write(render_ddl(target))
 
 
 def query(

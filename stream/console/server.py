@@ -11,6 +11,8 @@ from stream.console.auth import LoginLimiter, check_exposure
 from stream.console.publisher import Outbox
 from stream.console.service import Triage
 from stream.console.store import Store
+from stream.metrics.definitions import CONSOLE_ACTIONS, CONSOLE_OUTBOX
+from stream.metrics.endpoint import MetricsEndpoint, start_endpoint
 from stream.warehouse.client import QueryResult
 from stream.warehouse.queries import named_query
 
@@ -25,6 +27,12 @@ def make_console(settings: Settings, store: Store, outbox: Outbox | None) -> Con
     def fetch(name: str) -> QueryResult:
         return named_query(settings.clickhouse, name, token=settings.worker.web_token)
 
+    wake = outbox.poke if outbox is not None else (lambda: None)
+
+    def poke() -> None:  # once per action recorded
+        CONSOLE_ACTIONS.inc()
+        wake()
+
     console = settings.console
     return Console(
         store=store,
@@ -32,7 +40,7 @@ def make_console(settings: Settings, store: Store, outbox: Outbox | None) -> Con
         alerts=AlertSource(fetch, console.refresh_s),
         limiter=LoginLimiter(console.login_attempts, console.login_window_s),
         session_hours=console.session_hours,
-        poke=outbox.poke if outbox is not None else (lambda: None),
+        poke=poke,
     )
 
 
@@ -53,6 +61,7 @@ def serve(settings: Settings) -> None:
         )
         outbox.start()
     app = build_app(make_console(settings, store, outbox))
+    endpoint = _metrics(settings, store)
     c = settings.console
     options: dict[str, Any] = {"host": c.host, "port": c.port, "log_level": "warning"}
     if c.tls_certfile is not None and c.tls_keyfile is not None:
@@ -64,5 +73,19 @@ def serve(settings: Settings) -> None:
     try:
         uvicorn.run(app, **options)
     finally:
+        if endpoint is not None:
+            endpoint.stop()
         if outbox is not None:
             outbox.stop()
+
+
+def _metrics(settings: Settings, store: Store) -> MetricsEndpoint | None:
+    """/metrics, /healthz, /readyz (metrics on only): ready while the triage store answers;
+    the outbox's backlog is counted at each scrape."""
+    CONSOLE_OUTBOX.set_function(lambda: len(store.unpublished(limit=100_000)))
+
+    def why_not_ready() -> str | None:
+        store.unpublished(limit=1)  # raises while the store is unreachable
+        return None
+
+    return start_endpoint(settings, "console", why_not_ready)

@@ -5,7 +5,8 @@ one core, or to scale writes apart from the stream, run ``customs-watch worker -
 and this process instead: it owns the embedded data directory (or connects to the server),
 migrates, sets the TTLs, serves the named queries on its web port (the CLI finds it through
 the owner file, as it finds a worker) and sends dead letters with its own producer. SIGTERM
-or SIGINT stops it after the batch in flight.
+or SIGINT stops it after the batch in flight. With CUSTOMS_WATCH_METRICS_ENABLED it serves
+/metrics, /healthz and /readyz on CUSTOMS_WATCH_METRICS_SINK_PORT.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from ingest.broker.clients import aiokafka_producer
 from ingest.broker.deadletters import send_dead_letters
 from schemas.dead_letter import DeadLetter
 from schemas.settings import Settings
+from stream.metrics.endpoint import LagPoller, start_endpoint
 from stream.runtime import tune_gc
-from stream.sink.service import Sink
+from stream.sink.service import Sink, sink_group
+from stream.sink.tables import sink_tables
 from stream.warehouse import ownership
 from stream.warehouse.async_client import AsyncWarehouse
 from stream.warehouse.web import QueryGate, check_exposure, serve_queries
@@ -54,6 +57,12 @@ async def _run(settings: Settings, warehouse: AsyncWarehouse) -> None:
         await send_dead_letters(enqueue, letters)
 
     sink = Sink(settings, warehouse, send)
+    endpoint = start_endpoint(settings, "sink", sink.why_not_ready)
+    lag = (
+        LagPoller(settings, sink_group(settings), list(sink_tables(settings.topics))).start()
+        if endpoint is not None
+        else None
+    )
     tune_gc(settings.worker.gc_thresholds)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -63,6 +72,10 @@ async def _run(settings: Settings, warehouse: AsyncWarehouse) -> None:
     try:
         await sink.run()
     finally:
+        if endpoint is not None:
+            endpoint.stop()
+        if lag is not None:
+            lag.stop()
         await runner.cleanup()
         await producer.stop()
 

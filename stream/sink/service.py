@@ -41,6 +41,7 @@ from schemas.dead_letter import DeadLetter
 from schemas.raw import REPLAY_HEADER
 from schemas.settings import Settings
 from stream.errors import WarehouseRejected, WarehouseUnavailable
+from stream.metrics import definitions as metrics
 from stream.sink.batcher import Batch, PartitionBatcher, SinkRecord
 from stream.sink.bisect import refused_rows, sub_token
 from stream.sink.incarnation import topic_ids
@@ -134,6 +135,16 @@ class Sink:
         self.stats = SinkStats()
         self.paused = False
 
+    def why_not_ready(self) -> str | None:
+        """For ``/readyz``: None while consuming an assignment with ClickHouse reachable."""
+        if self._consumer_or_none is None or self._stopping.is_set():
+            return "sink not running"
+        if not self._consumer_or_none.assignment():
+            return "no partition assigned (yet, or more sinks than partitions)"
+        if self.paused:
+            return "paused: ClickHouse unavailable"
+        return None
+
     @property
     def _consumer(self) -> AIOKafkaConsumer:
         if self._consumer_or_none is None:
@@ -145,6 +156,7 @@ class Sink:
         # Nothing to do yet: a partition's batcher is set up when its first records arrive,
         # from the first offset read (the committed one), outside the rebalance callback.
         log.info("sink partitions assigned", extra={"partitions": len(assigned)})
+        metrics.SINK_ASSIGNED.set(len(assigned))
 
     async def _batcher(self, tp: TopicPartition, start: int) -> PartitionBatcher:
         incarnation = await self._incarnation(tp.topic)
@@ -205,6 +217,7 @@ class Sink:
             pass
         if revoked:
             log.info("sink partitions revoked", extra={"partitions": len(revoked)})
+            metrics.SINK_ASSIGNED.set(len(self._consumer.assignment() - revoked))
 
     # -- the loop ----------------------------------------------------------------------------
     async def run(self) -> None:
@@ -276,12 +289,14 @@ class Sink:
         table = self._tables[tp.topic]
         plan = batch.plan
         sync = self._warehouse.sync
+        started = time.monotonic()
         async with self._step:
             try:
                 if plan.landed:  # a replayed range ClickHouse already acknowledged
                     self._owned(tp, batcher)
                     await self._commit(tp, plan.next_offset)
                     self.stats.replayed += 1
+                    metrics.observe_sink_batch(table.table, 0, 0.0, replayed=True)
                     return
                 letters = [self._letter(tp, r, r.error or "") for r in batch.failures]
                 if batch.rows:
@@ -289,12 +304,14 @@ class Sink:
                         tp, batcher, lambda: record_plan(sync, plan, table.table)
                     )
                     refused = await self._until_done(
-                        tp, batcher, lambda: self._insert(table, batch)
+                        tp, batcher, lambda: self._insert(tp, table, batch)
                     )
                     letters.extend(self._refused(tp, table, batch, refused))
                 if letters:
                     await self._send_dead_letters(letters)
                     self.stats.dead_letters += len(letters)
+                    for letter in letters:
+                        metrics.observe_dead_letter(letter.stage, letter.reason)
                 if batch.rows:
                     await self._until_done(
                         tp, batcher, lambda: mark_landed(sync, plan, table.table)
@@ -306,6 +323,9 @@ class Sink:
                 return
         self.stats.batches += 1
         self.stats.rows += len(batch.rows)
+        if batch.rows:
+            elapsed = time.monotonic() - started
+            metrics.observe_sink_batch(table.table, len(batch.rows), elapsed, replayed=False)
         self.stats.dropped += plan.dropped if not batch.replayed else 0
         self.stats.replayed += batch.replayed
         log.debug(
@@ -313,13 +333,13 @@ class Sink:
             extra={"token": plan.token, "rows": len(batch.rows), "replayed": batch.replayed},
         )
 
-    def _insert(self, table: SinkTable, batch: Batch) -> list[tuple[int, str]]:
+    def _insert(self, tp: TopicPartition, table: SinkTable, batch: Batch) -> list[tuple[int, str]]:
         """Insert the batch (ClickHouse thread); on a data error insert the rows that pass
         and return the refused ones (index, reason). An outage propagates: it is retried
         whole, and the sub-inserts that landed are dropped by their tokens."""
         sync, rows, token = self._warehouse.sync, batch.rows, batch.plan.token
         try:
-            sync.insert_rows(table.table, rows, table.columns, token)
+            sync.insert_batch(tp.topic, tp.partition, table.table, rows, table.columns, token)
             return []
         except WarehouseRejected as exc:
             log.warning(
@@ -328,7 +348,14 @@ class Sink:
             )
 
             def insert(lo: int, hi: int) -> None:
-                sync.insert_rows(table.table, rows[lo:hi], table.columns, sub_token(token, lo, hi))
+                sync.insert_batch(
+                    tp.topic,
+                    tp.partition,
+                    table.table,
+                    rows[lo:hi],
+                    table.columns,
+                    sub_token(token, lo, hi),
+                )
 
             return refused_rows(len(rows), insert, str(exc))
 
@@ -400,6 +427,7 @@ class Sink:
                     return await self._warehouse.run(call)
                 except WarehouseUnavailable as exc:
                     self.stats.retries += 1
+                    metrics.observe_clickhouse_error(exc)
                     if paused_at is None:
                         paused_at = time.monotonic()
                         self._pause()
@@ -416,12 +444,14 @@ class Sink:
 
     def _pause(self) -> None:
         self.paused = True
+        metrics.SINK_PAUSED.set(1)
         assignment = self._consumer.assignment()
         if assignment:
             self._consumer.pause(*assignment)
 
     def _resume(self) -> None:
         self.paused = False
+        metrics.SINK_PAUSED.set(0)
         assignment = self._consumer.assignment()
         if assignment:
             self._consumer.resume(*assignment)

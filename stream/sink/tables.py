@@ -12,7 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from schemas.codecs import ALERT, ALERT_ACTION, DEAD_LETTER, ENRICHED_BATCH, PARTY_MERGE
+from schemas.codecs import (
+    ALERT_ACTION,
+    ALERT_BATCH,
+    DEAD_LETTER,
+    ENRICHED_BATCH,
+    PARTY_MERGE,
+)
 from schemas.enriched import EnrichedBatch
 from schemas.settings import TopicSettings
 from stream.warehouse.rows import (
@@ -70,9 +76,9 @@ def replayed_identity(identity: str | None, letter_id: str) -> str | None:
 
 
 def decode_alert_version(value: bytes) -> Decoded:
-    """An alert version. Versions share their alert id; the ReplacingMergeTree keeps the
-    latest, so copies need no identity."""
-    return None, [alert_row(ALERT.decode(value))]
+    """A batch of alert versions. Versions share their alert id; the ReplacingMergeTree keeps
+    the latest, so copies need no identity."""
+    return None, [alert_row(alert) for alert in ALERT_BATCH.decode(value).alerts]
 
 
 def decode_alert_action(value: bytes) -> Decoded:

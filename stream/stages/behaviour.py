@@ -6,30 +6,36 @@ and tests call both with dicts. Every alert id is derived from the rule, the par
 flow) and a window or period of the declaration date, so replaying the same lines yields
 the same ids.
 
-State shapes (JSON-serialisable):
+State shapes (JSON-serialisable; line orders are ``[date ISO, declaration id, line no]``):
 
-* importer: ``{"first_seen": "2024-03-05", "months": {"2024-03": 123.0, ...},
+* importer: ``{"first_seen": "2024-03-05", "months": {"2024-03": {"v": value, "n": lines,
+  "first": order, "top": [value, order], "last": date, "lead": parties}}, "sensitive":
+  {"2024-03-05": {"n", "sev", "cats", "tier"}}, "listed": [order, ...], "lead": {...},
+  "open": {alert: signature},
   "applied": ["<raw topic>-<partition>-<offset>", ...]}`` (the raw messages already counted,
   so lines delivered again after a rebalance or restart are not summed twice; flows keep
   the same list)
 * group: ``{"alert": <Alert JSON>}`` (lines, ``line_count``, first and last seen)
-* flow: ``{"totals": {"2024-Q1": 1234.0, ...}, "fired": ["2024-Q2"], "applied": [...]}``
-  per flow key
+* flow: ``{"periods": {"2024-Q1": {"v", "n", "first", "last"}}, "open": {period:
+  signature}, "applied": [...]}`` per flow key
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, get_args
 
 from schemas.alert import Alert, LineKey, Party, alert_id
+from schemas.enriched import Severity
 from schemas.facts import LineFact
-from schemas.rule_data import AlertRules, FlowSurgeRule
+from schemas.rule_data import AlertRules, DestinationKind, FlowSurgeRule
 
 NEW_IMPORTER_CHPL = "new_importer_chpl"
 IMPORTER_SURGE = "importer_surge"
 FLOW_SURGE = "flow_surge"
+SEVERITIES: tuple[str, ...] = get_args(Severity)
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 MAX_GROUP_LINES = 1000  # an alert lists at most this many lines; `line_count` has them all
 
 
@@ -70,109 +76,250 @@ def _months_before(month: str, count: int) -> list[str]:
     return out
 
 
-def _seen(fact: LineFact) -> datetime:
-    return datetime(fact.declared_at.year, fact.declared_at.month, fact.declared_at.day)
+# --- importers -------------------------------------------------------------------------
+#
+# Every stateful rule is restated from its key's state after each batch, and the state holds
+# only sums, counts, extremes and the smallest line keys: none of that depends on the order
+# the lines arrived in. So the alerts standing once every line is in are the same whatever the
+# partitioning, the packing or the processing order; an alert whose condition stops holding
+# when earlier lines arrive late is published again as withdrawn.
+
+LineOrder = list[Any]
+"""``[declared_at ISO, declaration_id, line_no]``: lines sort by date, then id, then number."""
 
 
-def _alert(
-    rule: str,
-    severity: str,
-    score: float,
-    reason: str,
-    fact: LineFact,
-    id_parts: tuple[str, ...],
-    categories: list[str] | None = None,
-    parties: list[Party] | None = None,
-) -> Alert:
+def line_order(fact: LineFact) -> LineOrder:
+    return [fact.declared_at.isoformat(), fact.declaration_id, fact.line_no]
+
+
+def _smaller(a: LineOrder | None, b: LineOrder) -> bool:
+    return a is None or (b[0], b[1], b[2]) < (a[0], a[1], a[2])
+
+
+def _sensitive_kind(fact: LineFact, rules: AlertRules) -> DestinationKind | None:
+    """The destination kind of a CHPL or battlefield line bound for a risky destination."""
+    kind = rules.destination_kind(fact.destination_country)
+    battlefield = rules.rules.battlefield_goods_to_high_risk.categories
+    sensitive = fact.chpl_tier is not None or bool(battlefield.intersection(fact.categories))
+    return kind if sensitive and fact.importer_name else None
+
+
+def _lead(fact: LineFact) -> dict[str, Any]:
+    """What an alert about this line's importer shows of it."""
+    return {
+        "importer_name": fact.importer_name,
+        "importer_country": fact.importer_country,
+        "exporter_name": fact.exporter_name,
+        "exporter_country": fact.exporter_country,
+        "destination_country": fact.destination_country,
+        "source": fact.source,
+        "rules_version": fact.rules_version,
+    }
+
+
+def observe_importer(
+    state: dict[str, Any] | None, facts: list[LineFact], rules: AlertRules
+) -> dict[str, Any]:
+    """The importer's state after these lines: first date seen, per month its value, line
+    count, first line and last date, and the CHPL/battlefield lines to risky destinations
+    per day (for ``new_importer_chpl``) with the smallest ``listed_lines`` of them."""
+    state = dict(state or {})
+    months = {m: dict(e) for m, e in state.get("months", {}).items()}
+    sensitive = {d: dict(e) for d, e in state.get("sensitive", {}).items()}
+    listed: list[LineOrder] = list(state.get("listed", []))
+    lead = state.get("lead")
+    first_seen = state.get("first_seen")
+    severity = rules.rules.new_importer_chpl.severity
+    for fact in facts:
+        order = line_order(fact)
+        day = order[0]
+        first_seen = day if first_seen is None else min(first_seen, day)
+        entry = months.setdefault(month_of(fact.declared_at), {"v": 0.0, "n": 0, "last": day})
+        entry["v"] += fact.value_usd or 0.0
+        entry["n"] += 1
+        entry["last"] = max(entry["last"], day)
+        if _smaller(entry.get("first"), order):
+            entry["first"], entry["lead"] = order, _lead(fact)
+        value = fact.value_usd or 0.0
+        top = entry.get("top")
+        if top is None or value > top[0] or (value == top[0] and _smaller(top[1], order)):
+            entry["top"] = [value, order]
+        kind = _sensitive_kind(fact, rules)
+        if kind is None:
+            continue
+        rank = SEVERITY_RANK[severity[kind]]
+        seen = sensitive.setdefault(day, {"n": 0, "sev": rank, "cats": [], "tier": None})
+        seen["n"] += 1
+        seen["sev"] = max(seen["sev"], rank)
+        seen["cats"] = sorted({*seen["cats"], *fact.categories})
+        if fact.chpl_tier is not None and (seen["tier"] is None or fact.chpl_tier < seen["tier"]):
+            seen["tier"] = fact.chpl_tier
+        if order not in listed:
+            listed.append(order)
+        if lead is None or _smaller(lead["order"], order):
+            lead = {"order": order, **_lead(fact)}
+    listed.sort(key=lambda k: (k[0], k[1], k[2]))
+    state.update(first_seen=first_seen, months=months)
+    if sensitive:
+        state.update(sensitive=sensitive, listed=listed[: rules.grouping.listed_lines], lead=lead)
+    return state
+
+
+def _keys(orders: list[LineOrder]) -> list[LineKey]:
+    return [LineKey(declaration_id=o[1], line_no=o[2]) for o in orders]
+
+
+def _day(iso: str) -> datetime:
+    return datetime.fromisoformat(iso)
+
+
+def _lead_parties(lead: dict[str, Any]) -> list[Party]:
+    out = []
+    if lead.get("importer_name"):
+        out.append(
+            Party(role="importer", name=lead["importer_name"], country=lead["importer_country"])
+        )
+    if lead.get("exporter_name"):
+        out.append(
+            Party(role="exporter", name=lead["exporter_name"], country=lead["exporter_country"])
+        )
+    return out
+
+
+def new_importer_chpl(
+    party_key: str, state: dict[str, Any], rules: AlertRules, reported: bool = False
+) -> Alert | None:
+    """One alert per importer, over its CHPL/battlefield lines to risky destinations that
+    count: all of them when it was first seen on or after ``new_since``, else those within
+    ``recent_days`` of its first line. ``None`` when none count and none was reported; a
+    withdrawn version when one was reported and none count any more."""
+    sensitive: dict[str, dict[str, Any]] = state.get("sensitive", {})
+    if not sensitive:
+        return None
+    rule = rules.rules.new_importer_chpl
+    first_seen = date.fromisoformat(state["first_seen"])
+    after = first_seen >= rule.new_since
+    bound = None if after else (first_seen + timedelta(days=rule.recent_days)).isoformat()
+    days = sorted(d for d in sensitive if bound is None or d <= bound)
+    if not days and not reported:
+        return None
+    withdrawn = not days
+    days = days or sorted(sensitive)
+    listed = [k for k in state["listed"] if withdrawn or bound is None or k[0] <= bound]
+    lead = state["lead"]
+    cats = sorted({c for d in days for c in sensitive[d]["cats"]})
+    tiers = sorted(t for d in days if (t := sensitive[d]["tier"]) is not None)
+    goods = ", ".join(cats) or f"CHPL tier {tiers[0]}"
+    reason = (
+        f"importer {lead['importer_name']!r} first seen in the feed on {first_seen.isoformat()}"
+        f"{' (after 2022-02-24)' if after else ''} imports {goods} bound for "
+        f"{lead['destination_country']}"
+    )
+    if withdrawn:
+        reason = f"withdrawn: earlier lines of the importer arrived; {reason}, not recently"
     return Alert.model_validate(
         {
-            "alert_id": alert_id(rule, *id_parts),
-            "rule": rule,
-            "severity": severity,
-            "score": round(score, 4),
+            "alert_id": alert_id("group", f"{NEW_IMPORTER_CHPL}|{party_key}"),
+            "rule": NEW_IMPORTER_CHPL,
+            "severity": SEVERITIES[max(sensitive[d]["sev"] for d in days)],
+            "score": rule.score,
             "reason": reason,
-            "lines": [LineKey(declaration_id=fact.declaration_id, line_no=fact.line_no)],
-            "parties": parties if parties is not None else _parties(fact),
-            "categories": categories if categories is not None else list(fact.categories),
-            "chpl_tier": fact.chpl_tier,
-            "destination_country": fact.destination_country,
-            "source": fact.source,
-            "rules_version": fact.rules_version,
-            "first_seen": _seen(fact),
-            "last_seen": _seen(fact),
+            "lines": _keys(listed or [lead["order"]]),
+            "line_count": sum(sensitive[d]["n"] for d in days),
+            "parties": _lead_parties(lead),
+            "categories": cats,
+            "chpl_tier": tiers[0] if tiers else None,
+            "destination_country": lead["destination_country"],
+            "source": lead["source"],
+            "rules_version": lead["rules_version"],
+            "first_seen": _day(days[0]),
+            "last_seen": _day(days[-1]),
+            "withdrawn": withdrawn,
         }
     )
 
 
-def _parties(fact: LineFact) -> list[Party]:
-    out = []
-    if fact.importer_name:
-        out.append(Party(role="importer", name=fact.importer_name, country=fact.importer_country))
-    if fact.exporter_name:
-        out.append(Party(role="exporter", name=fact.exporter_name, country=fact.exporter_country))
-    return out
-
-
-# --- importers -------------------------------------------------------------------------
-
-
-def observe_importer(state: dict[str, Any] | None, fact: LineFact) -> dict[str, Any]:
-    """The importer's state after this line (first date seen, value per month)."""
-    first = fact.declared_at.isoformat()
-    months = dict((state or {}).get("months", {}))
-    month = month_of(fact.declared_at)
-    months[month] = months.get(month, 0.0) + (fact.value_usd or 0.0)
-    before = (state or {}).get("first_seen")
-    return {"first_seen": min(before, first) if before else first, "months": months}
-
-
-def new_importer_chpl(
-    party_key: str, before: dict[str, Any] | None, fact: LineFact, rules: AlertRules
-) -> Alert | None:
-    rule = rules.rules.new_importer_chpl
-    kind = rules.destination_kind(fact.destination_country)
-    battlefield = rules.rules.battlefield_goods_to_high_risk.categories
-    sensitive = fact.chpl_tier is not None or bool(battlefield.intersection(fact.categories))
-    if kind is None or not sensitive or not fact.importer_name:
-        return None
-    first_seen = date.fromisoformat(before["first_seen"]) if before else fact.declared_at
-    first_seen = min(first_seen, fact.declared_at)
-    recent = (fact.declared_at - first_seen).days <= rule.recent_days
-    if first_seen < rule.new_since and not recent:
-        return None
-    goods = ", ".join(fact.categories) or f"CHPL tier {fact.chpl_tier}"
-    reason = (
-        f"importer {fact.importer_name!r} first seen in the feed on {first_seen.isoformat()}"
-        f"{' (after 2022-02-24)' if first_seen >= rule.new_since else ''} imports {goods} "
-        f"bound for {fact.destination_country}"
-    )
-    return _alert(
-        NEW_IMPORTER_CHPL, rule.severity[kind], rule.score, reason, fact, (party_key,), None
-    )
+def surge_months(state: dict[str, Any], touched: set[str], rules: AlertRules) -> list[str]:
+    """The months whose surge may have changed: those the batch touched and the months whose
+    baseline holds one of them."""
+    months: dict[str, Any] = state.get("months", {})
+    span = rules.rules.importer_surge.baseline_months
+    out = set(touched)
+    for month in months:
+        if any(m in touched for m in _months_before(month, span)):
+            out.add(month)
+    return sorted(m for m in out if m in months)
 
 
 def importer_surge(
-    party_key: str, after: dict[str, Any], fact: LineFact, rules: AlertRules
+    party_key: str, state: dict[str, Any], month: str, rules: AlertRules, reported: bool = False
 ) -> Alert | None:
-    """Fires once per importer and month (the id has the month), when the month's value
-    reaches ``factor`` x the baseline; later lines of that month join it by grouping."""
+    """Once per importer and month (the id has the month), when the month's value reaches
+    ``factor`` x the mean of its months with trade in the ``baseline_months`` before; its
+    line count is the month's lines. Withdrawn when reported and no longer true."""
     rule = rules.rules.importer_surge
-    month = month_of(fact.declared_at)
-    months: dict[str, float] = after["months"]
-    current = months.get(month, 0.0)
-    history = [months[m] for m in _months_before(month, rule.baseline_months) if months.get(m)]
-    if not history or current < rule.min_month_usd:
+    months: dict[str, dict[str, Any]] = state.get("months", {})
+    entry = months.get(month)
+    if entry is None:
         return None
-    baseline = sum(history) / len(history)
-    if baseline < rule.min_baseline_usd or current < rule.factor * baseline:
-        return None
-    reason = (
-        f"importer {fact.importer_name or party_key!r}: {current:,.0f} USD in {month}, "
-        f"{current / baseline:.0f}x its mean of {baseline:,.0f} USD over the {len(history)} "
-        f"month(s) with trade before"
+    current = entry["v"]
+    history = [months[m]["v"] for m in _months_before(month, rule.baseline_months) if m in months]
+    history = [v for v in history if v]
+    baseline = sum(history) / len(history) if history else 0.0
+    holds = (
+        bool(history)
+        and current >= rule.min_month_usd
+        and baseline >= rule.min_baseline_usd
+        and current >= rule.factor * baseline
     )
-    alert = _alert(IMPORTER_SURGE, rule.severity, rule.score, reason, fact, (party_key, month))
-    return alert.model_copy(update={"subject": month})
+    if not holds and not reported:
+        return None
+    lead = entry["lead"]
+    name = lead["importer_name"] or party_key
+    if baseline:
+        reason = (
+            f"importer {name!r}: {current:,.0f} USD in {month}, {current / baseline:.0f}x its "
+            f"mean of {baseline:,.0f} USD over the {len(history)} month(s) with trade before"
+        )
+    else:
+        reason = f"importer {name!r}: {current:,.0f} USD in {month}, no trade before"
+    if not holds:
+        reason = f"withdrawn: no longer a surge; {reason}"
+    return Alert.model_validate(
+        {
+            "alert_id": alert_id("group", f"{IMPORTER_SURGE}|{party_key}|{month}"),
+            "rule": IMPORTER_SURGE,
+            "severity": rule.severity,
+            "score": rule.score,
+            "reason": reason,
+            "lines": _keys(_first_and_top(entry)),
+            "line_count": entry["n"],
+            "parties": _lead_parties(lead),
+            "subject": month,
+            "destination_country": lead["destination_country"],
+            "source": lead["source"],
+            "rules_version": lead["rules_version"],
+            "first_seen": _day(entry["first"][0]),
+            "last_seen": _day(entry["last"]),
+            "withdrawn": not holds,
+        }
+    )
+
+
+def _first_and_top(entry: dict[str, Any]) -> list[LineOrder]:
+    """A month's first line and its line of largest value (the one that made it surge)."""
+    first, top = entry["first"], entry["top"][1]
+    return [first] if top == first else [first, top]
+
+
+def signature(alert: Alert) -> str:
+    """What decides whether a restated alert is a new version: withdrawn or not, lines,
+    severity, categories."""
+    first = alert.lines[0]
+    return (
+        f"{int(alert.withdrawn)}|{alert.line_count}|{alert.severity}|{len(alert.lines)}|"
+        f"{first.declaration_id}#{first.line_no}|{','.join(alert.categories)}"
+    )
 
 
 # --- grouping --------------------------------------------------------------------------
@@ -230,6 +377,7 @@ def group(
             "first_seen": min(current.first_seen, candidate.first_seen),
             "last_seen": max(current.last_seen, candidate.last_seen),
             "score": max(current.score, candidate.score),
+            "severity": max(current.severity, candidate.severity, key=SEVERITY_RANK.__getitem__),
             "categories": sorted({*current.categories, *candidate.categories}),
         }
     )
@@ -248,31 +396,48 @@ def group_alert(state: dict[str, Any] | None) -> Alert | None:
 # --- flows -----------------------------------------------------------------------------
 
 
+def next_period(label: str, period: str) -> str:
+    if period == "month":
+        year, month = map(int, label.split("-"))
+        return f"{year + 1}-01" if month == 12 else f"{year}-{month + 1:02d}"
+    if period in ("quarter", "half"):
+        year_text, part_text = label.split("-")
+        year, part = int(year_text), int(part_text[1:])
+        last = 4 if period == "quarter" else 2
+        return f"{year + 1}-{part_text[0]}1" if part == last else f"{year}-{part_text[0]}{part + 1}"
+    return str(int(label) + 1)
+
+
 def flow_surge(
     flow_key: str,
     state: dict[str, Any],
     period: str,
-    first_line: tuple[str, int],
     rule: FlowSurgeRule,
-    source: str | None,
-    rules_version: str,
+    reported: bool = False,
 ) -> Alert | None:
-    """Fires once per flow and period when the period's value so far exceeds the previous
-    period's by ``threshold``."""
-    if period in state.get("fired", []):
+    """Once per flow and period, when the period's value exceeds the previous period's by
+    ``threshold``; its line count is the period's lines. Withdrawn when reported and no
+    longer true (the previous period's lines arrived late)."""
+    periods: dict[str, dict[str, Any]] = state.get("periods", {})
+    entry = periods.get(period)
+    if entry is None:
         return None
-    totals: dict[str, float] = state.get("totals", {})
-    current = totals.get(period, 0.0)
-    previous = totals.get(previous_period(period, rule.period), 0.0)
-    if previous < rule.min_previous_usd or current < previous * (1 + rule.threshold):
+    current = entry["v"]
+    before = previous_period(period, rule.period)
+    previous = periods[before]["v"] if before in periods else 0.0
+    holds = previous >= rule.min_previous_usd and current >= previous * (1 + rule.threshold)
+    if not holds and not reported:
         return None
     category, destination = flow_key.split("|", 1)
-    change = current / previous - 1
-    reason = (
-        f"{category} to {destination}: {current:,.0f} USD in {period} so far, "
-        f"{change:+.0%} on {previous_period(period, rule.period)} ({previous:,.0f} USD)"
-    )
-    now = datetime.now()
+    if previous:
+        reason = (
+            f"{category} to {destination}: {current:,.0f} USD in {period} so far, "
+            f"{current / previous - 1:+.0%} on {before} ({previous:,.0f} USD)"
+        )
+    else:
+        reason = f"{category} to {destination}: {current:,.0f} USD in {period}, none in {before}"
+    if not holds:
+        reason = f"withdrawn: no longer a surge; {reason}"
     return Alert.model_validate(
         {
             "alert_id": alert_id(FLOW_SURGE, flow_key, period),
@@ -280,14 +445,16 @@ def flow_surge(
             "severity": rule.severity,
             "score": rule.score,
             "reason": reason,
-            "lines": [LineKey(declaration_id=first_line[0], line_no=first_line[1])],
+            "lines": _keys([entry["first"]]),
+            "line_count": entry["n"],
             "parties": [],
             "categories": [category],
             "subject": f"{flow_key}|{period}",
             "destination_country": destination,
-            "source": source,
-            "rules_version": rules_version,
-            "first_seen": now,
-            "last_seen": now,
+            "source": entry.get("source"),
+            "rules_version": entry.get("rules_version", ""),
+            "first_seen": _day(entry["first"][0]),
+            "last_seen": _day(entry["last"]),
+            "withdrawn": not holds,
         }
     )

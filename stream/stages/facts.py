@@ -1,4 +1,5 @@
-"""Cut one batch of enriched lines into per-party fact messages and per-flow value messages.
+"""Cut one batch of enriched lines into fact messages and flow value messages, one of each
+per target partition.
 
 The stateful rules need all of a party's lines in one place, and all of a category's value
 to one destination in another; these messages are keyed so (see ``schemas/facts.py``).
@@ -8,11 +9,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 
 from schemas.alert import Alert
 from schemas.declaration import RawRef
 from schemas.enriched import EnrichedDeclaration
-from schemas.facts import FactBatch, FlowBatch, FlowFact, LineFact
+from schemas.facts import (
+    FactBatch,
+    FlowBatch,
+    FlowFact,
+    FlowFacts,
+    LineFact,
+    PartyFacts,
+    partition_of,
+)
 from stream.screening.names import NameNormaliser
 from stream.stages.behaviour import period_of
 
@@ -73,7 +83,9 @@ def fact_batches(
     alerts: list[Alert],
     raw: RawRef,
     party_key: PartyKeys,
-) -> list[FactBatch]:
+    partitions: int,
+) -> list[tuple[int, FactBatch]]:
+    """One message per target partition, holding every party of the batch that hashes there."""
     by_line = defaultdict(list)
     for alert in alerts:
         first = alert.lines[0]
@@ -83,20 +95,26 @@ def fact_batches(
         facts, candidates = parties.setdefault(party_key(line), ([], []))
         facts.append(line_fact(line))
         candidates.extend(by_line.get((line.declaration_id, line.line_no), ()))
-    return [
-        FactBatch(party_key=key, raw=raw, lines=facts, candidates=candidates)
-        for key, (facts, candidates) in parties.items()
-    ]
+    packed: dict[int, list[PartyFacts]] = defaultdict(list)
+    for key, (facts, candidates) in parties.items():
+        packed[partition_of(key, partitions)].append(
+            PartyFacts(party_key=key, lines=facts, candidates=candidates)
+        )
+    return [(p, FactBatch(raw=raw, parties=batch)) for p, batch in sorted(packed.items())]
 
 
 @dataclass
 class _Flow:
     value_usd: float
     lines: int
-    first_line: tuple[str, int]
+    first: tuple[date, str, int]
+    last: date
 
 
-def flow_batches(lines: list[EnrichedDeclaration], raw: RawRef, period: str) -> list[FlowBatch]:
+def flow_batches(
+    lines: list[EnrichedDeclaration], raw: RawRef, period: str, partitions: int
+) -> list[tuple[int, FlowBatch]]:
+    """Value per category × destination and period, one message per target partition."""
     totals: dict[str, dict[str, _Flow]] = defaultdict(dict)
     source: str | None = None
     rules_version = ""
@@ -105,24 +123,31 @@ def flow_batches(lines: list[EnrichedDeclaration], raw: RawRef, period: str) -> 
             continue
         source, rules_version = line.source, line.rules_version
         label = period_of(line.declared_at, period)
+        order = (line.declared_at, line.declaration_id, line.line_no)
         for category in line.categories:
-            flow = totals[f"{category}|{line.destination_country}"].setdefault(
-                label, _Flow(0.0, 0, (line.declaration_id, line.line_no))
-            )
+            periods = totals[f"{category}|{line.destination_country}"]
+            flow = periods.get(label)
+            if flow is None:
+                periods[label] = flow = _Flow(0.0, 0, order, line.declared_at)
             flow.value_usd += float(line.value_usd)
             flow.lines += 1
+            flow.first = min(flow.first, order)
+            flow.last = max(flow.last, line.declared_at)
+    packed: dict[int, list[FlowFacts]] = defaultdict(list)
+    for key, periods in totals.items():
+        facts = [
+            FlowFact(
+                period=label,
+                value_usd=f.value_usd,
+                lines=f.lines,
+                first_line=(f.first[1], f.first[2]),
+                first_seen=f.first[0],
+                last_seen=f.last,
+            )
+            for label, f in sorted(periods.items())
+        ]
+        packed[partition_of(key, partitions)].append(FlowFacts(flow_key=key, facts=facts))
     return [
-        FlowBatch(
-            flow_key=key,
-            raw=raw,
-            facts=[
-                FlowFact(
-                    period=label, value_usd=f.value_usd, lines=f.lines, first_line=f.first_line
-                )
-                for label, f in sorted(periods.items())
-            ],
-            source=source,
-            rules_version=rules_version,
-        )
-        for key, periods in totals.items()
+        (p, FlowBatch(raw=raw, flows=flows, source=source, rules_version=rules_version))
+        for p, flows in sorted(packed.items())
     ]

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from schemas.alert import Alert
-from schemas.facts import FactBatch, FlowBatch
+from schemas.facts import FlowFacts, PartyFacts
 from schemas.rule_data import AlertRules, FlowSurgeRule
 from stream.stages.behaviour import (
+    NEW_IMPORTER_CHPL,
     flow_surge,
     group,
     group_alert,
@@ -27,7 +28,10 @@ from stream.stages.behaviour import (
     importer_surge,
     line_keys,
     new_importer_chpl,
+    next_period,
     observe_importer,
+    signature,
+    surge_months,
 )
 
 State = dict[str, Any]
@@ -45,9 +49,9 @@ def remember(state: State, token: str) -> list[str]:
 @dataclass(frozen=True)
 class PartyTransition:
     versions: list[Alert]
-    """The latest version of every alert the batch opened or added a line to."""
+    """The latest version of every alert the batch opened, changed or withdrew."""
     new: list[Alert]
-    """The alerts the batch opened."""
+    """What watchers hear of: alerts the batch opened (or opened again), and withdrawals."""
     importers: dict[str, State]
     """Writes to the ``importers`` table (key → new state)."""
     alert_groups: dict[str, State]
@@ -56,62 +60,100 @@ class PartyTransition:
 
 @dataclass(frozen=True)
 class FlowTransition:
-    alerts: list[Alert]
-    """``flow_surge`` alerts raised; each is new and its own only version."""
+    versions: list[Alert]
+    """``flow_surge`` alerts opened, changed or withdrawn."""
+    new: list[Alert]
+    """Opened (or opened again) and withdrawn ones, for watchers."""
     flows: dict[str, State]
     """Writes to the ``flows`` table (flow key → new state)."""
 
 
+@dataclass
+class _Restated:
+    versions: list[Alert]
+    new: list[Alert]
+    open: dict[str, str]
+
+
+def _restate(found: dict[str, Alert | None], open_before: dict[str, str]) -> _Restated:
+    """Compare restated alerts (name → alert, ``None`` when it neither holds nor was
+    reported) with what was reported: a changed signature is a version; an alert not reported
+    before, or reported withdrawn, is news; a withdrawal is news too."""
+    versions, new = [], []
+    open_now = dict(open_before)
+    for name, alert in found.items():
+        before = open_before.get(name)
+        if alert is None:
+            continue
+        mark = signature(alert)
+        if mark == before:
+            continue
+        versions.append(alert)
+        if alert.withdrawn:
+            open_now.pop(name, None)
+            new.append(alert)
+        else:
+            open_now[name] = mark
+            if before is None:
+                new.append(alert)
+    return _Restated(versions, new, open_now)
+
+
 def party_transition(
-    batch: FactBatch, rules: AlertRules, importers: Read, alert_groups: Read
+    party: PartyFacts, token: str, rules: AlertRules, importers: Read, alert_groups: Read
 ) -> PartyTransition:
-    """Run one party's batch through the stateful rules and grouping. Each key is read at
-    most once and written at most once, so a batch adds one changelog record per key it
-    changed, not one per line."""
+    """Run one party's lines of one raw batch (``token``) through the stateful rules and the
+    grouping. Each key is read at most once and written at most once. The outcome depends on
+    which lines were seen, not on the order they came in: candidates are grouped by a union,
+    and the importer's rules are restated from its state (see ``behaviour.py``)."""
     versions: dict[str, Alert] = {}
     new: list[Alert] = []
-    key = batch.party_key
+    key = party.party_key
     window = rules.grouping.window
-    by_line: dict[tuple[str, int], list[Alert]] = {}
-    for candidate in batch.candidates:
-        first = candidate.lines[0]
-        by_line.setdefault((first.declaration_id, first.line_no), []).append(candidate)
-    tracks_importer = key.startswith("importer:")
-    saved = importers(key) if tracks_importer else None
-    importer = saved
-    token = batch.raw.token()
-    if saved is not None and token in saved.get("applied", ()):
-        tracks_importer = False  # delivered again: its values are in the totals already
+    dates = {(f.declaration_id, f.line_no): f.declared_at for f in party.lines}
     current: dict[str, Alert | None] = {}
     known: dict[str, set[tuple[str, int]]] = {}
     changed: dict[str, Alert] = {}
-    for fact in sorted(batch.lines, key=lambda f: f.declared_at):
-        candidates = list(by_line.get((fact.declaration_id, fact.line_no), ()))
-        if tracks_importer and fact.importer_name:
-            before = importer
-            importer = observe_importer(before, fact)
-            for found in (
-                new_importer_chpl(key, before, fact, rules),
-                importer_surge(key, importer, fact, rules),
-            ):
-                if found is not None:
-                    candidates.append(found)
-        for candidate in candidates:
-            gkey = group_key(candidate, key, fact.declared_at, window)
-            if gkey not in current:
-                stored = group_alert(alert_groups(gkey))
-                current[gkey] = stored
-                known[gkey] = line_keys(stored) if stored else set()
-            grouped = group(current[gkey], gkey, candidate, known[gkey])
-            if grouped.changed:
-                current[gkey] = changed[gkey] = grouped.alert
-            versions[grouped.alert.alert_id] = grouped.alert
-            if grouped.new:
-                new.append(grouped.alert)
+    candidates = sorted(
+        party.candidates,
+        key=lambda c: (c.lines[0].declaration_id, c.lines[0].line_no, c.rule, c.alert_id),
+    )
+    for candidate in candidates:
+        first = candidate.lines[0]
+        declared_at = dates.get((first.declaration_id, first.line_no))
+        if declared_at is None:  # a candidate always comes with its line
+            raise ValueError(f"candidate {candidate.alert_id} has no line in its batch")
+        gkey = group_key(candidate, key, declared_at, window)
+        if gkey not in current:
+            stored = group_alert(alert_groups(gkey))
+            current[gkey] = stored
+            known[gkey] = line_keys(stored) if stored else set()
+        grouped = group(current[gkey], gkey, candidate, known[gkey])
+        if grouped.changed:
+            current[gkey] = changed[gkey] = grouped.alert
+        versions[grouped.alert.alert_id] = grouped.alert
+        if grouped.new:
+            new.append(grouped.alert)
     importer_writes = {}
-    if tracks_importer and importer is not None:
-        # observe_importer's state has no "applied": remember from the stored state
-        importer_writes[key] = {**importer, "applied": remember(saved or {}, token)}
+    saved = importers(key) if key.startswith("importer:") else None
+    tracks = key.startswith("importer:") and any(f.importer_name for f in party.lines)
+    if tracks and not (saved is not None and token in saved.get("applied", ())):
+        state = observe_importer(saved, [f for f in party.lines if f.importer_name], rules)
+        reported: dict[str, str] = state.get("open", {})
+        found: dict[str, Alert | None] = {
+            NEW_IMPORTER_CHPL: new_importer_chpl(key, state, rules, NEW_IMPORTER_CHPL in reported)
+        }
+        touched = {f"{f.declared_at.year:04d}-{f.declared_at.month:02d}" for f in party.lines}
+        for month in surge_months(state, touched, rules):
+            name = f"importer_surge|{month}"
+            found[name] = importer_surge(key, state, month, rules, name in reported)
+        restated = _restate(found, reported)
+        for alert in restated.versions:
+            versions[alert.alert_id] = alert
+        new.extend(restated.new)
+        state["open"] = restated.open
+        state["applied"] = remember(saved or {}, token)
+        importer_writes[key] = state
     return PartyTransition(
         versions=list(versions.values()),
         new=new,
@@ -120,29 +162,43 @@ def party_transition(
     )
 
 
-def flow_transition(batch: FlowBatch, rule: FlowSurgeRule, flows: Read) -> FlowTransition:
-    """Add one flow batch's values to the flow's period totals; ``flow_surge`` fires at most
-    once per flow and period (the state's ``fired``)."""
-    state = dict(flows(batch.flow_key) or {"totals": {}, "fired": []})
-    token = batch.raw.token()
-    if token in state.get("applied", ()):  # delivered again: already counted
-        return FlowTransition(alerts=[], flows={})
-    totals = dict(state["totals"])
-    fired = list(state["fired"])
-    raised = []
-    for fact in batch.facts:
-        totals[fact.period] = totals.get(fact.period, 0.0) + fact.value_usd
-        alert = flow_surge(
-            batch.flow_key,
-            {"totals": totals, "fired": fired},
+def flow_transition(
+    flow: FlowFacts,
+    token: str,
+    source: str | None,
+    rules_version: str,
+    rule: FlowSurgeRule,
+    flows: Read,
+) -> FlowTransition:
+    """Add one flow's values of one raw batch to its period totals and restate
+    ``flow_surge`` for the periods they touched and the periods after them."""
+    saved = flows(flow.flow_key) or {}
+    if token in saved.get("applied", ()):  # delivered again: already counted
+        return FlowTransition(versions=[], new=[], flows={})
+    periods = {p: dict(e) for p, e in saved.get("periods", {}).items()}
+    touched: set[str] = set()
+    for fact in flow.facts:
+        order = [fact.first_seen.isoformat(), *fact.first_line]
+        entry = periods.setdefault(
             fact.period,
-            fact.first_line,
-            rule,
-            batch.source,
-            batch.rules_version,
+            {"v": 0.0, "n": 0, "first": order, "last": fact.last_seen.isoformat()},
         )
-        if alert is not None:
-            fired.append(fact.period)
-            raised.append(alert)
-    written = {"totals": totals, "fired": fired, "applied": remember(state, token)}
-    return FlowTransition(alerts=raised, flows={batch.flow_key: written})
+        entry["v"] += fact.value_usd
+        entry["n"] += fact.lines
+        entry["last"] = max(entry["last"], fact.last_seen.isoformat())
+        if (order[0], order[1], order[2]) < tuple(entry["first"]):
+            entry["first"] = order
+        entry.setdefault("source", source)
+        entry.setdefault("rules_version", rules_version)
+        touched.update((fact.period, next_period(fact.period, rule.period)))
+    state = {"periods": periods}
+    reported: dict[str, str] = saved.get("open", {})
+    found = {
+        period: flow_surge(flow.flow_key, state, period, rule, period in reported)
+        for period in sorted(touched)
+    }
+    restated = _restate(found, reported)
+    written = {"periods": periods, "open": restated.open, "applied": remember(saved, token)}
+    return FlowTransition(
+        versions=restated.versions, new=restated.new, flows={flow.flow_key: written}
+    )

@@ -22,6 +22,7 @@ from clickhouse_connect.driver.exceptions import DatabaseError, DataError, Opera
 
 from schemas.settings import ClickHouseSettings
 from stream.errors import WarehouseRejected, WarehouseUnavailable
+from stream.warehouse.cluster import LOCAL_SUFFIX, shard_of
 from stream.warehouse.error_codes import CLIENT_DATA_ERRORS, is_data_code
 
 log = logging.getLogger(__name__)
@@ -74,8 +75,12 @@ class Warehouse:
         except (DatabaseError, OperationalError) as exc:
             raise classify_error(exc) from exc
         self._client.database = settings.database
+        self._shards: list[Warehouse] | None = None  # cluster mode: one client per shard
 
     def close(self) -> None:
+        for shard in self._shards or []:
+            if shard is not self:
+                shard.close()
         self._client.close()
 
     def command(self, sql: str) -> None:
@@ -108,6 +113,31 @@ class Warehouse:
         except (DatabaseError, OperationalError, OverflowError, ValueError, TypeError) as exc:
             # the last three: clickhouse-connect serialising a value its column cannot hold
             raise classify_error(exc) from exc
+
+    def insert_batch(
+        self,
+        topic: str,
+        partition: int,
+        table: str,
+        rows: Sequence[Sequence[Any]],
+        columns: Sequence[str],
+        token: str,
+    ) -> None:
+        """The sink's insert of one batch of ``topic``/``partition``. Single node: the table.
+        Cluster mode: the local table of the shard :func:`shard_of` picks for the partition
+        (through ``shard_dsns``; without them, the node of the main DSN), so every batch of
+        a partition, and its replays, meet the same shard's deduplication tokens."""
+        if self.settings.cluster is None:
+            self.insert_rows(table, rows, columns, token)
+            return
+        if self._shards is None:
+            dsns = self.settings.shard_dsns
+            self._shards = [
+                Warehouse(self.settings.model_copy(update={"dsn": dsn, "shard_dsns": []}))
+                for dsn in dsns
+            ] or [self]
+        shard = self._shards[shard_of(topic, partition, len(self._shards))]
+        shard.insert_rows(table + LOCAL_SUFFIX, rows, columns, token)
 
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
         try:

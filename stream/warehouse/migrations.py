@@ -1,7 +1,9 @@
 """Apply the DDL in ``schemas/clickhouse/`` once each, in order, and the tables' TTLs.
 
 A migration is a numbered SQL file; its checksum is recorded in ``schema_migrations`` so a
-file edited after it was applied is refused rather than silently skipped.
+file edited after it was applied is refused rather than silently skipped. With
+``CUSTOMS_WATCH_CLICKHOUSE_CLUSTER`` set, the same files are rewritten for a replicated,
+sharded cluster (cluster.py); the single-node statements are the files' own.
 """
 
 from __future__ import annotations
@@ -9,12 +11,20 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from schemas import SCHEMAS_DIR
 from schemas.settings import ClickHouseSettings
 from stream.errors import WarehouseRejected
 from stream.warehouse.client import Warehouse
+from stream.warehouse.cluster import (
+    Cluster,
+    cluster_statements,
+    migrations_table_ddl,
+    sharded_tables,
+    ttl_target,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,33 +61,75 @@ def _statements(sql: str) -> list[str]:
     ]
 
 
+def cluster_of(settings: ClickHouseSettings) -> Cluster | None:
+    """The cluster DDL points at, or None on a single node (the default)."""
+    if settings.cluster is None:
+        return None
+    if settings.embedded:
+        raise WarehouseRejected(
+            "CUSTOMS_WATCH_CLICKHOUSE_CLUSTER needs a ClickHouse server: the embedded engine "
+            "has no cluster"
+        )
+    return Cluster(settings.cluster, settings.database)
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One numbered file and the statements it runs in the chosen mode."""
+
+    version: str
+    checksum: str
+    statements: list[str]
+    needs_access: bool
+
+
+def planned(cluster: Cluster | None, ddl_dir: Path = DDL_DIR) -> list[Migration]:
+    """Every migration with its statements: as written (single node) or rewritten for the
+    cluster (see cluster.py). The checksum is the file's either way."""
+    files = [(p, p.read_text(encoding="utf-8")) for p in migration_files(ddl_dir)]
+    per_file = [_statements(sql) for _, sql in files]
+    sharded = sharded_tables([s for statements in per_file for s in statements])
+    plan = []
+    for (path, sql), statements in zip(files, per_file, strict=True):
+        if cluster is not None:
+            statements = [
+                out for st in statements for out in cluster_statements(st, cluster, sharded)
+            ]
+        checksum = hashlib.sha256(sql.encode()).hexdigest()
+        plan.append(Migration(path.stem, checksum, statements, ACCESS_MARKER in sql))
+    return plan
+
+
+def render_ddl(cluster: Cluster | None, ddl_dir: Path = DDL_DIR) -> str:
+    """Every statement ``db migrate`` would run, as one SQL script (``db ddl``); the BI
+    password stays a placeholder."""
+    out = ["-- schema_migrations"]
+    out += [f"{statement};" for statement in migrations_table_ddl(cluster)]
+    for migration in planned(cluster, ddl_dir):
+        out.append(f"\n-- {migration.version}")
+        out += [f"{statement};" for statement in migration.statements]
+    return "\n".join(out) + "\n"
+
+
 def migrate(warehouse: Warehouse, ddl_dir: Path = DDL_DIR) -> list[str]:
     """Apply DDL files not applied yet; refuse a file changed after it was applied."""
-    warehouse.command(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version String, checksum String, "
-        "applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
-        "ENGINE = ReplacingMergeTree ORDER BY version"
-    )
-    warehouse.command(
-        "ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS note String DEFAULT ''"
-    )
+    cluster = cluster_of(warehouse.settings)
+    for statement in migrations_table_ddl(cluster):
+        warehouse.command(statement)
     rows = warehouse.query("SELECT version, checksum FROM schema_migrations FINAL").rows
     applied: dict[str, str] = {str(v): str(c) for v, c in rows}
     done: list[str] = []
-    for path in migration_files(ddl_dir):
-        sql = path.read_text(encoding="utf-8")
-        checksum = hashlib.sha256(sql.encode()).hexdigest()
-        version = path.stem
+    for migration in planned(cluster, ddl_dir):
+        version, checksum, statements = migration.version, migration.checksum, migration.statements
         if version in applied:
             if applied[version] != checksum:
                 raise WarehouseRejected(
-                    f"migration {path.name} changed after it was applied; "
+                    f"migration {version}.sql changed after it was applied; "
                     "add a new numbered file instead of editing an applied one"
                 )
             continue
-        statements = _statements(sql)
         note = ""
-        if ACCESS_MARKER in sql and warehouse.settings.embedded:
+        if migration.needs_access and warehouse.settings.embedded:
             for statement in statements:  # at least check they parse
                 warehouse.query("SELECT formatQuery({q:String})", {"q": statement})
             note = "skipped: the embedded engine has no access management"
@@ -112,19 +164,24 @@ def apply_ttls(warehouse: Warehouse) -> list[str]:
         "dead_letters": ("toDate(failed_at)", warehouse.settings.dead_letters_ttl_days),
         "sink_batches": ("toDate(planned_at)", warehouse.settings.sink_batches_ttl_days),
     }
+    cluster = cluster_of(warehouse.settings)
+    sharded = sharded_tables([s for m in planned(None) for s in m.statements])
     done = []
     for table, (column, days) in spans.items():
+        target, on = ttl_target(table, cluster, sharded)
         current = warehouse.query(
             "SELECT create_table_query FROM system.tables "
             "WHERE database = currentDatabase() AND name = {t:String}",
-            {"t": table},
+            {"t": target},
         ).rows
         has_ttl = bool(current) and " TTL " in str(current[0][0])
         if days is None:
             if has_ttl:
-                warehouse.command(f"ALTER TABLE {table} REMOVE TTL")
+                warehouse.command(f"ALTER TABLE {target}{on} REMOVE TTL")
             continue
-        warehouse.command(f"ALTER TABLE {table} MODIFY TTL {column} + INTERVAL {int(days)} DAY")
+        warehouse.command(
+            f"ALTER TABLE {target}{on} MODIFY TTL {column} + INTERVAL {int(days)} DAY"
+        )
         done.append(f"{table}={days}d")
     return done
 

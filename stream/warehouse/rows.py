@@ -48,6 +48,7 @@ ALERT_COLUMNS = (
     "last_seen",
     "created_at",
     "suppressed_by",
+    "withdrawn",
 )
 DEAD_LETTER_COLUMNS = (
     "letter_id", "source", "origin", "position", "stage", "reason", "payload", "topic",
@@ -108,6 +109,7 @@ def alert_row(alert: Alert) -> list[Any]:
         alert.last_seen,
         alert.created_at,
         alert.suppressed_by,
+        alert.withdrawn,
     ]
 
 

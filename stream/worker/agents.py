@@ -1,11 +1,15 @@
 """Thin faust agents: decode, call a pure stage, send, and only then let the event be acked.
 
-``parse``:  ``<prefix>.raw.*`` → ``<prefix>.declarations`` (+ ``<prefix>.deadletter``)
-``enrich``: ``<prefix>.declarations`` → ``<prefix>.enriched``, ``<prefix>.facts`` (per
-            party), ``<prefix>.flows`` (per category × destination)
+``parse``:  ``<prefix>.raw.*`` → parse, then enrich in the same step →
+            ``<prefix>.enriched``, ``<prefix>.facts`` (parties, one message per target
+            partition), ``<prefix>.flows`` (category × destination, the same way), and
+            ``<prefix>.declarations`` only with ``worker.publish_declarations``
+            (+ ``<prefix>.deadletter``)
+``enrich``: ``<prefix>.declarations`` (batches another producer or a replay wrote there)
+            → the same as above
 ``alerts``: ``<prefix>.facts`` → stateful rules and grouping (tables ``importers``,
-            ``alert_groups``) → ``<prefix>.alert-versions`` (every version), ``<prefix>.alerts``
-            (new alerts only)
+            ``alert_groups``) → ``<prefix>.alert-versions`` (every version, packed per
+            partition), ``<prefix>.alerts`` (opened and withdrawn alerts, one each)
 ``flows``:  ``<prefix>.flows`` → ``flow_surge`` (table ``flows``) → the same
 
 The stateful rules' transitions are pure (``stream/stages/stateful.py``): the agents read
@@ -29,9 +33,10 @@ import faust
 
 from ingest.broker.deadletters import Enqueue, enqueue_dead_letters
 from ingest.formats.tabular.catalog import MappingCatalog
-from schemas.alert import Alert
+from schemas.alert import Alert, AlertBatch
 from schemas.codecs import (
     ALERT,
+    ALERT_BATCH,
     DECLARATION_BATCH,
     ENRICHED_BATCH,
     FACT_BATCH,
@@ -42,6 +47,7 @@ from schemas.codecs import (
 from schemas.dead_letter import DeadLetter
 from schemas.declaration import DeclarationBatch, RawRef
 from schemas.enriched import EnrichedBatch
+from schemas.facts import partition_of
 from schemas.rule_data import RuleSet, fx_table
 from schemas.settings import Settings
 from stream.screening.names import NameNormaliser
@@ -59,10 +65,11 @@ from stream.worker.suppressions import SuppressionReader
 
 log = logging.getLogger(__name__)
 
-Message = tuple[bytes, bytes]
-EnrichedMessages = tuple[list[DeadLetter], bytes | None, list[Message], list[Message]]
+Packed = tuple[int, bytes]
+EnrichedMessages = tuple[list[DeadLetter], bytes | None, list[Packed], list[Packed]]
 """What one declarations message becomes: letters for its rejected lines, the enriched
-batch (``None`` when no line was kept), the facts and the flows messages (key, value)."""
+batch (``None`` when no line was kept), the facts and the flows messages (partition,
+value), one per target partition."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +206,9 @@ class Handlers:
         return decoded
 
     async def parse(self, events: list[Any]) -> list[Any]:
+        """Parse each raw message and enrich its lines in the same step: the lines are
+        validated once, not encoded for ``<prefix>.declarations`` and decoded again (that
+        topic is written only with ``worker.publish_declarations``)."""
         sends = []
         raw_prefix = f"{self.settings.topics.prefix}.raw."
         for event in events:
@@ -209,31 +219,35 @@ class Handlers:
             if result.lines:
                 first = result.lines[0]
                 batch = DeclarationBatch(source=first.source or "", raw=ref, lines=result.lines)
-                sends.append(
-                    await self.topics.declarations.send(
-                        key=first.declaration_id.encode(), value=DECLARATION_BATCH.encode(batch)
-                    )
-                )
+                key = first.declaration_id.encode()
+                if self.settings.worker.publish_declarations:
+                    value = DECLARATION_BATCH.encode(batch)
+                    sends.append(await self.topics.declarations.send(key=key, value=value))
+                sends.extend(await self._enrich_batch(event, key, batch))
         return sends
 
     async def enrich(self, events: list[Any]) -> list[Any]:
+        """Batches published on ``<prefix>.declarations`` by another producer (or replayed)."""
         sends: list[Any] = []
-        period = self.rules.alerts.rules.flow_surge.period
         for event, batch in await self._decoded(events, DECLARATION_BATCH, "enrich", sends):
-            # Every line under the guard, then the messages derived from the kept lines; a
-            # failure past the lines (facts, flows, encoding) refuses the whole message.
-            out = attempt(partial(self._enriched_messages, batch, period))
-            if isinstance(out, Failed):
-                sends.extend(await self._refused(event, "enrich", out.reason, batch.source))
-                continue
-            letters, enriched, facts, flows = out
-            sends.extend(await self._dead_letters(letters))
-            if enriched is not None:
-                sends.append(await self.topics.enriched.send(key=event.key, value=enriched))
-            for key, value in facts:
-                sends.append(await self.topics.facts.send(key=key, value=value))
-            for key, value in flows:
-                sends.append(await self.topics.flows.send(key=key, value=value))
+            sends.extend(await self._enrich_batch(event, event.key, batch))
+        return sends
+
+    async def _enrich_batch(self, event: Any, key: bytes, batch: DeclarationBatch) -> list[Any]:
+        """Every line under the guard, then the messages derived from the kept lines; a
+        failure past the lines (facts, flows, encoding) refuses the whole message."""
+        period = self.rules.alerts.rules.flow_surge.period
+        out = attempt(partial(self._enriched_messages, batch, period))
+        if isinstance(out, Failed):
+            return await self._refused(event, "enrich", out.reason, batch.source)
+        letters, enriched, facts, flows = out
+        sends = await self._dead_letters(letters)
+        if enriched is not None:
+            sends.append(await self.topics.enriched.send(key=key, value=enriched))
+        for target, value in facts:
+            sends.append(await self.topics.facts.send(key=key, value=value, partition=target))
+        for target, value in flows:
+            sends.append(await self.topics.flows.send(key=key, value=value, partition=target))
         return sends
 
     def _enriched_messages(self, batch: DeclarationBatch, period: str) -> EnrichedMessages:
@@ -243,14 +257,14 @@ class Handlers:
         if not result.lines:
             return letters, None, [], []
         enriched = EnrichedBatch(source=batch.source, raw=batch.raw, lines=result.lines)
-        names = self.stages.party_names
+        names, partitions = self.stages.party_names, self.settings.topics.partitions
         facts = [
-            (f.party_key.encode(), FACT_BATCH.encode(f))
-            for f in fact_batches(result.lines, result.alerts, batch.raw, names)
+            (p, FACT_BATCH.encode(f))
+            for p, f in fact_batches(result.lines, result.alerts, batch.raw, names, partitions)
         ]
         flows = [
-            (f.flow_key.encode(), FLOW_BATCH.encode(f))
-            for f in flow_batches(result.lines, batch.raw, period)
+            (p, FLOW_BATCH.encode(f))
+            for p, f in flow_batches(result.lines, batch.raw, period, partitions)
         ]
         return letters, ENRICHED_BATCH.encode(enriched), facts, flows
 
@@ -258,54 +272,76 @@ class Handlers:
         versions: dict[str, Alert] = {}
         new: list[Alert] = []
         sends: list[Any] = []
-        importers, alert_groups = self.tables.importers, self.tables.alert_groups
+        importers = Overlay(self.tables.importers)
+        alert_groups = Overlay(self.tables.alert_groups)
         for event, batch in await self._decoded(events, FACT_BATCH, "alerts", sends):
-            with as_current_event(event):
+            token = batch.raw.token()
+            for party in batch.parties:
                 step = attempt(
                     partial(
-                        party_transition, batch, self.rules.alerts, importers.get, alert_groups.get
+                        party_transition,
+                        party,
+                        token,
+                        self.rules.alerts,
+                        importers.get,
+                        alert_groups.get,
                     )
                 )
-                if isinstance(step, Failed):  # nothing written: the state stays as it was
-                    sends.extend(await self._refused(event, "alerts", step.reason))
+                if isinstance(step, Failed):  # nothing written: the party's state stays as it was
+                    why = f"party {party.party_key}: {step.reason}"
+                    sends.extend(await self._refused(event, "alerts", why))
                     continue
-                for key, state in step.importers.items():
-                    importers[key] = state
-                for key, state in step.alert_groups.items():
-                    alert_groups[key] = state
-            versions.update((a.alert_id, a) for a in step.versions)
-            new.extend(step.new)
+                importers.write(event, step.importers)
+                alert_groups.write(event, step.alert_groups)
+                versions.update((a.alert_id, a) for a in step.versions)
+                new.extend(step.new)
+        importers.flush()
+        alert_groups.flush()
         return sends + await self._publish(list(versions.values()), new)
 
     async def flows(self, events: list[Any]) -> list[Any]:
-        raised: list[Alert] = []
+        versions: dict[str, Alert] = {}
+        new: list[Alert] = []
         sends: list[Any] = []
-        rule, flows = self.rules.alerts.rules.flow_surge, self.tables.flows
+        rule, flows = self.rules.alerts.rules.flow_surge, Overlay(self.tables.flows)
         for event, batch in await self._decoded(events, FLOW_BATCH, "flows", sends):
-            with as_current_event(event):
-                step = attempt(partial(flow_transition, batch, rule, flows.get))
-                if isinstance(step, Failed):  # nothing written: the state stays as it was
-                    source = batch.source or ""
-                    sends.extend(await self._refused(event, "flows", step.reason, source))
+            token, source = batch.raw.token(), batch.source
+            for flow in batch.flows:
+                step = attempt(
+                    partial(
+                        flow_transition, flow, token, source, batch.rules_version, rule, flows.get
+                    )
+                )
+                if isinstance(step, Failed):  # nothing written: the flow's state stays as it was
+                    why = f"flow {flow.flow_key}: {step.reason}"
+                    sends.extend(await self._refused(event, "flows", why, source or ""))
                     continue
-                for key, state in step.flows.items():
-                    flows[key] = state
-            raised.extend(step.alerts)
-        return sends + await self._publish(raised, raised)
+                flows.write(event, step.flows)
+                versions.update((a.alert_id, a) for a in step.versions)
+                new.extend(step.new)
+        flows.flush()
+        return sends + await self._publish(list(versions.values()), new)
 
     async def _publish(self, versions: list[Alert], new: list[Alert]) -> list[Any]:
-        """Every version to the sink's topic (the ``alerts`` table is a ReplacingMergeTree
-        keeping the latest per alert id, so a replay that groups events differently stays
-        correct), only new alerts to the watchers' topic, unless a suppression approved in
-        the ops console covers them (then they are stored, marked, not published)."""
+        """Every version to the sink's topic, packed per target partition (the ``alerts``
+        table is a ReplacingMergeTree keeping the latest per alert id, so a replay that
+        groups events differently stays correct); to the watchers' topic, one message each,
+        the alerts opened and withdrawn, unless a suppression approved in the ops console
+        covers them (then they are stored, marked, not published)."""
         book = self.stages.suppressions.current() if self.stages.suppressions else {}
         versions = [mark(a, book) for a in versions]
         new = [m for m in (mark(a, book) for a in new) if m.suppressed_by is None]
         sends = []
+        packed: dict[int, list[Alert]] = {}
         for alert in versions:
+            target = partition_of(alert.alert_id, self.settings.topics.partitions)
+            packed.setdefault(target, []).append(alert)
+        for target, alerts in sorted(packed.items()):
             sends.append(
                 await self.topics.alert_versions.send(
-                    key=alert.alert_id.encode(), value=ALERT.encode(alert)
+                    key=alerts[0].alert_id.encode(),
+                    value=ALERT_BATCH.encode(AlertBatch(alerts=alerts)),
+                    partition=target,
                 )
             )
         for alert in new:
@@ -315,6 +351,31 @@ class Handlers:
                 )
             )
         return sends
+
+
+class Overlay:
+    """A faust table's writes held for one group of events and written once per key at the
+    end, under the event that last wrote the key (its partition is the changelog's): a party
+    in every message of a group costs one changelog record, not one per message. Reads see
+    the held writes first."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+        self.held: dict[str, tuple[Any, Any]] = {}
+
+    def get(self, key: str) -> Any:
+        held = self.held.get(key)
+        return held[1] if held is not None else self.table.get(key)
+
+    def write(self, event: Any, writes: dict[str, Any]) -> None:
+        for key, state in writes.items():
+            self.held[key] = (event, state)
+
+    def flush(self) -> None:
+        for key, (event, state) in self.held.items():
+            with as_current_event(event):
+                self.table[key] = state
+        self.held.clear()
 
 
 def register_agents(app: faust.App, topics: Topics, settings: Settings, rules: RuleSet) -> None:

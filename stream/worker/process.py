@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,10 @@ from schemas.dead_letter import DeadLetter
 from schemas.rule_data import default_rules
 from schemas.settings import Settings
 from stream import logs
+from stream.metrics.endpoint import LagPoller, MetricsEndpoint, start_endpoint
 from stream.runtime import tune_gc
-from stream.sink.service import Sink
+from stream.sink.service import Sink, sink_group
+from stream.sink.tables import sink_tables
 from stream.warehouse import ownership
 from stream.warehouse.async_client import AsyncWarehouse
 from stream.warehouse.web import QueryGate, check_exposure, register_pages
@@ -41,7 +44,7 @@ def _dead_letter_sender(topics: Topics) -> Any:
     return send
 
 
-def _register_sink(app: faust.App, topics: Topics, settings: Settings, wh: AsyncWarehouse) -> None:
+def _register_sink(app: faust.App, topics: Topics, settings: Settings, wh: AsyncWarehouse) -> Sink:
     sink = Sink(settings, wh, _dead_letter_sender(topics), alongside_agents=True)
 
     @app.task  # type: ignore[untyped-decorator]
@@ -52,6 +55,42 @@ def _register_sink(app: faust.App, topics: Topics, settings: Settings, wh: Async
         sink.stop()
 
     app.on_before_shutdown.connect(stop_sink)  # type: ignore[arg-type]
+    return sink
+
+
+def _readiness(app: faust.App, sink: Sink | None) -> Callable[[], str | None]:
+    """``/readyz``: the faust consumer started, no rebalance or table recovery under way,
+    partitions assigned, and the sink (when this worker runs it) ready too."""
+
+    def why_not() -> str | None:
+        consumer = getattr(app, "_consumer", None)
+        if consumer is None:
+            return "faust consumer not started"
+        if getattr(app, "rebalancing", False):
+            return "rebalancing"
+        if getattr(app, "in_recovery", False):
+            return "recovering tables"
+        if not consumer.assignment():
+            return "no partition assigned"
+        return sink.why_not_ready() if sink is not None else None
+
+    return why_not
+
+
+def _start_metrics(
+    settings: Settings, app: faust.App, sink: Sink | None
+) -> tuple[MetricsEndpoint | None, list[LagPoller]]:
+    """The worker's /metrics, /healthz, /readyz and its groups' lag (metrics on only). The
+    stage metrics are moved by the agents (stream.metrics.definitions)."""
+    endpoint = start_endpoint(settings, "worker", _readiness(app, sink))
+    if endpoint is None:
+        return None, []
+    pollers = [LagPoller(settings, settings.worker.app_id, settings.topics.worker_inputs())]
+    if sink is not None:
+        pollers.append(
+            LagPoller(settings, sink_group(settings), list(sink_tables(settings.topics)))
+        )
+    return endpoint, [p.start() for p in pollers]
 
 
 def run_worker(settings: Settings, loglevel: str = "info") -> None:
@@ -65,6 +104,8 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
     if data_dir is not None:
         ownership.claim(data_dir, url)
     warehouse = AsyncWarehouse(settings.clickhouse) if with_sink else None
+    endpoint: MetricsEndpoint | None = None
+    pollers: list[LagPoller] = []
     try:
         applied = warehouse.migrate() if warehouse else []
         ttls = warehouse.apply_ttls() if warehouse else []
@@ -72,9 +113,11 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
         patch_fetch_wait(settings.kafka.fetch_max_wait_ms)
         app, topics = create_app(settings)
         register_agents(app, topics, settings, rules)
+        sink = None
         if warehouse is not None:
             register_pages(app, QueryGate(warehouse, settings.worker))
-            _register_sink(app, topics, settings, warehouse)
+            sink = _register_sink(app, topics, settings, warehouse)
+        endpoint, pollers = _start_metrics(settings, app, sink)
         log.info(
             "worker starting",
             extra={
@@ -105,6 +148,10 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
         worker.execute_from_commandline()
     finally:
+        if endpoint is not None:
+            endpoint.stop()
+        for poller in pollers:
+            poller.stop()
         if warehouse is not None:
             warehouse.close()
         if data_dir is not None:

@@ -129,7 +129,7 @@ def test_seeded_feed_raises_exactly_the_expected_alerts_across_a_restart(
         ("sanctioned_party", "SEED-0013"): {"SEED-0013", "SEED-0028", "SEED-0029"},
         # Pozitron: drones in March (10x its months of laptops), chips in April (400x)
         ("importer_surge", "SEED-0008"): {"SEED-0008"},
-        ("importer_surge", "SEED-0030"): {"SEED-0030"},
+        ("importer_surge", "SEED-0023"): {"SEED-0023", "SEED-0030"},  # first, largest
         ("chpl_to_high_risk", "SEED-0030"): {"SEED-0030"},
         ("transshipment", "SEED-0030"): {"SEED-0030"},
         # every importer here is first seen after 2022-02-24: one alert per importer

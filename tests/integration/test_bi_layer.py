@@ -96,7 +96,7 @@ def test_the_bi_role_migration_is_recorded_as_skipped_on_the_embedded_engine(
         for grants in (
             "0009_bi_reader_role.sql",
             "0014_bi_rule_outcomes_grant.sql",
-            "0016_parties_grant.sql",
+            "0017_parties_grant.sql",
         )
         for line in (Path(__file__).parents[2] / "schemas/clickhouse" / grants)
         .read_text()

@@ -10,7 +10,8 @@ SELECT a.alert_id AS alert_id, d.declaration_id AS declaration_id, d.line_no AS 
 FROM
 (
     SELECT alert_id, line.1 AS declaration_id, line.2 AS line_no
-    FROM (SELECT alert_id, lines FROM alerts FINAL ORDER BY created_at DESC LIMIT 5000)
+    FROM (SELECT alert_id, lines FROM alerts FINAL WHERE NOT withdrawn
+          ORDER BY created_at DESC LIMIT 5000)
     ARRAY JOIN lines AS line
 ) AS a
 INNER JOIN declarations AS d ON d.declaration_id = a.declaration_id AND d.line_no = a.line_no

@@ -4,5 +4,6 @@ SELECT alert_id, rule, severity, score, reason, party_key, parties, categories, 
        line_count, chpl_tier, destination_country, source, rules_version, first_seen,
        last_seen, created_at, suppressed_by
 FROM alerts FINAL
+WHERE NOT withdrawn
 ORDER BY created_at DESC, alert_id
 LIMIT 5000

@@ -2,4 +2,4 @@
 SELECT
     (SELECT count() FROM declarations) AS lines,
     (SELECT uniqExact(declaration_id, line_no, source) FROM declarations) AS distinct_lines,
-    (SELECT count() FROM alerts FINAL) AS alerts
+    (SELECT count() FROM alerts FINAL WHERE NOT withdrawn) AS alerts

@@ -3,7 +3,7 @@
 -- identifier or a shared address, or through one party in between; `via` names the edges
 -- ("buys from X, which sells to": both bought from X).
 -- The shell-company pattern around a listed party. Parties are resolved through merges
--- (declaration_parties, migration 0015).
+-- (declaration_parties, migration 0016).
 WITH
     lines AS
     (

@@ -4,7 +4,7 @@
 -- exporter, with lines and value), routes (origin -> dispatch -> destination), the alert
 -- rules its lines raised, the watchlist entities they matched, and the merges that hold
 -- (each merged id with the reason, who and when).
--- Parties resolved through party_merges (view declaration_parties, migration 0015).
+-- Parties resolved through party_merges (view declaration_parties, migration 0016).
 SELECT p.party_id AS party_id, d.display_name AS display_name, d.names AS names,
        p.written_ids, p.scripts, p.identifiers, p.countries, p.addresses, p.roles,
        p.first_seen, p.last_seen, p.lines, p.value_usd,

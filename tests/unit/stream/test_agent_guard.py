@@ -16,7 +16,7 @@ from faust.types.tuples import Message
 from ingest.formats.tabular.catalog import MappingCatalog
 from schemas.codecs import DEAD_LETTER, DECLARATION_BATCH, ENRICHED_BATCH, FACT_BATCH
 from schemas.declaration import Declaration, DeclarationBatch, RawRef
-from schemas.facts import FactBatch
+from schemas.facts import FactBatch, PartyFacts
 from schemas.rule_data import load_rules
 from schemas.settings import Settings
 from stream.screening.names import NameNormaliser
@@ -36,7 +36,9 @@ class Topic:
     sent: list[tuple[bytes, bytes]] = field(default_factory=list)
     fail: bool = False
 
-    async def send(self, key: bytes, value: bytes) -> asyncio.Future[None]:
+    async def send(
+        self, key: bytes, value: bytes, partition: int | None = None
+    ) -> asyncio.Future[None]:
         self.sent.append((key, value))
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if self.fail:
@@ -127,15 +129,18 @@ def test_enrich_dead_letters_the_line_that_raised_and_sends_the_others(
 def test_a_party_transition_that_raises_is_one_letter_and_writes_nothing() -> None:
     handle, topics = handlers()
     key = "importer:ooopozitron"
-    handle.tables.importers[key] = {"first_seen": "not a date", "months": {}}
-    poisoned = FactBatch(party_key=key, raw=REF, lines=[fact("2024-03-05")])
-    fine = FactBatch(party_key="importer:other", raw=REF, lines=[fact("2024-03-05")])
-    events = [Event(FACT_BATCH.encode(poisoned)), Event(FACT_BATCH.encode(fine))]
+    broken = {"first_seen": "2024-01-01", "months": {"2024-03": "not a month's entry"}}
+    handle.tables.importers[key] = broken
+    poisoned = PartyFacts(party_key=key, lines=[fact("2024-03-05")])
+    fine = PartyFacts(party_key="importer:other", lines=[fact("2024-03-05")])
+    packed = FactBatch(raw=REF, parties=[poisoned, fine])
+    events = [Event(FACT_BATCH.encode(packed))]
     asyncio.run(asyncio.wait_for(handle.alerts(events), 10))
     (letter,) = letters(topics["deadletter"])
-    assert letter.stage == "alerts" and "isoformat" in letter.reason
+    assert letter.stage == "alerts" and key in letter.reason
+    assert "dictionary update" in letter.reason
     assert letter.payload == events[0].value
-    assert handle.tables.importers[key] == {"first_seen": "not a date", "months": {}}
+    assert handle.tables.importers[key] == broken
     assert "importer:other" in handle.tables.importers
 
 

@@ -14,20 +14,19 @@ from stream.stages.behaviour import (
     group_state,
     importer_surge,
     new_importer_chpl,
+    next_period,
     observe_importer,
     period_of,
     previous_period,
+    surge_months,
 )
 from tests.unit.stream.line_facts import fact
 
 RULES = load_rules().alerts
 
 
-def replay(facts: list[LineFact]) -> dict[str, Any] | None:
-    state = None
-    for f in facts:
-        state = observe_importer(state, f)
-    return state
+def replay(facts: list[LineFact]) -> dict[str, Any]:
+    return observe_importer(None, facts, RULES)
 
 
 def test_periods_and_their_predecessors() -> None:
@@ -45,39 +44,47 @@ def test_periods_and_their_predecessors() -> None:
 
 
 def test_a_new_importer_of_chpl_goods_raises_once_per_party() -> None:
-    first = fact("2024-03-05")
-    alert = new_importer_chpl("importer:pozitron", None, first, RULES)
-    assert alert is not None and alert.rule == "new_importer_chpl"
+    alert = new_importer_chpl("importer:pozitron", replay([fact("2024-03-05")]), RULES)
+    assert alert is not None and alert.rule == "new_importer_chpl" and not alert.withdrawn
     assert "first seen in the feed on 2024-03-05" in alert.reason
-    again = new_importer_chpl("importer:pozitron", replay([first]), fact("2024-03-20"), RULES)
+    both = replay([fact("2024-03-05"), fact("2024-03-20", n=2)])
+    again = new_importer_chpl("importer:pozitron", both, RULES)
     assert again is not None and again.alert_id == alert.alert_id  # same party, same id
+    assert again.line_count == 2 and again.last_seen.day == 20
 
 
 def test_an_importer_seen_before_the_invasion_is_not_new() -> None:
-    history = replay([fact("2021-06-01", chpl_tier=None)])
-    assert new_importer_chpl("importer:old", history, fact("2024-03-05"), RULES) is None
+    history = replay([fact("2021-06-01", chpl_tier=None), fact("2024-03-05")])
+    assert new_importer_chpl("importer:old", history, RULES) is None
+    withdrawn = new_importer_chpl("importer:old", history, RULES, reported=True)
+    assert withdrawn is not None and withdrawn.withdrawn
 
 
 def test_ordinary_goods_or_safe_destinations_do_not_make_a_new_importer_alert() -> None:
-    assert new_importer_chpl("k", None, fact("2024-03-05", chpl_tier=None), RULES) is None
-    assert new_importer_chpl("k", None, fact("2024-03-05", destination_country="DE"), RULES) is None
+    assert new_importer_chpl("k", replay([fact("2024-03-05", chpl_tier=None)]), RULES) is None
+    safe = replay([fact("2024-03-05", destination_country="DE")])
+    assert new_importer_chpl("k", safe, RULES) is None
 
 
 def test_importer_surge_against_its_trailing_baseline() -> None:
-    history = [fact(f"2023-{m:02d}-10", 400_000 / 6) for m in range(7, 13)]
-    state = replay(history)
-    quiet = fact("2024-01-10", 100_000)
-    assert importer_surge("k", observe_importer(state, quiet), quiet, RULES) is None
-    jump = fact("2024-01-11", 300_000_000)
-    after = observe_importer(observe_importer(state, quiet), jump)
-    alert = importer_surge("k", after, jump, RULES)
+    history = [fact(f"2023-{m:02d}-10", 400_000 / 6, n=m) for m in range(7, 13)]
+    quiet = replay([*history, fact("2024-01-10", 100_000)])
+    assert importer_surge("k", quiet, "2024-01", RULES) is None
+    jumped = replay([*history, fact("2024-01-10", 100_000), fact("2024-01-11", 300_000_000)])
+    alert = importer_surge("k", jumped, "2024-01", RULES)
     assert alert is not None and alert.severity == "high" and alert.subject == "2024-01"
-    assert "2024-01" in alert.reason and "x its mean" in alert.reason
+    assert "2024-01" in alert.reason and "x its mean" in alert.reason and alert.line_count == 2
+    assert surge_months(jumped, {"2023-09"}, RULES) == [
+        "2023-09",
+        "2023-10",
+        "2023-11",
+        "2023-12",
+        "2024-01",
+    ]
 
 
 def test_no_surge_without_a_baseline() -> None:
-    only = fact("2024-01-11", 300_000_000)
-    assert importer_surge("k", observe_importer(None, only), only, RULES) is None
+    assert importer_surge("k", replay([fact("2024-01-11", 300_000_000)]), "2024-01", RULES) is None
 
 
 def candidate(rule: str, key: tuple[str, int], day: str, **more: Any) -> Alert:
@@ -127,14 +134,40 @@ def test_alerts_of_one_rule_party_and_category_in_a_window_are_grouped() -> None
     )
 
 
-def test_flow_surge_fires_once_per_flow_and_period() -> None:
+def flow_state(**totals: float) -> dict[str, Any]:
+    periods = {
+        p.replace("_", "-"): {
+            "v": v,
+            "n": 1,
+            "first": ["2023-02-01", "D9", 1],
+            "last": "2023-06-01",
+        }
+        for p, v in totals.items()
+    }
+    return {"periods": periods}
+
+
+def test_flow_surge_holds_per_flow_and_period() -> None:
     rule = RULES.rules.flow_surge
-    state = {"totals": {"2023-Q1": 100_000.0, "2023-Q2": 160_000.0}, "fired": []}
-    alert = flow_surge("armor_ceramics|RU", state, "2023-Q2", ("D9", 1), rule, "jsonl", "v")
-    assert alert is not None and "+60%" in alert.reason
-    state["fired"] = ["2023-Q2"]
-    assert flow_surge("armor_ceramics|RU", state, "2023-Q2", ("D9", 1), rule, None, "") is None
-    falling = {"totals": {"2023-Q1": 100_000.0, "2023-Q2": 39_000.0}, "fired": []}
-    assert flow_surge("armor_ceramics|UA", falling, "2023-Q2", ("D9", 1), rule, None, "") is None
-    small = {"totals": {"2023-Q1": 1_000.0, "2023-Q2": 9_000.0}, "fired": []}
-    assert flow_surge("uav|RU", small, "2023-Q2", ("D9", 1), rule, None, "") is None
+    state = flow_state(**{"2023_Q1": 100_000.0, "2023_Q2": 160_000.0})
+    alert = flow_surge("armor_ceramics|RU", state, "2023-Q2", rule)
+    assert alert is not None and "+60%" in alert.reason and not alert.withdrawn
+    assert alert.first_seen.isoformat().startswith("2023-02-01")
+    falling = flow_state(**{"2023_Q1": 100_000.0, "2023_Q2": 39_000.0})
+    assert flow_surge("armor_ceramics|UA", falling, "2023-Q2", rule) is None
+    reported = flow_surge("armor_ceramics|UA", falling, "2023-Q2", rule, reported=True)
+    assert reported is not None and reported.withdrawn
+    small = flow_state(**{"2023_Q1": 1_000.0, "2023_Q2": 9_000.0})
+    assert flow_surge("uav|RU", small, "2023-Q2", rule) is None
+
+
+def test_next_period_undoes_previous_period() -> None:
+    for label, period in (
+        ("2024-01", "month"),
+        ("2024-Q1", "quarter"),
+        ("2024-H1", "half"),
+        ("2024", "year"),
+        ("2023-12", "month"),
+        ("2023-Q4", "quarter"),
+    ):
+        assert previous_period(next_period(label, period), period) == label
