@@ -2,8 +2,8 @@
 -- scripts, the written ids merged into it, identifiers, countries, addresses, roles, first
 -- and last seen, lines and value per category and month, counterparties (importer <->
 -- exporter, with lines and value), routes (origin -> dispatch -> destination), the alert
--- rules its lines raised, the watchlist entities they matched, and the merges that hold
--- (each merged id with the reason, who and when).
+-- rules its lines raised, the watchlist entities it matched (in its role on the line), and
+-- the merges that hold (each merged id with the reason, who and when).
 -- Parties resolved through party_merges (view declaration_parties, migration 0016).
 SELECT p.party_id AS party_id, d.display_name AS display_name, d.names AS names,
        p.written_ids, p.scripts, p.identifiers, p.countries, p.addresses, p.roles,
@@ -23,7 +23,10 @@ FROM
            min(declared_at) AS first_seen, max(declared_at) AS last_seen,
            uniqExact(source, declaration_id, line_no) AS lines, round(sum(value_usd)) AS value_usd,
            arraySort(groupUniqArrayArray(alert_rules)) AS alert_rules,
-           arraySort(groupUniqArrayArray(screened_entity_ids)) AS watchlist_entities
+           arraySort(groupUniqArrayArray(arrayMap(h -> JSONExtractString(h, 'entity_id'),
+               arrayFilter(h -> JSONExtractString(h, 'role') = role
+                   AND JSONExtractString(h, 'party_name') = name,
+                   JSONExtractArrayRaw(screening_hits))))) AS watchlist_entities
     FROM declaration_parties
     WHERE declared_at >= {since:Date}
     GROUP BY party_id
