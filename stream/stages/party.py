@@ -492,9 +492,15 @@ class PartyBook:
                 self.registry.apply(event, self.resolver.normalise)
 
     def take_pending(self) -> list[RegistryEvent]:
+        """What to publish; a merge an analyst has split apart since it was made is
+        dropped, so it cannot land after the split and undo it."""
         with self._lock:
             taken, self.pending = self.pending, []
-            return taken
+            return [
+                e
+                for e in taken
+                if not (e.kind == "merge" and e.to and self.registry.kept_apart(e.party, e.to))
+            ]
 
     def give_back(self, events: list[RegistryEvent]) -> None:
         """Events whose publication failed, to be tried again first."""

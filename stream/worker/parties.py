@@ -99,8 +99,13 @@ class PartyRegistryReader:
         return len(pending)
 
     def refresh(self, poll_ms: int = 500) -> int:
-        """Publish, then read; how many events were read."""
+        """Read, then publish what this worker registered; how many events were read.
+        Reading first lets a split that arrived meanwhile drop the merge it undoes."""
+        read = self._read(poll_ms)
         self.publish_pending()
+        return read
+
+    def _read(self, poll_ms: int) -> int:
         consumer = new_consumer(self.settings)
         read: list[RegistryEvent] = []
         try:

@@ -104,3 +104,15 @@ def test_the_sink_lands_merges_with_their_event_id() -> None:
     assert dict(zip(table.columns, rows[0], strict=True))["from_party"] == "P2"
     later = PartyMerge(kind="split", from_party="P2", to_party="P1", reason="r", by="ann")
     assert later.event_id != merge.event_id
+
+
+def test_a_merge_split_apart_before_it_was_published_is_not_published() -> None:
+    book = party_book(RULES)
+    book.resolve("JSC Concern Sirius", "RU", [SIRIUS_INN])
+    orbita = book.resolve("OOO Orbita-Tekh", "RU", [SIRIUS_INN])
+    assert orbita.base is not None and orbita.party_id != orbita.base
+    # an analyst's split read from the merges topic before this worker published
+    book.apply([RegistryEvent("split", orbita.base, reason="analyst")])
+    pending = book.take_pending()
+    assert pending and not [e for e in pending if e.kind == "merge"]
+    assert book.root(orbita.base) == orbita.base
