@@ -19,6 +19,7 @@ from schemas.dead_letter import DeadLetter
 from schemas.declaration import DeclarationBatch
 from schemas.enriched import EnrichedBatch
 from schemas.facts import FactBatch, FlowBatch
+from schemas.party import PartyMerge, PartyRegistryEvent
 from schemas.raw import RawBatch
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -66,3 +67,5 @@ ALERT = Codec(Alert, "an alert")
 ALERT_BATCH = Codec(AlertBatch, "a batch of alert versions")
 DEAD_LETTER = Codec(DeadLetter, "a dead letter")
 ALERT_ACTION = Codec(AlertAction, "an alert action")
+PARTY_REGISTRY = Codec(PartyRegistryEvent, "a party registry event")
+PARTY_MERGE = Codec(PartyMerge, "a party merge")

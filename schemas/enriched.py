@@ -145,6 +145,28 @@ class EnrichedDeclaration(Declaration):
     misdeclaration_suspected: bool = False
     misdeclaration_reason: str | None = None
     screening_hits: list[ScreeningHit] = Field(default_factory=list)
+    importer_party_id: str | None = Field(
+        default=None,
+        description="The written importer's own party id (from its normalised name and "
+        "country, else its identifier); ClickHouse resolves it through party_merges.",
+    )
+    importer_party: str | None = Field(
+        default=None,
+        description="The party the importer stood for when enriched, through the merges "
+        "known then; the stateful rules key on it.",
+    )
+    importer_party_name: str | None = Field(
+        default=None, description="That party's display name when enriched."
+    )
+    exporter_party_id: str | None = None
+    exporter_party: str | None = None
+    exporter_party_name: str | None = None
+    notify_party_id: str | None = None
+    notify_party_name: str | None = None
+    declarant_party_id: str | None = None
+    declarant_party_name: str | None = None
+    manufacturer_party_id: str | None = None
+    manufacturer_party_name: str | None = None
     alert_rules: list[str] = Field(default_factory=list)
     rules_version: str = ""
     raw_topic: str = ""

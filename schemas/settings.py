@@ -174,6 +174,16 @@ class TopicSettings(BaseModel):
         """Triage actions from the ops console (audit events), keyed by alert id."""
         return f"{self.prefix}.alert-actions"
 
+    @property
+    def party_registry(self) -> str:
+        """Compacted: the names and identifiers each party id was registered with."""
+        return f"{self.prefix}.party-registry"
+
+    @property
+    def party_merges(self) -> str:
+        """Compacted, keyed by party: merges and splits of parties (latest per party holds)."""
+        return f"{self.prefix}.party-merges"
+
     def worker_inputs(self) -> list[str]:
         """Every topic the worker consumes, in pipeline order."""
         return [*(self.raw(s) for s in self.sources), self.declarations, self.facts, self.flows]
@@ -189,6 +199,8 @@ class TopicSettings(BaseModel):
             self.flows,
             self.alert_versions,
             self.alert_actions,
+            self.party_registry,
+            self.party_merges,
         ]
 
 
@@ -333,6 +345,12 @@ class WorkerSettings(BaseModel):
     data_dir: Path = Path("./data/faust")
     commit_interval_s: float = Field(default=1.0, gt=0)
     take_events: int = Field(default=16, ge=1, description="Messages an agent handles at once.")
+    party_refresh_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often the worker publishes the parties it registered and reads "
+        "those other workers and analysts published (party-registry, party-merges).",
+    )
     publish_declarations: bool = Field(
         default=False,
         description="Also publish each raw batch's valid canonical lines on "

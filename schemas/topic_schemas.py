@@ -17,6 +17,7 @@ from schemas.dead_letter import DeadLetter
 from schemas.declaration import DeclarationBatch
 from schemas.enriched import EnrichedBatch
 from schemas.facts import FactBatch, FlowBatch
+from schemas.party import PartyMerge, PartyRegistryEvent
 from schemas.raw import RawBatch
 
 JSONSCHEMA_DIR = Path(__file__).resolve().parent / "jsonschema"
@@ -32,6 +33,8 @@ TOPIC_VALUES: dict[str, tuple[str, type[BaseModel]]] = {
     "flows": ("<prefix>.flows", FlowBatch),
     "alert-versions": ("<prefix>.alert-versions", AlertBatch),
     "alert-actions": ("<prefix>.alert-actions", AlertAction),
+    "party-registry": ("<prefix>.party-registry", PartyRegistryEvent),
+    "party-merges": ("<prefix>.party-merges", PartyMerge),
 }
 
 

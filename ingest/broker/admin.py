@@ -30,11 +30,14 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     specs = [
         TopicSpec(name, t.partitions, t.replication, t.retention_ms)
         for name in t.all_names()
-        if name not in (t.deadletter, t.alert_actions)
+        if name not in (t.deadletter, t.alert_actions, t.party_registry, t.party_merges)
     ]
     specs.append(TopicSpec(t.deadletter, t.partitions, t.replication, t.deadletter_retention_ms))
     # the audit trail, and where workers read suppressions lasting up to a year: kept
     specs.append(TopicSpec(t.alert_actions, t.partitions, t.replication, -1))
+    # every worker reads these whole at start: kept, compacted to the latest per key
+    for name in (t.party_registry, t.party_merges):
+        specs.append(TopicSpec(name, t.partitions, t.replication, -1, compacted=True))
     return specs
 
 

@@ -14,7 +14,13 @@ from typing import Any
 
 import orjson
 
-from schemas.codecs import ALERT_ACTION, ALERT_BATCH, DEAD_LETTER, ENRICHED_BATCH
+from schemas.codecs import (
+    ALERT_ACTION,
+    ALERT_BATCH,
+    DEAD_LETTER,
+    ENRICHED_BATCH,
+    PARTY_MERGE,
+)
 from schemas.enriched import EnrichedBatch
 from schemas.settings import TopicSettings
 from stream.warehouse.rows import (
@@ -22,11 +28,13 @@ from stream.warehouse.rows import (
     ALERT_COLUMNS,
     DEAD_LETTER_COLUMNS,
     DECLARATION_COLUMNS,
+    PARTY_MERGE_COLUMNS,
     action_row,
     alert_row,
     dead_letter_row,
     declaration_row,
     declaration_row_from_json,
+    party_merge_row,
 )
 
 Decoded = tuple[str | None, list[list[Any]]]
@@ -103,6 +111,12 @@ def decode_alert_action(value: bytes) -> Decoded:
     return action.event_id, [action_row(action)]
 
 
+def decode_party_merge(value: bytes) -> Decoded:
+    """A merge or split of parties; its event id is its identity."""
+    merge = PARTY_MERGE.decode(value)
+    return merge.event_id, [party_merge_row(merge)]
+
+
 def decode_dead_letter(value: bytes) -> Decoded:
     letter = DEAD_LETTER.decode(value)
     return letter.identity(), [dead_letter_row(letter)]
@@ -119,6 +133,7 @@ def sink_tables(topics: TopicSettings) -> dict[str, SinkTable]:
         ),
         topics.alert_versions: SinkTable("alerts", ALERT_COLUMNS, decode_alert_version),
         topics.alert_actions: SinkTable("alert_actions", ACTION_COLUMNS, decode_alert_action),
+        topics.party_merges: SinkTable("party_merges", PARTY_MERGE_COLUMNS, decode_party_merge),
         topics.deadletter: SinkTable(
             "dead_letters", DEAD_LETTER_COLUMNS, decode_dead_letter, dead_letter_rejects=False
         ),

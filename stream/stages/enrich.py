@@ -9,15 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
+from typing import Any
 
 from schemas.alert import Alert
 from schemas.declaration import Declaration, DeclarationBatch, RawRef
 from schemas.enriched import EnrichedBatch, EnrichedDeclaration
 from schemas.rule_data import FxTable, RuleSet
+from stream.screening.matcher import Scorer
+from stream.screening.names import NameNormaliser
 from stream.stages import alert
 from stream.stages.classify import Classifier
 from stream.stages.guard import Failed, attempt
 from stream.stages.normalise import Normaliser, usd_value
+from stream.stages.party import PARTY_ROLES, PartyBook, PartyResolver
 from stream.stages.screen import ScreenerSource, screen_parties
 
 COUNTRY_FIELDS = (
@@ -40,17 +44,62 @@ class EnrichedLines:
     """Lines a stage raised on, with the reason (:func:`stream.stages.guard.attempt`)."""
 
 
+PARTY_FIELDS = tuple(
+    f"{role}_{suffix}"
+    for role, *_ in PARTY_ROLES
+    for suffix in (
+        ("party_id", "party", "party_name")
+        if role in ("importer", "exporter")
+        else ("party_id", "party_name")
+    )
+)
+
+
+def party_book(rules: RuleSet, keep_pending: bool = True) -> PartyBook:
+    """A party resolver over an empty registry, from the rule set."""
+    normalise = NameNormaliser(rules.screening)
+    resolver = PartyResolver(
+        rules.parties, normalise, Scorer(rules.screening, normalise.generic_words)
+    )
+    return PartyBook(resolver, keep_pending=keep_pending)
+
+
 class Enricher:
     """Holds the tables built from one rule set; calling it does no I/O."""
 
     def __init__(
-        self, rules: RuleSet, fx: FxTable | None = None, screener: ScreenerSource | None = None
+        self,
+        rules: RuleSet,
+        fx: FxTable | None = None,
+        screener: ScreenerSource | None = None,
+        parties: PartyBook | None = None,
     ) -> None:
         self.rules = rules
         self.normalise = Normaliser(rules, fx)
         self.classify = Classifier(rules)
         # A callable, so the worker can swap in a new watchlist version between lines.
         self.screener = screener
+        # The worker passes the book its registry reader shares; offline, a private one.
+        self.parties = parties or party_book(rules, keep_pending=False)
+
+    def party_fields(self, fields: dict[str, Any]) -> dict[str, str | None]:
+        """Each role's own party id, the party it stands for now, and its display name;
+        resolution is cached per distinct (written name, country, identifier)."""
+        out: dict[str, str | None] = dict.fromkeys(PARTY_FIELDS)  # all given: no defaults
+        for role, name_field, country_field, id_field in PARTY_ROLES:
+            name = fields.get(name_field)
+            ident = fields.get(id_field) if id_field else None
+            if not name and not ident:
+                continue
+            country = fields.get(country_field) if country_field else None
+            own, party, display = self.parties.lookup(name, country, ident)
+            if party is None:
+                continue
+            out[f"{role}_party_id"] = own
+            out[f"{role}_party_name"] = display
+            if role in ("importer", "exporter"):
+                out[f"{role}_party"] = party
+        return out
 
     def line(
         self, line: Declaration, ref: RawRef | None = None, now: datetime | None = None
@@ -66,6 +115,7 @@ class Enricher:
                 flags.append(f"{name}_unresolved")
         screener = self.screener() if self.screener else None
         hits = screen_parties(line, screener, fields) if screener else []
+        fields.update(self.party_fields(fields))
         # Inputs were validated as a Declaration; construct without re-validating (hot path).
         enriched = EnrichedDeclaration.model_construct(
             **fields,

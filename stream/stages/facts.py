@@ -45,6 +45,12 @@ class PartyKeys:
         return compact
 
     def __call__(self, line: EnrichedDeclaration) -> str:
+        """The importer's party (as resolved when the line was enriched, the id the
+        warehouse groups by), else the exporter's, else the declaration; a line enriched
+        before party ids existed falls back to the normalised name."""
+        for role, party in (("importer", line.importer_party), ("exporter", line.exporter_party)):
+            if party:
+                return f"{role}:{party}"
         for role, name in (("importer", line.importer_name), ("exporter", line.exporter_name)):
             if name:
                 compact = self._compact(name)

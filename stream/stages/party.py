@@ -7,15 +7,16 @@ digits links nothing); then the name, normalised and scored exactly as screening
 names already registered; a name scoring ``parties.yaml``'s threshold joins that party,
 otherwise a new party is registered.
 
-Every change to the registry is an :class:`RegistryEvent`; :meth:`PartyRegistry.apply`
-replays them, so a worker that reads the events of the registry topic from the start holds
-the same registry, and resolving the same lines in the same order gives the same ids. A
-party id is derived from what first anchored it (a linking identifier, else the normalised
-name and country), never from a counter or a clock.
+Every written party has an id of its own, derived from its normalised name and country
+(or, without a name, its first linking identifier): never from a counter, a clock or the
+order lines came in, so the id a line carries is the same on every worker and after every
+restart. That two written parties are one company is a ``merge`` (from one id to another,
+with the reason: a name scoring the threshold, an identifier seen with both names, an
+analyst's decision); a ``split`` undoes one. The warehouse stores the written party's id and
+resolves it through the merges, so history regroups without rewriting a row.
 
-When an identifier already belongs to one party and the name to another (the same INN
-written under two names that did not match), the name's party is merged into the
-identifier's: a ``merge`` event, never a rewrite of past lines.
+Every change to the registry is a :class:`RegistryEvent`; :meth:`PartyRegistry.apply`
+replays them, so a worker that reads the registry and merge topics holds the same registry.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -65,6 +67,8 @@ class Resolution:
     party_id: str | None
     how: str
     events: tuple[RegistryEvent, ...] = ()
+    base: str | None = None
+    """The written party's own id (:meth:`PartyResolver.base_id`), before merges."""
 
 
 class IdentifierReader:
@@ -124,7 +128,8 @@ class _Name:
 class PartyRegistry:
     """Registered parties: their names in comparable form, identifiers, and merges.
 
-    Plain data changed only through :meth:`apply`, so replaying the event log rebuilds it.
+    Plain data changed only through :meth:`apply` (``seen`` is a cache of resolutions), so
+    replaying the event log rebuilds it; applying an event twice changes nothing more.
     """
 
     names: list[_Name] = field(default_factory=list)
@@ -132,9 +137,12 @@ class PartyRegistry:
     identifiers: dict[str, str] = field(default_factory=dict)
     written: dict[str, str] = field(default_factory=dict)
     merged: dict[str, str] = field(default_factory=dict)
+    splits: dict[str, str] = field(default_factory=dict)
     party_names: dict[str, list[str]] = field(default_factory=dict)
     party_identifiers: dict[str, list[str]] = field(default_factory=dict)
-    forms: dict[str, NameForm] = field(default_factory=dict)
+    seen: dict[tuple[str, str, tuple[str | None, ...]], str] = field(default_factory=dict)
+    merge_events: int = 0
+    """Merges and splits applied: what an id stands for may have changed when it moves."""
 
     def root(self, party: str) -> str:
         """The party a (possibly merged) id now stands for."""
@@ -144,40 +152,49 @@ class PartyRegistry:
             seen += 1
         return party
 
+    def kept_apart(self, a: str, b: str) -> bool:
+        """An analyst split ``a`` from ``b`` (or back): never merged again automatically."""
+        return self.splits.get(a) == b or self.splits.get(b) == a
+
+    def display_name(self, party: str) -> str | None:
+        """The first spelling registered under the party (ClickHouse shows the most
+        frequent one)."""
+        spellings = self.party_names.get(party)
+        return spellings[0] if spellings else None
+
     def apply(self, event: RegistryEvent, normalise: NameNormaliser) -> None:
         if event.kind == "name" and event.name is not None:
             self._add_name(event.party, event.name, event.country, normalise)
         elif event.kind == "identifier" and event.identifier is not None:
             self.identifiers.setdefault(event.identifier, event.party)
-            self.party_identifiers.setdefault(event.party, []).append(event.identifier)
+            held = self.party_identifiers.setdefault(event.party, [])
+            if event.identifier not in held:
+                held.append(event.identifier)
         elif event.kind == "merge" and event.to is not None and event.party != event.to:
+            self.merge_events += 1
             if self.root(event.to) != event.party:  # never a loop
                 self.merged[event.party] = event.to
-        elif event.kind == "split" and event.name is not None and event.to is not None:
-            # the written name leaves its party for a party of its own (``to``)
-            self.merged.pop(event.to, None)
-            self._add_name(event.to, event.name, event.country, normalise, split=True)
+                if self.splits.get(event.party) == event.to:
+                    del self.splits[event.party]
+        elif event.kind == "split":
+            self.merge_events += 1
+            former = self.merged.pop(event.party, None) or event.to
+            if former is not None:
+                self.splits[event.party] = former
+            self.seen.clear()
 
     def _add_name(
-        self,
-        party: str,
-        name: str,
-        country: str | None,
-        normalise: NameNormaliser,
-        split: bool = False,
+        self, party: str, name: str, country: str | None, normalise: NameNormaliser
     ) -> None:
         written = written_key(name, country)
+        if self.written.get(written) == party:
+            return
         self.written[written] = party
         spellings = self.party_names.setdefault(party, [])
         if name not in spellings:
             spellings.append(name)
-        form = self.forms.get(name) or normalise(name)
+        form = normalise(name)
         if not form.tokens:
-            return
-        if split:
-            for slot in self.names:
-                if slot.compact == form.compact and slot.country == country:
-                    slot.party = party
             return
         slot_no = len(self.names)
         self.names.append(_Name(party, " ".join(form.words), form.compact, form.han, country))
@@ -221,6 +238,7 @@ class PartyResolver:
         self._max_postings = scorer.rules.max_key_postings
         self._max_pool = scorer.rules.max_pool * 4
         self._acronym_max = rules.acronym_max_length
+        self._forms: dict[str, NameForm] = {}
 
     def _best_by_name(
         self, registry: PartyRegistry, form: NameForm, country: str | None
@@ -284,6 +302,27 @@ class PartyResolver:
                     return start, end + 1
         return None
 
+    def base_id(
+        self, name: str | None, country: str | None, keys: list[tuple[str, bool]]
+    ) -> str | None:
+        """The id a written party stands for before any merge: from its normalised name and
+        country (``ООО «ВЕКТОР-СНАБ»``, ``OOO Vektor-Snab`` and ``Vektor Snab OOO`` of RU are
+        one), else from its first linking identifier. A pure function of the line, so the id
+        stored on a line never depends on the registry or on the order lines came in."""
+        if name is not None:
+            form = self._form(name)
+            return party_id(f"name:{form.compact or name.casefold()}:{country or ''}")
+        linking = [k for k, link in keys if link]
+        return party_id("id:" + linking[0]) if linking else None
+
+    def _form(self, name: str) -> NameForm:
+        form = self._forms.get(name)
+        if form is None:
+            form = self.normalise(name)
+            if len(self._forms) < self.rules.cache_size:
+                self._forms[name] = form
+        return form
+
     def resolve(
         self,
         registry: PartyRegistry,
@@ -291,101 +330,179 @@ class PartyResolver:
         country: str | None = None,
         identifiers: Iterable[str | None] = (),
     ) -> Resolution:
-        """The party of one written party; registers what is new and returns the events."""
+        """The party of one written party; registers what is new and returns the events.
+
+        ``base`` is the written party's own id (:meth:`base_id`); ``party_id`` is what it
+        stands for now, through the merges: a name scoring the threshold against a
+        registered name, or an identifier already registered to another party, merges
+        (``merge`` event from the base, or its group, to that party)."""
         country = (country or "").strip().upper() or None
+        identifiers = tuple(identifiers)
+        name = (name or "").strip() or None
+        seen_key = (name or "", country or "", identifiers)
+        known = registry.seen.get(seen_key)
+        if known is not None:
+            return Resolution(registry.root(known), "seen before", base=known)
         keys: list[tuple[str, bool]] = []
         for value in identifiers:
             keys.extend(self.identifiers.keys(value, country))
-        name = (name or "").strip() or None
+        base = self.base_id(name, country, keys)
+        if base is None:
+            return Resolution(None, "no name or identifier")
         events: list[RegistryEvent] = []
 
         def emit(event: RegistryEvent) -> None:
             registry.apply(event, self.normalise)
             events.append(event)
 
-        by_identifier = next(
-            (
-                registry.root(registry.identifiers[k])
-                for k, link in keys
-                if link and k in registry.identifiers
-            ),
-            None,
-        )
-        by_name: str | None = None
-        how = ""
-        written = written_key(name, country) if name else None
-        if written is not None:
-            cached = registry.written.get(written)
-            if cached is not None:
-                by_name, how = registry.root(cached), "written before"
-            else:
-                form = registry.forms.get(name) if name else None
-                if form is None and name is not None:
-                    form = self.normalise(name)
-                    if len(registry.forms) < self.rules.cache_size:
-                        registry.forms[name] = form
-                if form is not None and form.tokens:
-                    party, score, why = self._best_by_name(registry, form, country)
-                    if party is not None and score >= self.rules.threshold - 1e-9:
-                        by_name, how = registry.root(party), f"name {score:.2f}: {why}"
-        if by_identifier is not None:
-            party = by_identifier
-            if by_name is not None and by_name != by_identifier:
-                emit(
-                    RegistryEvent(
-                        "merge",
-                        by_name,
-                        to=by_identifier,
-                        reason=f"identifier {keys[0][0]} seen with both names",
-                    )
-                )
-            how = "identifier" if by_name is None else how
-        elif by_name is not None:
-            party = by_name
-        else:
-            linking = [k for k, link in keys if link]
-            if linking:
-                anchor = "id:" + linking[0]
-            elif name is not None:
-                form = registry.forms.get(name) or self.normalise(name)
-                anchor = f"name:{form.compact or name.casefold()}:{country or ''}"
-            else:
-                return Resolution(None, "no name or identifier")
-            party = party_id(anchor)
-            while party in registry.party_names or party in registry.merged:
-                anchor += "+"
-                party = party_id(anchor)
-            how = "new"
+        def merge(source: str, target: str, reason: str) -> None:
+            source, target = registry.root(source), registry.root(target)
+            if source != target and not registry.kept_apart(source, target):
+                emit(RegistryEvent("merge", source, to=target, reason=reason))
+
+        how = "new"
+        written = written_key(name, country) if name is not None else None
         if name is not None and written is not None and written not in registry.written:
-            emit(RegistryEvent("name", party, name=name, country=country))
-        for key, _ in keys:
-            if key not in registry.identifiers:
-                emit(RegistryEvent("identifier", party, identifier=key))
-        return Resolution(registry.root(party), how, tuple(events))
+            target: tuple[str | None, float, str] = (None, 0.0, "")
+            if base not in registry.party_names:
+                form = self._form(name)
+                if form.tokens:
+                    target = self._best_by_name(registry, form, country)
+            emit(RegistryEvent("name", base, name=name, country=country))
+            party, score, why = target
+            if party is not None and score >= self.rules.threshold - 1e-9:
+                merge(base, party, f"name {score:.2f}: {why}")
+                how = f"name {score:.2f}: {why}"
+        elif base in registry.party_names:
+            how = "written before"
+        for key, link in keys:
+            holder = registry.identifiers.get(key)
+            if holder is None:
+                emit(RegistryEvent("identifier", base, identifier=key))
+            elif link and registry.root(holder) != registry.root(base):
+                merge(base, holder, f"identifier {key} seen with both names")
+                how = "identifier"
+        if len(registry.seen) < self.rules.cache_size:
+            registry.seen[seen_key] = base
+        return Resolution(registry.root(base), how, tuple(events), base=base)
 
     def merge(
         self, registry: PartyRegistry, source: str, target: str, reason: str
     ) -> RegistryEvent:
-        """An analyst's merge: ``source`` becomes part of ``target``."""
+        """An analyst's merge: ``source`` (its group) becomes part of ``target``'s."""
         event = RegistryEvent(
             "merge", registry.root(source), to=registry.root(target), reason=reason
         )
         registry.apply(event, self.normalise)
         return event
 
-    def split(
-        self, registry: PartyRegistry, name: str, country: str | None, reason: str
-    ) -> RegistryEvent:
-        """An analyst's split: the written name gets a party of its own."""
-        country = (country or "").strip().upper() or None
-        new = party_id(f"split:{written_key(name, country)}")
-        event = RegistryEvent(
-            "split",
-            registry.root(registry.written.get(written_key(name, country), new)),
-            name=name,
-            country=country,
-            to=new,
-            reason=reason,
-        )
+    def split(self, registry: PartyRegistry, party: str, reason: str) -> RegistryEvent:
+        """An analyst's split: ``party`` stops standing for the party it was merged into
+        (the parties merged into ``party`` stay with it) and is never merged back into it
+        automatically."""
+        event = RegistryEvent("split", party, to=registry.merged.get(party), reason=reason)
         registry.apply(event, self.normalise)
         return event
+
+
+PARTY_ROLES = (
+    ("importer", "importer_name", "importer_country", "importer_id"),
+    ("exporter", "exporter_name", "exporter_country", "exporter_id"),
+    ("notify", "notify_name", "notify_country", "notify_id"),
+    ("declarant", "declarant_name", "declarant_country", "declarant_id"),
+    ("manufacturer", "manufacturer", None, None),
+)
+"""Each party role of a line: its name, country and identifier fields."""
+
+
+Answer = tuple[str | None, str | None, str | None]
+"""(the written party's own id, the party it stands for now, its display name)."""
+
+
+class PartyBook:
+    """A resolver with the registry it resolves against, shared by a worker's stages and
+    the reader that folds in what other workers registered (a lock, no I/O).
+
+    What this book registers is kept in ``pending`` until the owner publishes it
+    (:meth:`take_pending`); ``keep_pending=False`` (offline classify) keeps nothing."""
+
+    def __init__(
+        self,
+        resolver: PartyResolver,
+        registry: PartyRegistry | None = None,
+        keep_pending: bool = True,
+    ) -> None:
+        self.resolver = resolver
+        self.registry = registry or PartyRegistry()
+        self.keep_pending = keep_pending
+        self.pending: list[RegistryEvent] = []
+        self._lock = threading.Lock()
+        # (name, country, identifier) -> (own id, party now, display name), valid until a
+        # merge or split changes what ids stand for
+        self._answers: dict[tuple[str | None, str | None, str | None], Answer] = {}
+        self._merges_seen = 0
+
+    def lookup(self, name: str | None, country: str | None, identifier: str | None) -> Answer:
+        """The written party's own id, the party it stands for now and that party's display
+        name; remembered per distinct written party until the merges change."""
+        key = (name, country, identifier)
+        known = self._answers.get(key)
+        if known is not None and self._merges_seen == self.registry.merge_events:
+            return known
+        with self._lock:
+            if self._merges_seen != self.registry.merge_events:
+                self._answers.clear()
+                self._merges_seen = self.registry.merge_events
+            found = self.resolver.resolve(
+                self.registry, name, country, (identifier,) if identifier else ()
+            )
+            if found.events and self.keep_pending:
+                self.pending.extend(found.events)
+            if found.party_id is None:
+                answer: Answer = (None, None, None)
+            else:
+                display = self.registry.display_name(found.party_id) or name
+                answer = (found.base, found.party_id, display)
+            if self._merges_seen == self.registry.merge_events:
+                if len(self._answers) >= self.resolver.rules.cache_size:
+                    self._answers.clear()
+                self._answers[key] = answer
+            return answer
+
+    def resolve(
+        self, name: str | None, country: str | None, identifiers: Iterable[str | None] = ()
+    ) -> Resolution:
+        with self._lock:
+            found = self.resolver.resolve(self.registry, name, country, identifiers)
+            if found.events and self.keep_pending:
+                self.pending.extend(found.events)
+            return found
+
+    def display_name(self, party: str) -> str | None:
+        with self._lock:
+            return self.registry.display_name(party)
+
+    def root(self, party: str) -> str:
+        with self._lock:
+            return self.registry.root(party)
+
+    def apply(self, events: Iterable[RegistryEvent]) -> None:
+        with self._lock:
+            for event in events:
+                self.registry.apply(event, self.resolver.normalise)
+
+    def take_pending(self) -> list[RegistryEvent]:
+        """What to publish; a merge an analyst has split apart since it was made is
+        dropped, so it cannot land after the split and undo it."""
+        with self._lock:
+            taken, self.pending = self.pending, []
+            return [
+                e
+                for e in taken
+                if not (e.kind == "merge" and e.to and self.registry.kept_apart(e.party, e.to))
+            ]
+
+    def give_back(self, events: list[RegistryEvent]) -> None:
+        """Events whose publication failed, to be tried again first."""
+        with self._lock:
+            self.pending[:0] = events

@@ -13,6 +13,7 @@ from schemas.alert import Alert
 from schemas.alert_action import AlertAction
 from schemas.dead_letter import DeadLetter
 from schemas.enriched import EnrichedDeclaration
+from schemas.party import PartyMerge
 from stream.warehouse.client import Warehouse
 
 DECLARATION_COLUMNS = (
@@ -26,6 +27,8 @@ DECLARATION_COLUMNS = (
     "categories", "chpl_tier", "evidence", "confidence", "misdeclaration_suspected",
     "misdeclaration_reason", "screening_hits", "screened_entity_ids", "screening_max_score",
     "alert_rules", "rules_version", "raw_topic", "raw_partition", "raw_offset", "enriched_at",
+    "importer_party_id", "exporter_party_id", "notify_party_id", "declarant_party_id",
+    "manufacturer_party_id",
 )  # fmt: skip
 ALERT_COLUMNS = (
     "alert_id",
@@ -82,6 +85,8 @@ def declaration_row(line: EnrichedDeclaration) -> list[Any]:
         max((h.score for h in line.screening_hits), default=0.0),
         list(line.alert_rules), line.rules_version, line.raw_topic, line.raw_partition,
         line.raw_offset, line.enriched_at,
+        line.importer_party_id or "", line.exporter_party_id or "", line.notify_party_id or "",
+        line.declarant_party_id or "", line.manufacturer_party_id or "",
     ]  # fmt: skip
 
 
@@ -118,6 +123,9 @@ def declaration_row_from_json(line: dict[str, Any]) -> list[Any]:
         max((h["score"] for h in hits), default=0.0), list(line["alert_rules"]),
         line["rules_version"], line["raw_topic"], line["raw_partition"], line["raw_offset"],
         datetime.fromisoformat(line["enriched_at"]),
+        line["importer_party_id"] or "", line["exporter_party_id"] or "",
+        line["notify_party_id"] or "", line["declarant_party_id"] or "",
+        line["manufacturer_party_id"] or "",
     ]  # fmt: skip
 
 
@@ -159,6 +167,16 @@ def action_row(action: AlertAction) -> list[Any]:
         action.at, action.rule, action.outcome, action.before.get("status"),
         action.after.get("status"), _json(action.before), _json(action.after), action.comment,
         suppression,
+    ]  # fmt: skip
+
+
+PARTY_MERGE_COLUMNS = ("event_id", "kind", "from_party", "to_party", "reason", "at", "by")
+
+
+def party_merge_row(merge: PartyMerge) -> list[Any]:
+    return [
+        merge.event_id, merge.kind, merge.from_party, merge.to_party, merge.reason, merge.at,
+        merge.by,
     ]  # fmt: skip
 
 

@@ -60,13 +60,14 @@ from stream.metrics.definitions import (
 )
 from stream.screening.names import NameNormaliser
 from stream.screening.store import WatchedScreener
-from stream.stages.enrich import Enricher
+from stream.stages.enrich import Enricher, party_book
 from stream.stages.facts import PartyKeys, fact_batches, flow_batches
 from stream.stages.guard import Failed, attempt, line_letter, message_letter
 from stream.stages.parse import TabularReader, parse_message
 from stream.stages.stateful import flow_transition, party_transition
 from stream.stages.suppress import mark
 from stream.worker.app import Topics
+from stream.worker.parties import PartyRegistryReader
 from stream.worker.patches import as_current_event
 from stream.worker.suppressions import SuppressionReader
 
@@ -88,18 +89,23 @@ class Stages:
     party_names: PartyKeys
     tabular: TabularReader
     suppressions: SuppressionReader | None = None  # None: nothing is suppressed
+    parties: PartyRegistryReader | None = None  # None: the registry stays this worker's
 
 
 def build_stages(settings: Settings, rules: RuleSet) -> Stages:
     watched = WatchedScreener(
         settings.screening.watchlist_dir, rules.screening, settings.screening.threshold
     )
+    book = party_book(rules)
     return Stages(
         watched=watched,
-        enricher=Enricher(rules, fx_table(settings.rules.fx_rates), lambda: watched.current),
+        enricher=Enricher(
+            rules, fx_table(settings.rules.fx_rates), lambda: watched.current, parties=book
+        ),
         party_names=PartyKeys(NameNormaliser(rules.screening)),
         tabular=TabularReader(MappingCatalog(settings.ingest.mappings_dir)),
         suppressions=SuppressionReader(settings),
+        parties=PartyRegistryReader(settings, book),
     )
 
 
@@ -453,3 +459,20 @@ def register_agents(app: faust.App, topics: Topics, settings: Settings, rules: R
             await asyncio.get_running_loop().run_in_executor(None, suppressions.refresh)
         except Exception as exc:  # the broker may be away: keep the known suppressions
             log.error("suppressions not read; keeping the known ones", extra={"error": exc})
+
+    # The party registry: read whole before consuming (a restarted worker resolves against
+    # what every worker registered), then on a timer off the loop, which also publishes what
+    # this worker registered meanwhile.
+    parties = stages.parties
+    assert parties is not None
+    try:
+        parties.refresh()
+    except Exception as exc:
+        log.error("party registry not read at start", extra={"error": exc})
+
+    @app.timer(interval=settings.worker.party_refresh_s)  # type: ignore[untyped-decorator]
+    async def refresh_parties() -> None:
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, parties.refresh)
+        except Exception as exc:  # the broker may be away: keep the registry, publish later
+            log.error("party registry not refreshed; trying again", extra={"error": exc})

@@ -93,7 +93,11 @@ def test_the_bi_role_migration_is_recorded_as_skipped_on_the_embedded_engine(
     ).rows
     granted = {
         line.split(" ON ")[1].split(" ")[0].rstrip(";")
-        for grants in ("0009_bi_reader_role.sql", "0014_bi_rule_outcomes_grant.sql")
+        for grants in (
+            "0009_bi_reader_role.sql",
+            "0014_bi_rule_outcomes_grant.sql",
+            "0017_parties_grant.sql",
+        )
         for line in (Path(__file__).parents[2] / "schemas/clickhouse" / grants)
         .read_text()
         .splitlines()

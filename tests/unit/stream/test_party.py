@@ -78,14 +78,31 @@ def test_an_identifier_with_wrong_check_digits_links_nothing(resolver: PartyReso
     assert not registry.identifiers
 
 
-def test_a_split_gives_the_written_name_a_party_of_its_own(resolver: PartyResolver) -> None:
+def test_a_split_undoes_a_merge_and_it_is_not_redone_automatically(
+    resolver: PartyResolver,
+) -> None:
     registry = PartyRegistry()
-    one = resolver.resolve(registry, "OOO Vektor-Snab", "RU").party_id
-    assert resolver.resolve(registry, "Vektor Snab OOO", "RU").party_id == one
-    event = resolver.split(registry, "Vektor Snab OOO", "RU", "analyst: another company")
-    again = resolver.resolve(registry, "Vektor Snab OOO", "RU").party_id
-    assert again == event.to != one
-    assert resolver.resolve(registry, "OOO Vektor-Snab", "RU").party_id == one
+    sirius = resolver.resolve(registry, "JSC Concern Sirius", "RU", [SIRIUS_INN]).party_id
+    orbita = resolver.resolve(registry, "OOO Orbita-Tekh", "RU", [SIRIUS_INN])
+    assert orbita.party_id == sirius and orbita.base != sirius
+    assert orbita.base is not None
+    event = resolver.split(registry, orbita.base, "analyst: a reseller, not Sirius")
+    assert (event.kind, event.party, event.to) == ("split", orbita.base, sirius)
+    again = resolver.resolve(registry, "OOO Orbita-Tekh", "RU", [f"INN {SIRIUS_INN}"])
+    assert again.party_id == orbita.base and not [e for e in again.events if e.kind == "merge"]
+    resolver.merge(registry, orbita.base, sirius, "analyst: it is Sirius after all")
+    assert resolver.resolve(registry, "OOO Orbita-Tekh", "RU").party_id == sirius
+
+
+def test_a_written_party_id_depends_on_the_line_alone(resolver: PartyResolver) -> None:
+    """Two workers that met the spellings in other orders store the same id on a line."""
+    feed = [("Vektor Snab, LLC", "RU"), ("OOO Vektor-Snab", "RU"), ("Zala Aero", "RU")]
+    bases = []
+    for order in (feed, feed[::-1]):
+        registry = PartyRegistry()
+        bases.append({n: resolver.resolve(registry, n, c).base for n, c in order})
+    assert bases[0] == bases[1]
+    assert bases[0]["Vektor Snab, LLC"] == bases[0]["OOO Vektor-Snab"]
 
 
 def test_held_out_clusters_gate() -> None:

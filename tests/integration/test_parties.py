@@ -1,0 +1,173 @@
+"""Party ids through the real broker, a worker and the embedded ClickHouse: spellings of one
+company are one party; an identifier seen with two names merges them and the warehouse
+regroups their history without a row reinserted; an analyst's split undoes it."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from ingest.broker.admin import create_topics, delete_topics
+from schemas.rule_data import load_rules
+from schemas.settings import Settings
+from stream.stages.enrich import party_book
+from stream.worker.parties import PartyRegistryReader
+from tests.services import Pipeline, wait_for
+
+pytestmark = pytest.mark.integration
+
+SIRIUS_INN = "7704730655"  # listed by the EU for JSC Sirius (32014R0833 annex IV)
+
+
+def line(number: int, day: str, importer: str, importer_id: str | None = None) -> dict[str, Any]:
+    return {
+        "declaration_id": f"PARTY-{number:03d}",
+        "line_no": 1,
+        "declared_at": day,
+        "flow": "export",
+        "reporter": "CN",
+        "hs_code": "6211.33",
+        "description": "Bulletproof vest NIJ IIIA, aramid",
+        "quantity": 100,
+        "unit": "pcs",
+        "value": 10_000 * number,
+        "currency": "USD",
+        "origin_country": "CN",
+        "dispatch_country": "CN",
+        "destination_country": "RU",
+        "exporter_name": "Shanghai Hengwei Protective Gear Co., Ltd",
+        "exporter_country": "CN",
+        "importer_name": importer,
+        "importer_country": "RU",
+        "importer_id": importer_id,
+        "source": "jsonl",
+    }
+
+
+def publish(pipe: Pipeline, path: Path, lines: list[dict[str, Any]]) -> None:
+    path.write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in lines))
+    pipe.cli("ingest", "jsonl", str(path), "--source", "jsonl")
+
+
+def query(pipe: Pipeline, name: str) -> list[dict[str, Any]]:
+    out = pipe.cli("query", name, "--since", "2020-01-01", "--format", "json")
+    rows: list[dict[str, Any]] = orjson.loads(out.stdout)
+    return rows
+
+
+def importers(pipe: Pipeline) -> dict[str, dict[str, Any]]:
+    """The battlefield importers by display name."""
+    return {r["importer_name"]: r for r in query(pipe, "top_importers_battlefield")}
+
+
+def by_id(pipe: Pipeline) -> dict[str, dict[str, Any]]:
+    """The battlefield importers by party id."""
+    return {r["importer_party_id"]: r for r in query(pipe, "top_importers_battlefield")}
+
+
+def test_spellings_merge_and_split_regroup_history_without_reinserting(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    pipeline.env["CUSTOMS_WATCH_WORKER_PARTY_REFRESH_S"] = "1"
+    pipeline.start_worker()
+    publish(
+        pipeline,
+        tmp_path / "first.jsonl",
+        [
+            line(1, "2024-03-01", "OOO Vektor-Snab"),
+            line(2, "2024-03-02", "ООО «ВЕКТОР-СНАБ»"),
+            line(3, "2024-03-03", "Vektor Snab, LLC"),
+            line(4, "2024-03-04", "OOO Vektor-Snab"),
+            line(5, "2024-03-05", "JSC Concern Sirius", f"ИНН {SIRIUS_INN}"),
+            line(6, "2024-03-06", "OOO Orbita-Tekh"),
+        ],
+    )
+    pipeline.cli("wait", "--timeout", "120")
+
+    # three spellings, one party: the most frequent spelling shows, the others beside it
+    seen = importers(pipeline)
+    vektor = seen["OOO Vektor-Snab"]
+    assert sorted(vektor["other_names"]) == ["Vektor Snab, LLC", "ООО «ВЕКТОР-СНАБ»"]
+    assert vektor["lines"] == 4
+    assert {"JSC Concern Sirius", "OOO Orbita-Tekh"} <= seen.keys()
+    orbita_id = seen["OOO Orbita-Tekh"]["importer_party_id"]
+    sirius_id = seen["JSC Concern Sirius"]["importer_party_id"]
+    assert orbita_id != sirius_id
+
+    # the INN turns up with the other name: the resolver merges, the warehouse regroups
+    publish(
+        pipeline,
+        tmp_path / "second.jsonl",
+        [line(7, "2024-03-07", "OOO Orbita-Tekh", SIRIUS_INN)],
+    )
+
+    def merged() -> bool:
+        return orbita_id not in by_id(pipeline)
+
+    wait_for(merged, 60, "the identifier merge to regroup the importers", pipeline)
+    sirius = by_id(pipeline)[sirius_id]
+    # the most frequent spelling now names the party; the other is beside it
+    assert (sirius["importer_name"], sirius["other_names"]) == (
+        "OOO Orbita-Tekh",
+        ["JSC Concern Sirius"],
+    )
+    assert sirius["lines"] == 3
+    profile = [r for r in query(pipeline, "party_profile") if r["party_id"] == sirius_id]
+    assert sorted(profile[0]["written_ids"]) == sorted([sirius_id, orbita_id])
+    assert "ru_inn" not in str(profile[0]["identifiers"])  # identifiers are as written
+    assert any(SIRIUS_INN in i for i in profile[0]["identifiers"])
+    (merge,) = profile[0]["merges"]
+    assert merge[0] == orbita_id and "ru_inn:7704730655" in merge[1]
+    totals = query(pipeline, "line_totals")[0]
+    assert totals["lines"] == totals["distinct_lines"] == 7  # nothing reinserted
+
+    shown = pipeline.cli("party", "show", "OOO Orbita-Tekh")
+    assert sirius_id in shown.stdout and "JSC Concern Sirius" in shown.stdout
+
+    # an analyst splits it off again: the history of both names is apart again
+    pipeline.cli("party", "split", orbita_id, "--reason", "a reseller, not Sirius", "--by", "t")
+
+    def apart() -> bool:
+        return by_id(pipeline).get(orbita_id, {}).get("lines") == 2
+
+    wait_for(apart, 60, "the split to regroup the importers", pipeline)
+    assert by_id(pipeline)[sirius_id]["lines"] == 1
+    assert by_id(pipeline)[sirius_id]["importer_name"] == "JSC Concern Sirius"
+    assert query(pipeline, "line_totals")[0]["lines"] == 7
+
+
+def test_workers_share_the_registry_and_a_restarted_worker_replays_it(bootstrap: str) -> None:
+    """Two workers' books through the real topics: what one registered the other resolves
+    against, and a new reader (a restart) holds the same identifiers and merges."""
+    tag = uuid.uuid4().hex[:8]
+    settings = Settings(kafka={"bootstrap": bootstrap}, topics={"prefix": f"p{tag}"})
+    create_topics(settings)
+    rules = load_rules()
+    try:
+        first, second = party_book(rules), party_book(rules)
+        one, two = PartyRegistryReader(settings, first), PartyRegistryReader(settings, second)
+        sirius = first.resolve("JSC Concern Sirius", "RU", [SIRIUS_INN])
+        assert one.refresh() == 0  # nothing on the topics yet; then it publishes
+        assert two.refresh() == 2  # the other's name and identifier
+        orbita = second.resolve("OOO Orbita-Tekh", "RU", [SIRIUS_INN])
+        assert orbita.party_id == sirius.party_id != orbita.base
+        two.refresh()  # publishes the name and the merge
+        assert one.refresh() == 4  # its own two back, and the other's two
+        assert orbita.base is not None
+        assert first.root(orbita.base) == sirius.party_id  # the other worker's merge
+        restarted = party_book(rules)
+        # two names, one identifier, one merge
+        assert PartyRegistryReader(settings, restarted).refresh() == 4
+        for book in (first, second):
+            assert restarted.registry.merged == book.registry.merged
+            assert restarted.registry.identifiers == book.registry.identifiers
+        again = restarted.resolve("OOO Orbita-Tekh", "RU", [SIRIUS_INN])
+        assert (again.base, again.party_id, again.events) == (orbita.base, sirius.party_id, ())
+        for reader in (one, two):
+            reader.close()
+    finally:
+        delete_topics(settings, settings.topics.all_names())
