@@ -45,10 +45,18 @@ class PartyKeys:
         return compact
 
     def __call__(self, line: EnrichedDeclaration) -> str:
-        """The importer's party (as resolved when the line was enriched, the id the
-        warehouse groups by), else the exporter's, else the declaration; a line enriched
-        before party ids existed falls back to the normalised name."""
-        for role, party in (("importer", line.importer_party), ("exporter", line.exporter_party)):
+        """The importer's base party id, else the exporter's, else the declaration; a line
+        enriched before party ids existed falls back to the normalised name.
+
+        The base id is a function of the line alone (its normalised name and country), the
+        id ``declarations`` stores and the party views resolve through merges. Keying the
+        stateful rules on the *resolved* party instead would make an alert's key depend on
+        which spelling a worker happened to meet first, and the alerts on the order lines
+        arrive in (``tests/integration/test_determinism.py``)."""
+        for role, party in (
+            ("importer", line.importer_party_id),
+            ("exporter", line.exporter_party_id),
+        ):
             if party:
                 return f"{role}:{party}"
         for role, name in (("importer", line.importer_name), ("exporter", line.exporter_name)):
