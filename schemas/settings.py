@@ -344,7 +344,13 @@ class WorkerSettings(BaseModel):
     )
     data_dir: Path = Path("./data/faust")
     commit_interval_s: float = Field(default=1.0, gt=0)
-    take_events: int = Field(default=16, ge=1, description="Messages an agent handles at once.")
+    take_events: int = Field(
+        default=64,
+        ge=1,
+        description="Messages an agent handles at once when they are waiting (a group closes "
+        "after take_within_s anyway): a table key changed by several of them is written to "
+        "its changelog once.",
+    )
     party_refresh_s: float = Field(
         default=5.0,
         gt=0,

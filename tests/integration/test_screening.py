@@ -100,9 +100,11 @@ def test_hits_reach_topic_and_clickhouse_and_a_new_list_needs_no_restart(
 
     rows = parties_with_hits(pipeline)
     by_party = {(r["party"], r["entity_id"]): r for r in rows}
-    assert set(by_party) == {
-        ('ООО "ВЕКТОР-СНАБ"', "cw-demo-0001"),
-        ("Vektor Snab, LLC", "cw-demo-0001"),
+    # one row per party: the Cyrillic and the Latin spelling of Vektor-Snab are one party,
+    # shown by its most frequent spelling with the other among its other names
+    (vektor,) = [r for r in rows if r["entity_id"] == "cw-demo-0001"]
+    assert {vektor["party"], *vektor["other_names"]} == {'ООО "ВЕКТОР-СНАБ"', "Vektor Snab, LLC"}
+    assert {(r["party"], r["entity_id"]) for r in rows if r is not vektor} == {
         ("ООО ВЕКТОР-СТРОЙ", "cw-demo-0004"),
         ("Some Name", "cw-demo-0003"),
         ("ООО «Позитрон Трейд»", "cw-ftm-0002"),
