@@ -121,6 +121,15 @@ def test_party_aggregates_answer_as_a_scan_of_the_lines_and_regroup_on_a_merge(
     assert len(after) == len(before) - 1
     (merged,) = [r for r in after if r[0] == a]
     assert merged[4] == before[0][4] + before[1][4]
+    # the party parameter finds the party a merged id or any of its names stands for
+    name_of_b = one(warehouse, f"SELECT any(name) FROM party_names WHERE written_party = '{b}'")
+    for wanted in (b, a, str(name_of_b).upper()):
+        profile = run_named_query(warehouse, "party_profile", party=wanted).as_dicts()
+        assert [r["party_id"] for r in profile] == [a], wanted
+        assert str(name_of_b) in profile[0]["names"]
+    everyone = run_named_query(warehouse, "party_profile").as_dicts()
+    assert len(everyone) > 1
+    assert run_named_query(warehouse, "party_profile", party="zz-none").rows == []
     assert one(warehouse, "SELECT sum(lines) FROM daily_party_lines") == 400
 
 
