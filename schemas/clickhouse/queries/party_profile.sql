@@ -15,7 +15,7 @@ WITH
                n.written_party = {party:String} OR r.root = {party:String}
                    OR lowerUTF8(n.name) = lowerUTF8({party:String}) AS exact
         FROM party_names AS n
-        LEFT JOIN party_roots AS r ON r.party_id = n.written_party
+        GLOBAL LEFT JOIN party_roots AS r ON r.party_id = n.written_party
         WHERE {party:String} != ''
           AND (exact OR positionCaseInsensitiveUTF8(n.name, {party:String}) > 0)
         SETTINGS join_use_nulls = 0

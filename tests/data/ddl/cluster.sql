@@ -816,7 +816,9 @@ GRANT ON CLUSTER 'customs_watch' SELECT ON party_display TO customs_watch_bi;
 -- 0018_party_aggregates
 -- the views resolve it through party_roots when they are read, so a merge or a split
 -- regroups the aggregates too, without a row rewritten. daily_lines and
--- importer_first_seen (0007) stay as they were, by written name.
+-- importer_first_seen (0007) stay as they were, by written name. The aggregates join the
+-- party roots GLOBAL: in cluster mode the roots (over the Distributed party_merges) are
+-- read once by the node asking and sent to the shards, not read again from each shard.
 
 -- Per day, importer and exporter party, commodity, categories and route.
 CREATE TABLE IF NOT EXISTS daily_party_lines_local ON CLUSTER 'customs_watch'
@@ -940,7 +942,7 @@ FROM
     SELECT if(r.root != '', r.root, n.written_party) AS pid, n.name AS name,
            sum(n.lines) AS named_lines
     FROM party_names AS n
-    LEFT JOIN party_roots AS r ON r.party_id = n.written_party
+    GLOBAL LEFT JOIN party_roots AS r ON r.party_id = n.written_party
     WHERE n.name != ''
     GROUP BY pid, name
 )
@@ -965,7 +967,7 @@ FROM
                'firearms'), l.categories))) AS battlefield_categories,
            min(l.day) AS first_seen, max(l.day) AS last_seen
     FROM daily_party_lines AS l
-    LEFT JOIN party_roots AS r ON r.party_id = l.importer_party
+    GLOBAL LEFT JOIN party_roots AS r ON r.party_id = l.importer_party
     WHERE l.day >= {since:Date} AND l.importer_party != ''
       AND hasAny(l.categories, ['body_armor', 'helmet', 'armor_ceramics', 'uav',
                                 'thermal_imaging', 'night_vision', 'weapon_optics', 'firearms'])
@@ -977,7 +979,7 @@ LEFT JOIN
     SELECT if(r.root != '', r.root, n.written_party) AS cpid,
            argMaxIf(n.country, n.last_seen, n.country != '') AS importer_country
     FROM party_names AS n
-    LEFT JOIN party_roots AS r ON r.party_id = n.written_party
+    GLOBAL LEFT JOIN party_roots AS r ON r.party_id = n.written_party
     WHERE n.role = 'importer'
     GROUP BY cpid
 ) AS c ON c.cpid = t.pid
@@ -1000,7 +1002,7 @@ FROM
            min(n.first_seen) AS first_seen, max(n.last_seen) AS last_seen,
            sum(n.lines) AS lines
     FROM party_names AS n
-    LEFT JOIN party_roots AS r ON r.party_id = n.written_party
+    GLOBAL LEFT JOIN party_roots AS r ON r.party_id = n.written_party
     WHERE n.role = 'importer'
     GROUP BY pid
     HAVING first_seen >= {since:Date}
