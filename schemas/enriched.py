@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Literal
@@ -67,6 +67,9 @@ class ScreeningHit(BaseModel):
     matched_by: Literal["identifier", "name", "address"] = "name"
     score: float = Field(ge=0, le=1)
     explanation: str = Field(default="", description="Which features matched, and how.")
+    entity_incorporated: date | None = Field(
+        default=None, description="The entity's registration date, when its list gives one."
+    )
 
 
 HsCodeStatus = Literal[

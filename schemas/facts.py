@@ -37,6 +37,11 @@ class LineFact(BaseModel):
     description: str = ""
     source: str | None = None
     rules_version: str = ""
+    importer_incorporated: date | None = Field(
+        default=None,
+        description="The registration date of the listed entity the importer matched, when "
+        "its list gives one (the earliest of several).",
+    )
 
 
 class PartyFacts(BaseModel):

@@ -6,6 +6,7 @@ Loaders turn OpenSanctions ``targets.simple.csv`` rows and FollowTheMoney entiti
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -43,6 +44,11 @@ class WatchlistEntry(BaseModel):
     )
     first_seen: str | None = None
     last_seen: str | None = None
+    incorporated: date | None = Field(
+        default=None,
+        description="The registration date a list or registry extract gives "
+        "(FtM incorporationDate); the earliest when it gives several.",
+    )
 
     @field_validator("countries")
     @classmethod

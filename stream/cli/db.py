@@ -77,6 +77,13 @@ def query(
             help="Only declarations from this date on (YYYY-MM-DD), where the query takes a date."
         ),
     ] = None,
+    party: Annotated[
+        str | None,
+        typer.Option(
+            help="Only this party (an id, or a name it was written as: exactly in any case, "
+            "else a part), where the query takes one (party_profile, party_network)."
+        ),
+    ] = None,
 ) -> None:
     """Run a named query; asks the worker (or sink process) that owns the embedded data
     directory when one runs.
@@ -95,8 +102,14 @@ def query(
         since_day = date.fromisoformat(since) if since else None
     except ValueError as exc:
         raise typer.BadParameter("a date, YYYY-MM-DD", param_hint="--since") from exc
+    from stream.warehouse.queries import takes_party
+
+    if party and not takes_party(name):
+        raise typer.BadParameter(f"{name} takes no party", param_hint="--party")
     settings = settings_of(ctx)
-    result = named_query(settings.clickhouse, name, since_day, token=settings.worker.web_token)
+    result = named_query(
+        settings.clickhouse, name, since_day, token=settings.worker.web_token, party=party
+    )
     if output is OutputFormat.json:
         sys.stdout.write(orjson.dumps(result.as_dicts(), default=str).decode() + "\n")
         return

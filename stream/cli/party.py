@@ -204,22 +204,14 @@ def show(
 
     def rows(name: str) -> list[dict[str, Any]]:
         return named_query(
-            settings.clickhouse, name, since_day, token=settings.worker.web_token
+            settings.clickhouse, name, since_day, token=settings.worker.web_token, party=party
         ).as_dicts()
 
-    profiles = rows("party_profile")
-    wanted = party.casefold()
-    found = [
-        r
-        for r in profiles
-        if party in (r["party_id"], *r["written_ids"])
-        or any(wanted == str(n).casefold() for n in r["names"])
-    ] or [r for r in profiles if any(wanted in str(n).casefold() for n in r["names"])]
+    found = rows("party_profile")
     if not found:
         typer.echo(f"no party written as or with id {party!r}", err=True)
         raise typer.Exit(1)
-    ids = {r["party_id"] for r in found}
-    network = [n for n in rows("party_network") if ids & {n["listed_party"], n["party_id"]}]
+    network = rows("party_network")
     if as_json:
         typer.echo(orjson.dumps({"profiles": found, "network": network}, default=str).decode())
         return

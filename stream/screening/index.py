@@ -13,6 +13,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -59,6 +60,7 @@ class ListedEntity:
     schema: str
     caption: str
     countries: frozenset[str]
+    incorporated: date | None = None
 
 
 class WatchlistIndex:
@@ -107,6 +109,7 @@ class WatchlistIndex:
                     countries=countries_seen.setdefault(
                         frozenset(entry.countries), frozenset(entry.countries)
                     ),
+                    incorporated=entry.incorporated,
                 )
             )
             index.datasets[entry.dataset] += 1

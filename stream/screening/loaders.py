@@ -5,6 +5,9 @@
   ``addresses``, ``sanctions`` and ``dataset`` are ``;``-separated.
 * FollowTheMoney entities, one JSON object per line (``entities.ftm.json`` and the targets
   exports): party schemas are read, other schemas (sanctions, addresses, ownerships) skipped.
+  A registry extract in FtM form loads the same way; its ``incorporationDate`` is kept
+  (``WatchlistEntry.incorporated``) so ``new_importer_chpl`` can say how long before its
+  first sensitive line the company was registered.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -116,6 +120,18 @@ def read_targets_csv(
             yield entry
 
 
+def incorporation_date(values: list[str]) -> date | None:
+    """The earliest full date among FtM ``incorporationDate`` values; a year or a month
+    alone ("2021", "2021-06") says too little to count days from, so it is left out."""
+    days = []
+    for value in values:
+        try:
+            days.append(date.fromisoformat(value[:10]))
+        except ValueError:
+            continue
+    return min(days, default=None)
+
+
 def _ftm_entry(record: Any, dataset: str) -> WatchlistEntry | None:
     if not isinstance(record, dict):
         raise ValueError("not a JSON object")
@@ -155,6 +171,7 @@ def _ftm_entry(record: Any, dataset: str) -> WatchlistEntry | None:
         sources=[d for d in record.get("datasets") or [] if isinstance(d, str)],
         first_seen=record.get("first_seen"),
         last_seen=record.get("last_seen"),
+        incorporated=incorporation_date(values("incorporationDate")),
     )
 
 

@@ -8,8 +8,10 @@ the same ids.
 
 State shapes (JSON-serialisable; line orders are ``[date ISO, declaration id, line no]``):
 
-* importer: ``{"first_seen": "2024-03-05", "months": {"2024-03": {"v": value, "n": lines,
-  "first": order, "top": [value, order], "last": date, "lead": parties}}, "sensitive":
+* importer: ``{"first_seen": "2024-03-05", "incorporated": "2023-11-20" (the earliest
+  registration date a list gives for it, when one does), "months": {"2024-03": {"v": value,
+  "n": lines, "first": order, "top": [value, order], "last": date, "lead": parties}},
+  "sensitive":
   {"2024-03-05": {"n", "sev", "cats", "tier"}}, "listed": [order, ...], "lead": {...},
   "open": {alert: signature},
   "applied": ["<raw topic>-<partition>-<offset>", ...]}`` (the raw messages already counted,
@@ -129,11 +131,15 @@ def observe_importer(
     listed: list[LineOrder] = list(state.get("listed", []))
     lead = state.get("lead")
     first_seen = state.get("first_seen")
+    incorporated: str | None = state.get("incorporated")
     severity = rules.rules.new_importer_chpl.severity
     for fact in facts:
         order = line_order(fact)
         day = order[0]
         first_seen = day if first_seen is None else min(first_seen, day)
+        if fact.importer_incorporated is not None:
+            registered = fact.importer_incorporated.isoformat()
+            incorporated = registered if incorporated is None else min(incorporated, registered)
         entry = months.setdefault(month_of(fact.declared_at), {"v": 0.0, "n": 0, "last": day})
         entry["v"] += fact.value_usd or 0.0
         entry["n"] += 1
@@ -160,6 +166,8 @@ def observe_importer(
             lead = {"order": order, **_lead(fact)}
     listed.sort(key=lambda k: (k[0], k[1], k[2]))
     state.update(first_seen=first_seen, months=months)
+    if incorporated is not None:
+        state["incorporated"] = incorporated
     if sensitive:
         state.update(sensitive=sensitive, listed=listed[: rules.grouping.listed_lines], lead=lead)
     return state
@@ -184,6 +192,16 @@ def _lead_parties(lead: dict[str, Any]) -> list[Party]:
             Party(role="exporter", name=lead["exporter_name"], country=lead["exporter_country"])
         )
     return out
+
+
+def _registered(incorporated: str | None, first_sensitive: str) -> str:
+    """How long before its first CHPL/battlefield line the company was registered, as its
+    list gives the date; empty when no list does."""
+    if incorporated is None:
+        return ""
+    days = (date.fromisoformat(first_sensitive) - date.fromisoformat(incorporated)).days
+    when = f"{days} days before" if days >= 0 else f"{-days} days after"
+    return f"registered on {incorporated}, {when} its first CHPL/battlefield line"
 
 
 def new_importer_chpl(
@@ -215,6 +233,9 @@ def new_importer_chpl(
         f"{' (after 2022-02-24)' if after else ''} imports {goods} bound for "
         f"{lead['destination_country']}"
     )
+    registered = _registered(state.get("incorporated"), min(sensitive))
+    if registered:
+        reason = f"{reason}; {registered}"
     if withdrawn:
         reason = f"withdrawn: earlier lines of the importer arrived; {reason}, not recently"
     return Alert.model_validate(

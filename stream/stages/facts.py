@@ -67,6 +67,18 @@ class PartyKeys:
         return f"declaration:{line.declaration_id}"
 
 
+def importer_incorporated(line: EnrichedDeclaration) -> date | None:
+    """The earliest registration date among the listed entities the importer matched."""
+    return min(
+        (
+            h.entity_incorporated
+            for h in line.screening_hits
+            if h.role == "importer" and h.entity_incorporated is not None
+        ),
+        default=None,
+    )
+
+
 def line_fact(line: EnrichedDeclaration) -> LineFact:
     return LineFact(
         declaration_id=line.declaration_id,
@@ -83,6 +95,7 @@ def line_fact(line: EnrichedDeclaration) -> LineFact:
         description=line.description[:160],
         source=line.source,
         rules_version=line.rules_version,
+        importer_incorporated=importer_incorporated(line),
     )
 
 

@@ -63,6 +63,7 @@ def screen_parties(
                     else "name",
                     score=match.score,
                     explanation=match.explanation,
+                    entity_incorporated=entity.incorporated,
                 )
             )
     return hits

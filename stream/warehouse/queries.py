@@ -12,6 +12,7 @@ ClickHouse thread, which the sink needs too.
 from __future__ import annotations
 
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from datetime import date
@@ -42,17 +43,29 @@ def run_named_query(
     since: date | None = None,
     max_execution_s: float | None = None,
     queries: Mapping[str, str] | None = None,
+    party: str | None = None,
 ) -> QueryResult:
-    """Run a query file; ``{since:Date}`` in it is bound to ``since`` (default: all).
-    With ``max_execution_s`` ClickHouse stops the query after that long (error 159)."""
+    """Run a query file; ``{since:Date}`` in it is bound to ``since`` (default: all),
+    ``{party:String}`` to ``party`` (a party id or a name it was written as; default: every
+    party). With ``max_execution_s`` ClickHouse stops the query after that long (error 159)."""
     queries = named_queries() if queries is None else queries
     if name not in queries:
         raise KeyError(f"no query named {name!r}; known: {', '.join(sorted(queries))}")
     sql = queries[name]
-    parameters = {"since": since or EPOCH} if "{since:" in sql else None
+    parameters: dict[str, object] = {}
+    if "{since:" in sql:
+        parameters["since"] = since or EPOCH
+    if "{party:" in sql:
+        parameters["party"] = (party or "").strip()
     if max_execution_s is not None:
         sql = f"{sql.rstrip().rstrip(';')}\nSETTINGS max_execution_time = {max_execution_s:g}"
-    return warehouse.query(sql, parameters)
+    return warehouse.query(sql, parameters or None)
+
+
+def takes_party(name: str, queries: Mapping[str, str] | None = None) -> bool:
+    """Whether the named query has a ``party`` parameter."""
+    queries = named_queries() if queries is None else queries
+    return "{party:" in queries.get(name, "")
 
 
 def error(status: int, message: str) -> tuple[int, bytes]:
@@ -65,6 +78,7 @@ async def answer(
     since_text: str | None,
     max_execution_s: float | None = None,
     queries: Mapping[str, str] | None = None,
+    party: str | None = None,
 ) -> tuple[int, bytes]:
     """Status and JSON body for one named-query request (shared by the worker and the
     stand-alone sink, whichever owns the data directory): 504 past the time limit, 503
@@ -78,7 +92,9 @@ async def answer(
         return error(400, f"since: not a date: {since_text!r}")
     try:
         result = await warehouse.run(
-            lambda: run_named_query(warehouse.sync, name, since, max_execution_s, queries)
+            lambda: run_named_query(
+                warehouse.sync, name, since, max_execution_s, queries, party=party
+            )
         )
     except WarehouseUnavailable as exc:
         if "TIMEOUT_EXCEEDED" in str(exc):
@@ -95,12 +111,15 @@ def via_worker(
     timeout_s: float = 30.0,
     since: date | None = None,
     token: str | None = None,
+    party: str | None = None,
 ) -> QueryResult:
     """Ask the owner of the data directory (worker or sink) at ``url`` to run the query,
     with ``token`` as ``Authorization: Bearer`` when given."""
     address = url.rstrip("/") + QUERY_PATH.format(name=name)
-    if since is not None:
-        address += f"?since={since.isoformat()}"
+    arguments = {"since": since.isoformat() if since else None, "party": party}
+    given = {k: v for k, v in arguments.items() if v}
+    if given:
+        address += "?" + urllib.parse.urlencode(given)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
         request = urllib.request.Request(address, headers=headers)
@@ -130,6 +149,7 @@ def named_query(
     name: str,
     since: date | None = None,
     token: SecretStr | None = None,
+    party: str | None = None,
 ) -> QueryResult:
     """Through the owner of the embedded directory if one runs (sending ``token``, the
     owner's ``worker.web_token``), else directly."""
@@ -137,9 +157,9 @@ def named_query(
     owner = ownership.current_owner(data_dir) if data_dir is not None else None
     if owner is not None:
         secret = token.get_secret_value() if token else None
-        return via_worker(owner.url, name, since=since, token=secret)
+        return via_worker(owner.url, name, since=since, token=secret, party=party)
     warehouse = Warehouse(settings)
     try:
-        return run_named_query(warehouse, name, since)
+        return run_named_query(warehouse, name, since, party=party)
     finally:
         warehouse.close()

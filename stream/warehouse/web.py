@@ -1,9 +1,10 @@
 """Serve the named queries over HTTP, read-only, from whichever process owns ClickHouse.
 
-``GET /customs-watch/query/<name>/[?since=YYYY-MM-DD]`` runs one of the named queries in
-``schemas/clickhouse/queries/`` and answers ``{"columns": [...], "rows": [[...]]}``. Only
-named queries are served, never arbitrary SQL. The worker serves them on faust's web server,
-the stand-alone sink on an aiohttp server of its own; both bind 127.0.0.1 by default.
+``GET /customs-watch/query/<name>/[?since=YYYY-MM-DD][&party=ID_OR_NAME]`` runs one of the
+named queries in ``schemas/clickhouse/queries/`` (``party`` where it takes one) and answers
+``{"columns": [...], "rows": [[...]]}``. Only named queries are served, never arbitrary SQL.
+The worker serves them on faust's web server, the stand-alone sink on an aiohttp server of
+its own; both bind 127.0.0.1 by default.
 
 The port is guarded by a :class:`QueryGate`: with ``CUSTOMS_WATCH_WORKER_WEB_TOKEN`` set every
 request must send ``Authorization: Bearer <token>`` (401 otherwise), and a process refuses to
@@ -76,7 +77,13 @@ class QueryGate:
         matches = hmac.compare_digest(given.strip().encode(), self.token)
         return scheme.lower() == "bearer" and matches
 
-    async def handle(self, name: str, since: str | None, authorization: str | None) -> Answer:
+    async def handle(
+        self,
+        name: str,
+        since: str | None,
+        authorization: str | None,
+        party: str | None = None,
+    ) -> Answer:
         if not self.authorized(authorization):
             status, body = error(401, "missing or wrong bearer token")
             return status, body, {"WWW-Authenticate": 'Bearer realm="customs-watch"'}
@@ -85,7 +92,9 @@ class QueryGate:
             return status, body, {"Retry-After": "1"}
         self.running += 1
         try:
-            status, body = await answer(self.warehouse, name, since, self.timeout_s, self.queries)
+            status, body = await answer(
+                self.warehouse, name, since, self.timeout_s, self.queries, party=party
+            )
         finally:
             self.running -= 1
         return status, body, {}
@@ -95,7 +104,10 @@ def register_pages(app: faust.App, gate: QueryGate) -> None:
     @app.page(QUERY_PATH)
     async def query(web: Any, request: Any, name: str) -> Any:
         status, body, headers = await gate.handle(
-            name, request.query.get("since"), request.headers.get("Authorization")
+            name,
+            request.query.get("since"),
+            request.headers.get("Authorization"),
+            request.query.get("party"),
         )
         return web.bytes(body, content_type="application/json", status=status, headers=headers)
 
@@ -108,6 +120,7 @@ async def serve_queries(gate: QueryGate, host: str, port: int) -> web.AppRunner:
             request.match_info["name"],
             request.query.get("since"),
             request.headers.get("Authorization"),
+            request.query.get("party"),
         )
         return web.Response(
             body=body, status=status, content_type="application/json", headers=headers

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,9 +14,9 @@ from schemas.rule_data import load_rules
 from schemas.settings import ClickHouseSettings
 from stream.stages.enrich import Enricher
 from stream.warehouse.client import Warehouse
-from stream.warehouse.migrations import apply_ttls, migrate
+from stream.warehouse.migrations import apply_ttls, migrate, migration_files
 from stream.warehouse.queries import named_queries, run_named_query
-from stream.warehouse.rows import DECLARATION_COLUMNS, declaration_row
+from stream.warehouse.rows import DECLARATION_COLUMNS, PARTY_MERGE_COLUMNS, declaration_row
 
 pytestmark = pytest.mark.integration
 
@@ -55,6 +57,106 @@ def test_aggregates_follow_the_lines_and_a_replayed_batch_feeds_them_nothing(
         "GROUP BY importer_name ORDER BY importer_name"
     ).rows
     assert seen == first
+
+
+# What the party views of 0016 computed from every line; 0018 reads the aggregates instead.
+NEW_IMPORTERS_BY_SCAN = """
+SELECT party_id, argMaxIf(country, declared_at, country != ''), min(declared_at),
+       max(declared_at), count()
+FROM declaration_parties WHERE role = 'importer' GROUP BY party_id ORDER BY party_id
+"""
+BATTLEFIELD_BY_SCAN = """
+SELECT party_id, round(sum(value_usd)), count(), min(declared_at), max(declared_at)
+FROM declaration_parties
+WHERE role = 'importer' AND hasAny(categories, ['body_armor', 'helmet', 'armor_ceramics',
+    'uav', 'thermal_imaging', 'night_vision', 'weapon_optics', 'firearms'])
+GROUP BY party_id ORDER BY party_id
+"""
+DISPLAY_BY_SCAN = """
+SELECT party_id, argMax(name, (lines, name)), arraySort(groupArray(name))
+FROM (SELECT party_id, name, count() AS lines FROM declaration_parties WHERE name != ''
+      GROUP BY party_id, name)
+GROUP BY party_id ORDER BY party_id
+"""
+
+
+def test_party_aggregates_answer_as_a_scan_of_the_lines_and_regroup_on_a_merge(
+    warehouse: Warehouse,
+) -> None:
+    lines = [Declaration.model_validate(x) for x in synthetic_lines(400, seed=7)]
+    rows = [declaration_row(x) for x in Enricher(load_rules()).lines(lines).lines]
+    warehouse.insert_rows("declarations", rows[:200], DECLARATION_COLUMNS, "p-0")
+    warehouse.insert_rows("declarations", rows[:200], DECLARATION_COLUMNS, "p-0")  # replay
+    warehouse.insert_rows("declarations", rows[200:], DECLARATION_COLUMNS, "p-1")
+    assert one(warehouse, "SELECT sum(lines) FROM daily_party_lines") == 400
+
+    def compare() -> list[list[object]]:
+        new = warehouse.query(
+            "SELECT importer_party_id, importer_country, first_seen, last_seen, lines "
+            "FROM bi_new_importers(since = '2000-01-01') ORDER BY importer_party_id"
+        ).rows
+        assert new == warehouse.query(NEW_IMPORTERS_BY_SCAN).rows
+        top = warehouse.query(
+            "SELECT importer_party_id, value_usd, lines, first_seen, last_seen "
+            "FROM bi_top_importers_battlefield(since = '2000-01-01') ORDER BY importer_party_id"
+        ).rows
+        scan = warehouse.query(BATTLEFIELD_BY_SCAN).rows
+        assert 0 < len(scan) < 20 and top == scan  # fewer than the view's LIMIT: all of them
+        display = warehouse.query(
+            "SELECT party_id, display_name, names FROM party_display ORDER BY party_id"
+        ).rows
+        assert display == warehouse.query(DISPLAY_BY_SCAN).rows
+        return new
+
+    before = compare()
+    # two importers are found to be one: the views regroup, nothing is reinserted
+    (a, b) = [r[0] for r in before[:2]]
+    warehouse.insert_rows(
+        "party_merges",
+        [["e-1", "merge", b, a, "test: shared identifier", datetime(2026, 1, 1, tzinfo=UTC), "t"]],
+        PARTY_MERGE_COLUMNS,
+        "m-1",
+    )
+    after = compare()
+    assert len(after) == len(before) - 1
+    (merged,) = [r for r in after if r[0] == a]
+    assert merged[4] == before[0][4] + before[1][4]
+    # the party parameter finds the party a merged id or any of its names stands for
+    name_of_b = one(warehouse, f"SELECT any(name) FROM party_names WHERE written_party = '{b}'")
+    for wanted in (b, a, str(name_of_b).upper()):
+        profile = run_named_query(warehouse, "party_profile", party=wanted).as_dicts()
+        assert [r["party_id"] for r in profile] == [a], wanted
+        assert str(name_of_b) in profile[0]["names"]
+    everyone = run_named_query(warehouse, "party_profile").as_dicts()
+    assert len(everyone) > 1
+    assert run_named_query(warehouse, "party_profile", party="zz-none").rows == []
+    assert one(warehouse, "SELECT sum(lines) FROM daily_party_lines") == 400
+
+
+def test_the_party_aggregates_are_back_filled_from_lines_landed_before_them(
+    tmp_path: Path,
+) -> None:
+    wh = Warehouse(ClickHouseSettings(dsn=f"chdb://{tmp_path / 'ch'}"))
+    before = tmp_path / "before"
+    before.mkdir()
+    for path in migration_files():
+        if path.name < "0018":
+            shutil.copy(path, before / path.name)
+    migrate(wh, before)
+    lines = [Declaration.model_validate(x) for x in synthetic_lines(150, seed=9)]
+    rows = [declaration_row(x) for x in Enricher(load_rules()).lines(lines).lines]
+    wh.insert_rows("declarations", rows, DECLARATION_COLUMNS, "b-0")
+    old_new_importers = wh.query(
+        "SELECT * FROM bi_new_importers(since = '2000-01-01') ORDER BY importer_party_id"
+    ).rows
+    assert migrate(wh) == ["0018_party_aggregates"]
+    assert one(wh, "SELECT sum(lines) FROM daily_party_lines") == 150
+    assert (
+        wh.query(
+            "SELECT * FROM bi_new_importers(since = '2000-01-01') ORDER BY importer_party_id"
+        ).rows
+        == old_new_importers
+    )
 
 
 def test_every_named_query_answers_with_its_columns(warehouse: Warehouse) -> None:

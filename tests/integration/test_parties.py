@@ -127,6 +127,13 @@ def test_spellings_merge_and_split_regroup_history_without_reinserting(
 
     shown = pipeline.cli("party", "show", "OOO Orbita-Tekh")
     assert sirius_id in shown.stdout and "JSC Concern Sirius" in shown.stdout
+    # the party parameter, through the worker: a merged id, a name in another case, a part
+    for wanted in (orbita_id, "jsc concern sirius", "Orbita"):
+        found = pipeline.cli(
+            "query", "party_profile", "--party", wanted, "--since", "2020-01-01", "--format",
+            "json",
+        )  # fmt: skip
+        assert [r["party_id"] for r in orjson.loads(found.stdout)] == [sirius_id], wanted
 
     # an analyst splits it off again: the history of both names is apart again
     pipeline.cli("party", "split", orbita_id, "--reason", "a reseller, not Sirius", "--by", "t")

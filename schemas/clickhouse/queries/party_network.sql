@@ -2,9 +2,28 @@
 -- that role): linked by trading with it (importer <-> exporter on one line), by a shared
 -- identifier or a shared address, or through one party in between; `via` names the edges
 -- ("buys from X, which sells to": both bought from X).
+-- With `party`, only the rows where it is the listed party or the one reached.
 -- The shell-company pattern around a listed party. Parties are resolved through merges
 -- (declaration_parties, migration 0016).
 WITH
+    -- the parties `party` names: an id (its own or one merged into it), else a written name
+    -- (any case), else a part of one; '' is every party
+    wanted AS
+    (
+        SELECT if(r.root != '', r.root, n.written_party) AS pid,
+               n.written_party = {party:String} OR r.root = {party:String}
+                   OR lowerUTF8(n.name) = lowerUTF8({party:String}) AS exact
+        FROM party_names AS n
+        GLOBAL LEFT JOIN party_roots AS r ON r.party_id = n.written_party
+        WHERE {party:String} != ''
+          AND (exact OR positionCaseInsensitiveUTF8(n.name, {party:String}) > 0)
+        SETTINGS join_use_nulls = 0
+    ),
+    chosen AS
+    (
+        SELECT DISTINCT pid FROM wanted
+        WHERE exact OR (SELECT count() FROM wanted WHERE exact) = 0
+    ),
     lines AS
     (
         SELECT source, declaration_id, line_no, role, party_id, identifier, address,
@@ -77,5 +96,7 @@ FROM
 INNER JOIN listed AS l ON l.party_id = r.listed_party
 LEFT JOIN party_display AS ld ON ld.party_id = r.listed_party
 LEFT JOIN party_display AS pd ON pd.party_id = r.party_id
+WHERE {party:String} = '' OR r.listed_party IN (SELECT pid FROM chosen)
+   OR r.party_id IN (SELECT pid FROM chosen)
 ORDER BY r.listed_party, hops, r.party_id
 LIMIT 1000

@@ -1,10 +1,30 @@
--- Every party's profile (one row each; `customs-watch party show` picks one): its names and
+-- Every party's profile, or those `party` names (one row each; `customs-watch party show`
+-- passes it): its names and
 -- scripts, the written ids merged into it, identifiers, countries, addresses, roles, first
 -- and last seen, lines and value per category and month, counterparties (importer <->
 -- exporter, with lines and value), routes (origin -> dispatch -> destination), the alert
 -- rules its lines raised, the watchlist entities it matched (in its role on the line), and
 -- the merges that hold (each merged id with the reason, who and when).
 -- Parties resolved through party_merges (view declaration_parties, migration 0016).
+WITH
+    -- the parties `party` names: an id (its own or one merged into it), else a written name
+    -- (any case), else a part of one; '' is every party
+    wanted AS
+    (
+        SELECT if(r.root != '', r.root, n.written_party) AS pid,
+               n.written_party = {party:String} OR r.root = {party:String}
+                   OR lowerUTF8(n.name) = lowerUTF8({party:String}) AS exact
+        FROM party_names AS n
+        GLOBAL LEFT JOIN party_roots AS r ON r.party_id = n.written_party
+        WHERE {party:String} != ''
+          AND (exact OR positionCaseInsensitiveUTF8(n.name, {party:String}) > 0)
+        SETTINGS join_use_nulls = 0
+    ),
+    chosen AS
+    (
+        SELECT DISTINCT pid FROM wanted
+        WHERE exact OR (SELECT count() FROM wanted WHERE exact) = 0
+    )
 SELECT p.party_id AS party_id, d.display_name AS display_name, d.names AS names,
        p.written_ids, p.scripts, p.identifiers, p.countries, p.addresses, p.roles,
        p.first_seen, p.last_seen, p.lines, p.value_usd,
@@ -29,6 +49,7 @@ FROM
                    JSONExtractArrayRaw(screening_hits))))) AS watchlist_entities
     FROM declaration_parties
     WHERE declared_at >= {since:Date}
+          AND ({party:String} = '' OR party_id IN (SELECT pid FROM chosen))
     GROUP BY party_id
 ) AS p
 LEFT JOIN party_display AS d ON d.party_id = p.party_id
@@ -41,6 +62,7 @@ LEFT JOIN
                round(sum(value_usd)) AS value_usd
         FROM declaration_parties
         WHERE declared_at >= {since:Date}
+          AND ({party:String} = '' OR party_id IN (SELECT pid FROM chosen))
         GROUP BY party_id, category
     )
     GROUP BY party_id
@@ -54,6 +76,7 @@ LEFT JOIN
                round(sum(value_usd)) AS value_usd
         FROM declaration_parties
         WHERE declared_at >= {since:Date}
+          AND ({party:String} = '' OR party_id IN (SELECT pid FROM chosen))
         GROUP BY party_id, month
     )
     GROUP BY party_id
@@ -70,7 +93,9 @@ LEFT JOIN
         INNER JOIN declaration_parties AS b
             ON a.source = b.source AND a.declaration_id = b.declaration_id
                AND a.line_no = b.line_no
-        WHERE a.declared_at >= {since:Date} AND a.role IN ('importer', 'exporter')
+        WHERE a.declared_at >= {since:Date}
+          AND ({party:String} = '' OR a.party_id IN (SELECT pid FROM chosen))
+          AND a.role IN ('importer', 'exporter')
           AND b.role IN ('importer', 'exporter') AND a.role != b.role
         GROUP BY party_id, counterparty, role
     )
@@ -87,6 +112,7 @@ LEFT JOIN
                ifNull(destination_country, '') AS destination, uniqExact(source, declaration_id, line_no) AS lines
         FROM declaration_parties
         WHERE declared_at >= {since:Date}
+          AND ({party:String} = '' OR party_id IN (SELECT pid FROM chosen))
         GROUP BY party_id, origin, dispatch, destination
     )
     GROUP BY party_id

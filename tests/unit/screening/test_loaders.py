@@ -1,3 +1,4 @@
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,8 @@ def test_ftm_entities_keep_identifier_schemes_and_skip_non_parties(tmp_path: Pat
         ("innCode", "7704567893"),
         ("ogrnCode", "1227700000002"),
     }
+    assert pozitron.incorporated == date(2022, 11, 21)
+    assert entries[0].incorporated is None
 
 
 def test_broken_ftm_lines_are_rejected_not_fatal(tmp_path: Path) -> None:
@@ -97,3 +100,17 @@ def test_format_and_dataset_from_the_file_name() -> None:
     assert dataset_name(Path("/data/sanctions/targets.simple.csv")) == "sanctions"
     assert dataset_name(Path("watchlist_demo.csv")) == "watchlist_demo"
     assert next(read_list(SAMPLES / "watchlist_demo.csv")).dataset == "watchlist_demo"
+
+
+def test_ftm_incorporation_date_kept_as_the_earliest_full_date(tmp_path: Path) -> None:
+    path = tmp_path / "registry.ftm.json"
+    path.write_text(
+        '{"id": "a", "schema": "Company", "properties": {"name": ["A Co"], '
+        '"incorporationDate": ["2022-09-14", "2022-05-03T00:00:00"]}}\n'
+        '{"id": "b", "schema": "Company", "properties": {"name": ["B Co"], '
+        '"incorporationDate": ["2021", "2021-06"]}}\n'
+        '{"id": "c", "schema": "Company", "properties": {"name": ["C Co"]}}\n',
+        encoding="utf-8",
+    )
+    entries = list(read_ftm_jsonl(path, "t"))
+    assert [e.incorporated for e in entries] == [date(2022, 5, 3), None, None]

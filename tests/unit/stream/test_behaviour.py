@@ -171,3 +171,29 @@ def test_next_period_undoes_previous_period() -> None:
         ("2023-Q4", "quarter"),
     ):
         assert previous_period(next_period(label, period), period) == label
+
+
+def test_new_importer_alert_says_how_long_before_its_first_line_it_was_registered() -> None:
+    lines = [
+        fact("2024-03-20", n=2, importer_incorporated="2024-01-10"),
+        fact("2024-03-05", chpl_tier=None),  # not sensitive: the count starts at 03-20
+        fact("2024-04-02", n=3, importer_incorporated="2024-02-01"),
+        fact("2024-04-09", n=4),  # a line whose importer matched no dated entity
+    ]
+    alerts = []
+    for order in (lines, lines[::-1], [lines[2], lines[0], lines[3], lines[1]]):
+        state: dict[str, Any] | None = None
+        for line in order:  # one batch per line, in this order
+            state = observe_importer(state, [line], RULES)
+        assert state is not None and state["incorporated"] == "2024-01-10"
+        alert = new_importer_chpl("importer:p", state, RULES)
+        assert alert is not None
+        alerts.append(alert.reason)
+    assert alerts[0] == alerts[1] == alerts[2]
+    assert "registered on 2024-01-10, 70 days before its first CHPL/battlefield line" in alerts[0]
+
+
+def test_no_registration_date_no_claim() -> None:
+    alert = new_importer_chpl("importer:p", replay([fact("2024-03-05")]), RULES)
+    assert alert is not None and "registered" not in alert.reason
+    assert "incorporated" not in replay([fact("2024-03-05")])

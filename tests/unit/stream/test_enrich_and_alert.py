@@ -1,8 +1,12 @@
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from schemas.declaration import Declaration, DeclarationBatch, RawRef
 from schemas.rule_data import load_rules
+from schemas.watchlist import WatchlistEntry
+from stream.screening.index import WatchlistIndex
+from stream.screening.matcher import Screener
 from stream.stages.enrich import Enricher
+from stream.stages.facts import line_fact
 
 ENRICHER = Enricher(load_rules())
 NOW = datetime(2024, 5, 1, tzinfo=UTC)
@@ -62,3 +66,25 @@ def test_batch_keeps_the_raw_reference_on_every_line() -> None:
     assert [(x.raw_partition, x.raw_offset) for x in enriched.lines] == [(3, 9), (3, 9)]
     assert len(alerts) == 2
     assert enriched.raw.token() == "customs.raw.jsonl-3-9"
+
+
+def test_a_listed_importers_registration_date_reaches_its_line_fact() -> None:
+    rules = load_rules()
+    entry = WatchlistEntry.model_validate(
+        {
+            "id": "reg-1",
+            "dataset": "registry",
+            "schema": "Company",
+            "name": "AO Tekhnokom",
+            "countries": ["ru"],
+            "incorporated": "2023-11-20",
+        }
+    )
+    screener = Screener(WatchlistIndex.build([entry], rules.screening))
+    enricher = Enricher(rules, screener=lambda: screener)
+    enriched, _ = enricher.line(line(importer_country="RU"), now=NOW)
+    (hit,) = [h for h in enriched.screening_hits if h.role == "importer"]
+    assert hit.entity_incorporated == date(2023, 11, 20)
+    assert line_fact(enriched).importer_incorporated == date(2023, 11, 20)
+    exporter_only = enricher.line(line(importer_name="Someone Else"), now=NOW)[0]
+    assert line_fact(exporter_only).importer_incorporated is None
