@@ -236,7 +236,7 @@ class PartyResolver:
         self.scorer = scorer
         self.identifiers = IdentifierReader(rules)
         self._max_postings = scorer.rules.max_key_postings
-        self._max_pool = scorer.rules.max_pool * 4
+        self._max_pool = scorer.rules.max_pool
         self._acronym_max = rules.acronym_max_length
         self._forms: dict[str, NameForm] = {}
 
@@ -282,7 +282,8 @@ class PartyResolver:
         abbreviations used; None for the query when none."""
         used: set[str] = set()
         for short_side, long_side in ((query, listed), (listed, query)):
-            for word in [w for w in short_side if 2 <= len(w) <= self._acronym_max]:
+            # an abbreviation is letters only: "00012" or "3d" spell no initials
+            for word in [w for w in short_side if 2 <= len(w) <= self._acronym_max and w.isalpha()]:
                 if word in long_side:
                     continue
                 run = self._run(word, long_side)
