@@ -27,6 +27,7 @@ from stream.stages.behaviour import (
     group_state,
     importer_surge,
     line_keys,
+    month_of,
     new_importer_chpl,
     next_period,
     observe_importer,
@@ -143,7 +144,7 @@ def party_transition(
         found: dict[str, Alert | None] = {
             NEW_IMPORTER_CHPL: new_importer_chpl(key, state, rules, NEW_IMPORTER_CHPL in reported)
         }
-        touched = {f"{f.declared_at.year:04d}-{f.declared_at.month:02d}" for f in party.lines}
+        touched = {month_of(f.declared_at) for f in party.lines}
         for month in surge_months(state, touched, rules):
             name = f"importer_surge|{month}"
             found[name] = importer_surge(key, state, month, rules, name in reported)
