@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from schemas.enriched import Category, ChplTier, Severity
 from schemas.errors import InvalidRuleData
@@ -313,6 +313,28 @@ READINGS = frozenset(
 )
 
 
+class OrgVocabulary(BaseModel):
+    """Words naming the kind of body a company is, in every language (``org_vocabulary.yaml``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    concepts: dict[str, list[str]]
+    abbreviations: dict[str, list[str]]
+    dropped: frozenset[str]
+    legal_forms: list[list[str]] = []
+    """Sequences of concept words that are a legal form, not a name ("state unitary
+    enterprise"): removed after the mapping, whichever spelling brought them."""
+
+    @model_validator(mode="after")
+    def _known_concepts(self) -> OrgVocabulary:
+        unknown = {c for words in self.abbreviations.values() for c in words}
+        unknown |= {c for form in self.legal_forms for c in form}
+        unknown -= set(self.concepts)
+        if unknown:
+            raise ValueError(f"org vocabulary names undefined concepts: {sorted(unknown)}")
+        return self
+
+
 class ScreeningRules(BaseModel):
     """Parameters of name screening (``screening.yaml``)."""
 
@@ -335,6 +357,8 @@ class ScreeningRules(BaseModel):
     prefilter_cutoff: float = Field(ge=0, le=100)
     address_noise: frozenset[str] = Field(default_factory=frozenset)
     cache_size: int = Field(ge=0)
+    organisation: OrgVocabulary | None = None
+    """``org_vocabulary.yaml``, read beside ``screening.yaml``."""
 
     @field_validator("allowed_edits")
     @classmethod
@@ -466,6 +490,7 @@ def _read_correlation(path: Path, hs2022: frozenset[str]) -> HsCorrelation:
 
 
 REQUIRED_FILES = (
+    "org_vocabulary.yaml",
     "chpl.csv",
     "hs2022_subheadings.csv",
     "hs_correlation.csv",
@@ -505,7 +530,10 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
             country_aliases=_read_yaml(rules_dir / "country_aliases.yaml")["aliases"],
             units=_read_yaml(rules_dir / "units.yaml")["units"],
             alerts=_read_yaml(rules_dir / "alert_rules.yaml"),
-            screening=_read_yaml(rules_dir / "screening.yaml"),
+            screening={
+                **_read_yaml(rules_dir / "screening.yaml"),
+                "organisation": _read_yaml(rules_dir / "org_vocabulary.yaml"),
+            },
             parties=_read_yaml(rules_dir / "parties.yaml"),
         )
     except (ValidationError, KeyError, TypeError) as exc:

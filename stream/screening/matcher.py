@@ -45,6 +45,12 @@ class Scorer:
         self.generic_words = generic_words
         self.generic_weight = rules.generic_weight
         self._edits = [rules.edits_allowed(n) for n in range(64)]
+        vocabulary = rules.organisation
+        self.concept_words = (
+            frozenset(w for c in vocabulary.concepts for w in c.split(" "))
+            if vocabulary is not None
+            else frozenset()
+        )
 
     def allowed(self, length: int) -> int:
         return self._edits[length if length < 64 else 63]
@@ -121,10 +127,21 @@ class Scorer:
         listed = listed_words.split(" ")
         words, paired = self.words(list(query.words), listed, query.han or listed_han)
         if len(listed) != len(query.words):
-            # split or joined differently ("Vektorsnab", "Vektor Snab"): compare whole names
-            whole = self.whole(query.compact, listed_compact)
+            # split or joined differently ("Vektorsnab", "Vektor Snab"): compare whole names,
+            # without the organisation words, which would lengthen both and so allow more
+            # edits in the company's own words ("IPPI RAN" is not "IFTT RAN"); only when both
+            # have the same organisation words ("STC Atlas" is not "Atlas")
+            concepts = self.concept_words
+            query_kind = sorted(w for w in query.words if w in concepts)
+            listed_kind = sorted(w for w in listed if w in concepts)
+            if query_kind == listed_kind:
+                query_own = "".join(w for w in query.words if w not in concepts)
+                listed_own = "".join(w for w in listed if w not in concepts)
+            else:
+                query_own, listed_own = query.compact, listed_compact
+            whole = self.whole(query_own, listed_own)
             if whole > words:
-                return whole, f"whole name within {self.allowed(len(listed_compact))} edits"
+                return whole, f"whole name within {self.allowed(len(listed_own))} edits"
         return words, f"{paired} of {len(query.words)} words paired"
 
 

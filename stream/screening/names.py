@@ -3,20 +3,25 @@
 ``ООО «Вектор-Снаб»``, ``OOO "VEKTOR-SNAB"`` and ``Vektor Snab, LLC`` all become
 ``("vektor", "snab")``: transliterated (anyascii; Chinese one pinyin syllable per character),
 legal forms removed (rigour's org-type data, then the extra forms in ``screening.yaml``),
-punctuation dropped, and each token folded so strict and loose romanisations meet.
+punctuation dropped, and each token folded so strict and loose romanisations meet. Words for
+the kind of body and what it makes (``org_vocabulary.yaml``) become one concept word in every
+language: ``НПО «Алмаз»``, ``Nauchno-Proizvodstvennoe Obedinenie Almaz`` and ``Scientific
+and Production Association Almaz`` are all ``("research", "production", "association",
+"almaz")``.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
 from anyascii import anyascii
 from rigour.names import remove_org_types
 
-from schemas.rule_data import ScreeningRules
+from schemas.rule_data import OrgVocabulary, ScreeningRules
 
 _HAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -41,6 +46,9 @@ class NameForm:
     keys: frozenset[str]
     compact: str
     han: bool
+    plain: tuple[str, ...] = ()
+    """The words before organisation words became concepts (abbreviations made on the
+    spot, "PSZ" for "Pribaltiiskii Sudostroitelnyi Zavod", are read from these)."""
 
 
 def han_words(syllables: tuple[str, ...] | list[str]) -> list[str]:
@@ -51,19 +59,140 @@ def han_words(syllables: tuple[str, ...] | list[str]) -> list[str]:
     return [a + b for a, b in pairwise(syllables)]
 
 
+# What may follow a stem of org_vocabulary.yaml: a Russian (Belarusian, Ukrainian) case or
+# gender ending, after an adjective suffix, in folded spelling. Anything longer is another
+# word built on the stem ("radiofizika" is not "radio", "voentorg" is not "military").
+_STEM_TAIL = re.compile(
+    r"(?:icheck|ichesk|esk|sk|n|en|on|ov|ev|in|ist)?"
+    r"(?:i|ia|aia|oe|ogo|omu|oi|ie|ih|im|imi|iu|uiu|u|a|e|o|om|ov|ev|am|ami|ah|ei|ii|ae|aga|ai|yia)?"
+)
+
+
+_SHIELD = "qorgq0"  # the digit keeps folds of the marker off the abbreviation
+
+
+def _stripped_by_rigour(abbreviation: str) -> bool:
+    return remove_org_types(f"{abbreviation} almaz").split() != [abbreviation, "almaz"]
+
+
+class OrgWords:
+    """Replaces organisation words (folded tokens) by their concept words; see
+    ``org_vocabulary.yaml``. A stem covers every ending (:data:`_STEM_TAIL`); the longest
+    stem wins. A concept of several words ("machine building") gives them all."""
+
+    def __init__(self, vocabulary: OrgVocabulary | None, fold: Callable[[str], str]) -> None:
+        self.exact: dict[str, tuple[str, ...]] = {}
+        stems: dict[str, str] = {}
+        self.generic: frozenset[str] = frozenset()
+        self.shield: re.Pattern[str] | None = None
+        self._marker = fold(_SHIELD)
+        self.legal_forms: list[tuple[str, ...]] = []
+        if vocabulary is None:
+            self._stems: list[tuple[str, str]] = []
+            return
+        for concept, variants in vocabulary.concepts.items():
+            for variant in variants:
+                if variant.endswith("*"):
+                    stems.setdefault(fold(variant[:-1]), concept)
+                else:
+                    self.exact.setdefault(fold(variant), tuple(concept.split(" ")))
+        for short, concepts in vocabulary.abbreviations.items():
+            self.exact[fold(short)] = tuple(w for c in concepts for w in c.split(" "))
+        # rigour's org types read some of these abbreviations as other legal forms ("NPO" a
+        # non-profit organisation) and would remove them: they are shielded as marker words
+        shielded = [short for short in vocabulary.abbreviations if _stripped_by_rigour(short)]
+        self.shield = (
+            re.compile(r"\b(" + "|".join(shielded) + r")\b", re.IGNORECASE) if shielded else None
+        )
+        for short in shielded:
+            self.exact[fold(_SHIELD + short)] = self.exact[fold(short)]
+        self.legal_forms = sorted(
+            (tuple(w for c in form for w in c.split(" ")) for form in vocabulary.legal_forms),
+            key=len,
+            reverse=True,
+        )
+        for word in vocabulary.dropped:
+            self.exact[fold(word)] = ()
+        self._stems = sorted(stems.items(), key=lambda item: -len(item[0]))
+        self._firsts = {stem[:2] for stem, _ in self._stems}
+        self._memo: dict[str, tuple[str, ...] | None] = {}
+        self.generic = frozenset(w for c in vocabulary.concepts for w in c.split(" "))
+
+    def _concepts(self, token: str) -> tuple[str, ...] | None:
+        found = self.exact.get(token)
+        if found is not None:
+            return found
+        if token[:2] not in self._firsts:
+            return None
+        memo = self._memo.get(token, ())
+        if memo != ():
+            return memo
+        result: tuple[str, ...] | None = None
+        for stem, concept in self._stems:
+            if token.startswith(stem) and _STEM_TAIL.fullmatch(token, len(stem)):
+                result = tuple(concept.split(" "))
+                break
+        if len(self._memo) < 1_000_000:
+            self._memo[token] = result
+        return result
+
+    def __call__(self, tokens: list[str]) -> list[str]:
+        if not self._stems and not self.exact:
+            return tokens
+        out: list[str] = []
+        for token in tokens:
+            concepts = self._concepts(token)
+            if concepts is None:
+                out.append(token)
+                continue
+            for concept in concepts:
+                if not out or out[-1] != concept:
+                    out.append(concept)
+        return self._without_legal_forms(out) if self.legal_forms else out
+
+    def shielded(self, text: str) -> str:
+        """``text`` with the abbreviations rigour would remove written as marker words."""
+        if self.shield is None:
+            return text
+        return self.shield.sub(lambda m: _SHIELD + m.group(1).lower(), text)
+
+    def unshielded(self, tokens: list[str]) -> list[str]:
+        """The tokens with marker words back as the abbreviations they stand for."""
+        if self.shield is None:
+            return tokens
+        marker = self._marker
+        return [t[len(marker) :] if t.startswith(marker) else t for t in tokens]
+
+    def _without_legal_forms(self, words: list[str]) -> list[str]:
+        kept: list[str] = []
+        i = 0
+        while i < len(words):
+            for form in self.legal_forms:
+                if tuple(words[i : i + len(form)]) == form:
+                    i += len(form)
+                    break
+            else:
+                kept.append(words[i])
+                i += 1
+        return kept
+
+
 class NameNormaliser:
     """Turns any party name into a :class:`NameForm`; memoises folded tokens."""
 
     def __init__(self, rules: ScreeningRules) -> None:
         self._folds = [(re.compile(pattern), repl) for pattern, repl in rules.folds]
         self._folded: dict[str, str] = {}
+        self.org_words = OrgWords(rules.organisation, self.fold)
         self.legal_forms = sorted(
             {tuple(self.fold(t) for t in form) for form in rules.legal_forms},
             key=len,
             reverse=True,
         )
         self._legal_starts = {form[0] for form in self.legal_forms}
-        self.generic_words = frozenset(self.fold(w) for w in rules.generic_words)
+        self.generic_words = (
+            frozenset(self.fold(w) for w in rules.generic_words) | self.org_words.generic
+        )
         self.equivalents = {
             self.fold(variant): self.fold(canonical)
             for canonical, variants in rules.equivalents.items()
@@ -113,15 +242,17 @@ class NameNormaliser:
 
     def __call__(self, name: str) -> NameForm:
         text, han = self.latin(name)
+        plain: list[str] = []
         tokens = self._strip_legal_forms(
-            [self.fold(t) for t in _TOKEN.findall(remove_org_types(text))]
+            [self.fold(t) for t in _TOKEN.findall(remove_org_types(self.org_words.shielded(text)))]
         )
         if not tokens:  # a name that is only a legal form stays what it is
-            tokens = [self.fold(t) for t in _TOKEN.findall(text)]
+            tokens = [self.fold(t) for t in _TOKEN.findall(self.org_words.shielded(text))]
         if han:
             words = [self.equivalents.get(w, w) for w in han_words(tokens)]
         else:
-            tokens = [self.equivalents.get(t, t) for t in tokens]
+            plain = [self.equivalents.get(t, t) for t in self.org_words.unshielded(tokens)]
+            tokens = [self.equivalents.get(t, t) for t in self.org_words(tokens)] or plain
             words = tokens
         compact = "".join(tokens)
         keys = set(words)
@@ -131,4 +262,11 @@ class NameNormaliser:
             if len(token) >= TYPO_KEY_MIN_LENGTH:
                 keys.add(token[:4] + "<")
                 keys.add(">" + token[-4:])
-        return NameForm(tuple(tokens), tuple(words), frozenset(keys), compact, han)
+        return NameForm(
+            tuple(tokens),
+            tuple(words),
+            frozenset(keys),
+            compact,
+            han,
+            tuple(plain) if not han else (),
+        )

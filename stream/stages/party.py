@@ -122,6 +122,7 @@ class _Name:
     compact: str
     han: bool
     country: str | None
+    plain: str
 
 
 @dataclass
@@ -197,7 +198,16 @@ class PartyRegistry:
         if not form.tokens:
             return
         slot_no = len(self.names)
-        self.names.append(_Name(party, " ".join(form.words), form.compact, form.han, country))
+        self.names.append(
+            _Name(
+                party,
+                " ".join(form.words),
+                form.compact,
+                form.han,
+                country,
+                " ".join(form.plain or form.words),
+            )
+        )
         for key in form.keys | initials_keys(form, normalise):
             self.keys.setdefault(key, []).append(slot_no)
 
@@ -209,12 +219,11 @@ def initials_keys(form: NameForm, normalise: NameNormaliser) -> frozenset[str]:
     """Blocking keys that let an abbreviation find its full name and back: the initials of
     all words, and each short word as if it were initials ("^stc" for both "STTs" and
     "Spetsialnyi Tekhnologicheskii Tsentr")."""
-    if form.han or not form.words:
+    words = form.plain or form.words
+    if form.han or not words:
         return frozenset()
-    keys = (
-        {"^" + normalise.fold("".join(w[0] for w in form.words))} if len(form.words) > 1 else set()
-    )
-    keys.update("^" + normalise.fold(w) for w in form.words if 2 <= len(w) <= ACRONYM_KEY_MAX)
+    keys = {"^" + normalise.fold("".join(w[0] for w in words))} if len(words) > 1 else set()
+    keys.update("^" + normalise.fold(w) for w in words if 2 <= len(w) <= ACRONYM_KEY_MAX)
     return frozenset(keys)
 
 
@@ -255,8 +264,18 @@ class PartyResolver:
         for slot_no in pool:
             slot = registry.names[slot_no]
             score, how = self.scorer.names(form, slot.words, slot.compact, slot.han)
+            plain = form.plain or form.words
+            differs = plain != form.words or slot.plain != slot.words
+            if score < self.rules.threshold and differs and not (form.han or slot.han):
+                as_written, why = self.scorer.names(
+                    NameForm(form.tokens, plain, form.keys, "".join(plain), False),
+                    slot.plain,
+                    slot.plain.replace(" ", ""),
+                )
+                if as_written > score:
+                    score, how = as_written, why + " (words as written)"
             if score < self.rules.threshold and not (form.han or slot.han):
-                query, listed, acronyms = self._initials(list(form.words), slot.words.split(" "))
+                query, listed, acronyms = self._initials(list(plain), slot.plain.split(" "))
                 # an abbreviation alone says too little: another word must be shared
                 if query is not None and (set(query) & set(listed)) - acronyms:
                     aligned, why = self.scorer.names(

@@ -81,3 +81,42 @@ def test_doubled_letters_fold_but_numbers_stay_apart() -> None:
     assert NORMALISE("Alliance").compact == NORMALISE("Aliance").compact
     assert NORMALISE("Plant No. 11").compact != NORMALISE("Plant No. 1").compact
     assert NORMALISE("Importer 00000100").compact != NORMALISE("Importer 00000110").compact
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "НПО «Алмаз»",
+        "АО «Научно-Производственное Объединение «Алмаз»",
+        "Nauchno-Proizvodstvennoe Obedinenie Almaz",
+        "Scientific and Production Association Almaz",
+        "Research and Production Association ALMAZ, JSC",
+    ],
+)
+def test_organisation_words_read_the_same_in_every_language(name: str) -> None:
+    assert NORMALISE(name).words == ("research", "production", "association", "almaz")
+
+
+@pytest.mark.parametrize(
+    ("name", "kept"),
+    [
+        ("Радиофизика", "radiofizika"),  # a word built on "radio", not "radio" itself
+        ("Военторг", "voentorg"),
+        ("Fabrikant", "fabrikant"),  # "fabrik" + a tail that is no inflection
+    ],
+)
+def test_a_stem_covers_inflections_only(name: str, kept: str) -> None:
+    assert NORMALISE(name).words == (kept,)
+
+
+def test_inflected_organisation_words_meet() -> None:
+    plant = NORMALISE("Брянский Электромеханический Завод").words
+    assert plant == NORMALISE("Bryansk Electromechanical Plant").words[:0] + plant
+    assert "plant" in plant and "electromechanical" in plant
+    assert NORMALISE("Izhevsk Radio Plant").words[-1] == "plant"
+
+
+def test_plain_words_keep_the_name_as_written() -> None:
+    form = NORMALISE("OOO Spetsialnyi Tekhnologicheskii Tsentr")
+    assert form.words == ("special", "technologies", "centre")
+    assert form.plain[0].startswith("spec") and len(form.plain) == 3
