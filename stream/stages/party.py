@@ -223,6 +223,9 @@ def initials_keys(form: NameForm, normalise: NameNormaliser) -> frozenset[str]:
     if form.han or not words:
         return frozenset()
     keys = {"^" + normalise.fold("".join(w[0] for w in words))} if len(words) > 1 else set()
+    own = [w for w in form.words if w not in normalise.org_words.generic]
+    if 1 < len(own) < len(form.words):  # the company's own words beside its kind
+        keys.add("^" + normalise.fold("".join(w[0] for w in own)))
     keys.update("^" + normalise.fold(w) for w in words if 2 <= len(w) <= ACRONYM_KEY_MAX)
     return frozenset(keys)
 
@@ -275,9 +278,19 @@ class PartyResolver:
                 if as_written > score:
                     score, how = as_written, why + " (words as written)"
             if score < self.rules.threshold and not (form.han or slot.han):
-                query, listed, acronyms = self._initials(list(plain), slot.plain.split(" "))
-                # an abbreviation alone says too little: another word must be shared
-                if query is not None and (set(query) & set(listed)) - acronyms:
+                # initials of the words as written ("PSZ" for "Pribaltiiskii Sudostroitelnyi
+                # Zavod"), then of the company's own words beside its kind ("NII SVT" for
+                # "Nauchno-Issledovatelskii Institut Sredstv Vychislitelnoi Tekhniki")
+                for query_words, listed_words in (
+                    (plain, slot.plain),
+                    *(((form.words, slot.words),) if differs else ()),
+                ):
+                    query, listed, acronyms = self._initials(
+                        list(query_words), listed_words.split(" ")
+                    )
+                    # an abbreviation alone says too little: another word must be shared
+                    if query is None or not (set(query) & set(listed)) - acronyms:
+                        continue
                     aligned, why = self.scorer.names(
                         NameForm(form.tokens, tuple(query), form.keys, "".join(query), False),
                         " ".join(listed),
