@@ -22,6 +22,7 @@ from anyascii import anyascii
 from rigour.names import remove_org_types
 
 from schemas.rule_data import OrgVocabulary, ScreeningRules
+from stream.stages.text import repair_homoglyphs
 
 _HAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -220,7 +221,7 @@ class NameNormaliser:
         if han:
             text = _HAN.sub(r" \1 ", text)
         if not text.isascii():
-            text = anyascii(text)
+            text = anyascii(repair_homoglyphs(text.casefold()))
         return _APOSTROPHES.sub("", text).lower(), han
 
     def _strip_legal_forms(self, tokens: list[str]) -> list[str]:

@@ -56,11 +56,23 @@ def _repair_word(match: re.Match[str]) -> str:
     cyrillic = len(_HAS_CYRILLIC.findall(word))
     if not latin or not cyrillic:
         return word
-    if cyrillic >= latin:
-        repaired = word.translate(_TO_CYRILLIC)
-        return repaired if not _HAS_LATIN.search(repaired) else word
-    repaired = word.translate(_TO_LATIN)
-    return repaired if not _HAS_CYRILLIC.search(repaired) else word
+    # the script of most letters first; then the other, when only its look-alikes were used
+    # ("cepвиc": four Latin letters, all look-alikes, and two Cyrillic ones that are not)
+    as_cyrillic = word.translate(_TO_CYRILLIC)
+    as_latin = word.translate(_TO_LATIN)
+    tries = [(as_cyrillic, _HAS_LATIN), (as_latin, _HAS_CYRILLIC)]
+    for repaired, other in tries if cyrillic >= latin else tries[::-1]:
+        if not other.search(repaired):
+            return repaired
+    return word
+
+
+def repair_homoglyphs(folded: str) -> str:
+    """Case-folded text with each mixed-script word written in one script, where the letters
+    of the other are look-alikes ("cepвиc" is "сервис")."""
+    if _HAS_CYRILLIC.search(folded) and _MIXED_PAIR.search(folded):
+        return _MIXED_WORD.sub(_repair_word, folded)
+    return folded
 
 
 def normalise_text(text: str) -> str:
@@ -73,8 +85,7 @@ def normalise_text(text: str) -> str:
         return " ".join(folded.split())
     # Cheap single-class searches first: the mixed-script test (two alternatives at every
     # position) runs only on Cyrillic texts, the Han ones only past U+2E80.
-    if _HAS_CYRILLIC.search(folded) and _MIXED_PAIR.search(folded):
-        folded = _MIXED_WORD.sub(_repair_word, folded)
+    folded = repair_homoglyphs(folded)
     han = _HIGH.search(folded) is not None and _HAS_HAN.search(folded) is not None
     result = " ".join(folded.split())
     _last_han = (result, han)

@@ -120,3 +120,10 @@ def test_plain_words_keep_the_name_as_written() -> None:
     form = NORMALISE("OOO Spetsialnyi Tekhnologicheskii Tsentr")
     assert form.words == ("special", "technologies", "centre")
     assert form.plain[0].startswith("spec") and len(form.plain) == 3
+
+
+def test_latin_look_alikes_inside_cyrillic_words_are_read_as_cyrillic() -> None:
+    # "Cepвиc" with Latin C, e, p and c, as the EU Journal prints one listed name
+    assert NORMALISE("ООО “Остек-Cepвиc-Texнoлoгия”").words == (
+        NORMALISE("ООО “Остек-Сервис-Технология”").words
+    )
