@@ -213,6 +213,8 @@ class PartyRegistry:
 
 
 ACRONYM_KEY_MAX = 8
+RUN_MEMO_SIZE = 200_000
+"""Remembered (abbreviation, initials) answers of ``PartyResolver._run``."""
 
 
 def initials_keys(form: NameForm, normalise: NameNormaliser) -> frozenset[str]:
@@ -223,9 +225,6 @@ def initials_keys(form: NameForm, normalise: NameNormaliser) -> frozenset[str]:
     if form.han or not words:
         return frozenset()
     keys = {"^" + normalise.fold("".join(w[0] for w in words))} if len(words) > 1 else set()
-    own = [w for w in form.words if w not in normalise.org_words.generic]
-    if 1 < len(own) < len(form.words):  # the company's own words beside its kind
-        keys.add("^" + normalise.fold("".join(w[0] for w in own)))
     keys.update("^" + normalise.fold(w) for w in words if 2 <= len(w) <= ACRONYM_KEY_MAX)
     return frozenset(keys)
 
@@ -249,6 +248,7 @@ class PartyResolver:
         self.identifiers = IdentifierReader(rules)
         self._max_postings = scorer.rules.max_key_postings
         self._max_pool = scorer.rules.max_pool
+        self._runs: dict[tuple[str, str], tuple[int, int] | None] = {}
         self._acronym_max = rules.acronym_max_length
         self._forms: dict[str, NameForm] = {}
 
@@ -268,8 +268,10 @@ class PartyResolver:
             slot = registry.names[slot_no]
             score, how = self.scorer.names(form, slot.words, slot.compact, slot.han)
             plain = form.plain or form.words
+            # the words as written are scored again only where a distinctive word already
+            # paired: a name that shares nothing of its own is not rescued by its kind
             differs = plain != form.words or slot.plain != slot.words
-            if score < self.rules.threshold and differs and not (form.han or slot.han):
+            if 0 < score < self.rules.threshold and differs and not (form.han or slot.han):
                 as_written, why = self.scorer.names(
                     NameForm(form.tokens, plain, form.keys, "".join(plain), False),
                     slot.plain,
@@ -326,14 +328,24 @@ class PartyResolver:
         return (query if used else None), listed, used
 
     def _run(self, acronym: str, words: list[str]) -> tuple[int, int] | None:
-        target = self.normalise.fold(acronym)
-        for start in range(len(words)):
-            initials = ""
-            for end in range(start, min(len(words), start + len(acronym) + 1)):
-                initials += words[end][0]
-                if end > start and self.normalise.fold(initials) == target:
-                    return start, end + 1
-        return None
+        # the answer depends on the first letters alone: remembered per (acronym, letters)
+        firsts = "".join(w[0] for w in words)
+        key = (acronym, firsts)
+        if key in self._runs:
+            return self._runs[key]
+        fold = self.normalise.fold
+        target = fold(acronym)
+        found: tuple[int, int] | None = None
+        for start in range(len(firsts)):
+            for end in range(start + 1, min(len(firsts), start + len(acronym) + 1)):
+                if fold(firsts[start : end + 1]) == target:
+                    found = (start, end + 1)
+                    break
+            if found is not None:
+                break
+        if len(self._runs) < RUN_MEMO_SIZE:
+            self._runs[key] = found
+        return found
 
     def base_id(
         self, name: str | None, country: str | None, keys: list[tuple[str, bool]]
