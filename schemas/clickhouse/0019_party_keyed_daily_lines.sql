@@ -66,3 +66,13 @@ FROM
 ) AS t
 LEFT JOIN party_display AS d ON d.party_id = t.pid
 SETTINGS join_use_nulls = 0;
+
+-- Importers (parties) first seen on or after `since`: importer_first_seen's rows, so the
+-- question and the view answer from one definition (the columns are 0018's).
+CREATE OR REPLACE VIEW bi_new_importers
+DEFINER = CURRENT_USER SQL SECURITY DEFINER AS
+SELECT importer_party_id, importer_name, other_names, importer_country, first_seen,
+       last_seen, lines
+FROM importer_first_seen
+WHERE first_seen >= {since:Date}
+ORDER BY first_seen DESC, lines DESC, importer_name;

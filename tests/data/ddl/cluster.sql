@@ -1085,6 +1085,16 @@ FROM
 LEFT JOIN party_display AS d ON d.party_id = t.pid
 SETTINGS join_use_nulls = 0;
 
+-- Importers (parties) first seen on or after `since`: importer_first_seen's rows, so the
+-- question and the view answer from one definition (the columns are 0018's).
+CREATE OR REPLACE VIEW bi_new_importers ON CLUSTER 'customs_watch'
+DEFINER = CURRENT_USER SQL SECURITY DEFINER AS
+SELECT importer_party_id, importer_name, other_names, importer_country, first_seen,
+       last_seen, lines
+FROM importer_first_seen
+WHERE first_seen >= {since:Date}
+ORDER BY first_seen DESC, lines DESC, importer_name;
+
 -- 0020_party_keyed_daily_lines_grant
 -- requires: access management
 -- The read-only BI role (0009) may read the party-keyed daily_lines and importer_first_seen
