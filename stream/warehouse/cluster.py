@@ -15,7 +15,9 @@ The numbered files in ``schemas/clickhouse/`` stay the one source of the schema;
   size): the insert tokens are kept in Keeper per shard, so a batch replayed on any replica
   of its shard is dropped;
 - materialised views read and write the local tables (they fire on each shard's inserts);
-  views, ``ALTER``s, roles, users and grants gain ``ON CLUSTER``.
+  views, ``ALTER``s, ``DROP VIEW``s, roles, users and grants gain ``ON CLUSTER``;
+- renaming a sharded table renames its local table and puts a new Distributed table over
+  it under the new name (the old Distributed table names the old local table, so it goes).
 
 A statement of a kind not known here is refused, so a new migration that needs thought in
 cluster mode fails the DDL tests instead of being applied wrongly.
@@ -36,6 +38,8 @@ _ALTER = re.compile(r"ALTER TABLE (\w+)\s", re.S)
 _MATVIEW = re.compile(r"CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+)(\s+)TO (\w+)(\s+AS\s)", re.S)
 _VIEW = re.compile(r"CREATE VIEW IF NOT EXISTS (\w+)(\s)", re.S)
 _REPLACE_VIEW = re.compile(r"CREATE OR REPLACE VIEW (\w+)(\s)", re.S)
+_DROP_VIEW = re.compile(r"DROP VIEW IF EXISTS (\w+)$", re.S)
+_RENAME = re.compile(r"RENAME TABLE IF EXISTS (\w+) TO (\w+)$", re.S)
 _INSERT = re.compile(r"INSERT INTO (\w+)(\s+)(?=SELECT\s)", re.S)
 _ROLE = re.compile(r"CREATE ROLE IF NOT EXISTS (\w+)$", re.S)
 _USER = re.compile(r"CREATE USER IF NOT EXISTS (\w+)(\s)", re.S)
@@ -93,12 +97,16 @@ def _matching(text: str, open_at: int) -> int:
 
 
 def sharded_tables(statements: list[str]) -> set[str]:
-    """Tables created by the migrations that get a local table and a Distributed one."""
+    """Tables created by the migrations that get a local table and a Distributed one, and
+    the names they were renamed to (a name once sharded stays in the set: the statements of
+    every migration are rewritten with one set, the earlier ones under the old name)."""
     names = set()
     for statement in statements:
-        match = _CREATE_TABLE.match(_body(statement)[1])
-        if match and match.group(1) not in EVERYWHERE_TABLES:
+        sql = _body(statement)[1]
+        if (match := _CREATE_TABLE.match(sql)) and match.group(1) not in EVERYWHERE_TABLES:
             names.add(match.group(1))
+        elif (match := _RENAME.match(sql)) and match.group(1) in names:
+            names.add(match.group(2))
     return names
 
 
@@ -159,6 +167,21 @@ def _alter(sql: str, table: str, cluster: Cluster, sharded: set[str]) -> list[st
     return [local, f"ALTER TABLE {table} {cluster.on}\n{rest}"]
 
 
+def _rename(old: str, new: str, cluster: Cluster, sharded: set[str]) -> list[str]:
+    if old not in sharded:
+        return [f"RENAME TABLE IF EXISTS {old} TO {new} {cluster.on}"]
+    if old in EVERYWHERE_TABLES or new in EVERYWHERE_TABLES:
+        raise UnsupportedStatement(f"renaming {old} to {new}: an everywhere table")
+    old_local, new_local = local_name(old, sharded), local_name(new, sharded)
+    # IF EXISTS: a migration stopped half-way runs again from its first statement
+    return [
+        f"RENAME TABLE IF EXISTS {old_local} TO {new_local} {cluster.on}",
+        f"DROP TABLE IF EXISTS {old} {cluster.on}",
+        f"CREATE TABLE IF NOT EXISTS {new} {cluster.on} AS {new_local}\n"
+        f"ENGINE = Distributed('{cluster.name}', {cluster.database}, {new_local}, rand())",
+    ]
+
+
 def cluster_statements(statement: str, cluster: Cluster, sharded: set[str]) -> list[str]:
     """One single-node migration statement as the statements cluster mode runs."""
     comments, sql = _body(statement)
@@ -185,6 +208,10 @@ def cluster_statements(statement: str, cluster: Cluster, sharded: set[str]) -> l
             f"CREATE OR REPLACE VIEW {match.group(1)} {cluster.on}{match.group(2)}"
             + sql[match.end() :]
         ]
+    elif match := _DROP_VIEW.match(sql):
+        out = [f"{sql} {cluster.on}"]
+    elif match := _RENAME.match(sql):
+        out = _rename(match.group(1), match.group(2), cluster, sharded)
     elif match := _INSERT.match(sql):
         # a back-fill through the Distributed tables, waiting until every shard has its rows
         out = [

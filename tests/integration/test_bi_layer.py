@@ -49,14 +49,17 @@ def test_aggregates_follow_the_lines_and_a_replayed_batch_feeds_them_nothing(
     value = float(one(warehouse, "SELECT sum(value_usd) FROM declarations"))  # type: ignore[arg-type]
     assert float(one(warehouse, "SELECT sum(value_usd) FROM daily_lines")) == pytest.approx(value)  # type: ignore[arg-type]
     first = warehouse.query(
-        "SELECT importer_name, min(declared_at) FROM declarations "
-        "WHERE importer_name IS NOT NULL GROUP BY importer_name ORDER BY importer_name"
+        "SELECT party_id, min(declared_at), max(declared_at), count() FROM declaration_parties "
+        "WHERE role = 'importer' GROUP BY party_id ORDER BY party_id"
     ).rows
     seen = warehouse.query(
-        "SELECT importer_name, min(first_seen) FROM importer_first_seen "
-        "GROUP BY importer_name ORDER BY importer_name"
+        "SELECT importer_party_id, first_seen, last_seen, lines FROM importer_first_seen "
+        "ORDER BY importer_party_id"
     ).rows
     assert seen == first
+    # the written-name tables of 0007 are kept but no longer fed (0019)
+    assert one(warehouse, "SELECT count() FROM daily_lines_by_name") == 0
+    assert one(warehouse, "SELECT count() FROM importer_first_seen_by_name") == 0
 
 
 # What the party views of 0016 computed from every line; 0018 reads the aggregates instead.
@@ -71,6 +74,12 @@ FROM declaration_parties
 WHERE role = 'importer' AND hasAny(categories, ['body_armor', 'helmet', 'armor_ceramics',
     'uav', 'thermal_imaging', 'night_vision', 'weapon_optics', 'firearms'])
 GROUP BY party_id ORDER BY party_id
+"""
+DAILY_IMPORTERS_BY_SCAN = """
+SELECT day, importer_party_id, sum(lines), round(sum(value_usd))
+FROM (SELECT declared_at AS day, party_id AS importer_party_id, 1 AS lines, value_usd
+      FROM declaration_parties WHERE role = 'importer')
+GROUP BY day, importer_party_id ORDER BY day, importer_party_id
 """
 DISPLAY_BY_SCAN = """
 SELECT party_id, argMax(name, (lines, name)), arraySort(groupArray(name))
@@ -106,6 +115,24 @@ def test_party_aggregates_answer_as_a_scan_of_the_lines_and_regroup_on_a_merge(
             "SELECT party_id, display_name, names FROM party_display ORDER BY party_id"
         ).rows
         assert display == warehouse.query(DISPLAY_BY_SCAN).rows
+        # the views under 0007's names (0019): by party, with its display name
+        first_seen = warehouse.query(
+            "SELECT importer_party_id, importer_country, first_seen, last_seen, lines "
+            "FROM importer_first_seen ORDER BY importer_party_id"
+        ).rows
+        assert first_seen == new
+        daily = warehouse.query(
+            "SELECT day, importer_party_id, sum(lines), round(sum(value_usd)) FROM daily_lines "
+            "WHERE importer_party_id != '' GROUP BY day, importer_party_id "
+            "ORDER BY day, importer_party_id"
+        ).rows
+        assert daily == warehouse.query(DAILY_IMPORTERS_BY_SCAN).rows
+        names = warehouse.query(
+            "SELECT DISTINCT l.importer_name = d.display_name FROM daily_lines AS l "
+            "LEFT JOIN party_display AS d ON d.party_id = l.importer_party_id "
+            "WHERE l.importer_party_id != ''"
+        ).rows
+        assert names == [[True]]
         return new
 
     before = compare()
@@ -131,6 +158,7 @@ def test_party_aggregates_answer_as_a_scan_of_the_lines_and_regroup_on_a_merge(
     assert len(everyone) > 1
     assert run_named_query(warehouse, "party_profile", party="zz-none").rows == []
     assert one(warehouse, "SELECT sum(lines) FROM daily_party_lines") == 400
+    assert one(warehouse, "SELECT sum(lines) FROM daily_lines") == 400
 
 
 def test_the_party_aggregates_are_back_filled_from_lines_landed_before_them(
@@ -149,7 +177,7 @@ def test_the_party_aggregates_are_back_filled_from_lines_landed_before_them(
     old_new_importers = wh.query(
         "SELECT * FROM bi_new_importers(since = '2000-01-01') ORDER BY importer_party_id"
     ).rows
-    assert migrate(wh) == ["0018_party_aggregates"]
+    assert migrate(wh)[0] == "0018_party_aggregates"
     assert one(wh, "SELECT sum(lines) FROM daily_party_lines") == 150
     assert (
         wh.query(
@@ -157,6 +185,59 @@ def test_the_party_aggregates_are_back_filled_from_lines_landed_before_them(
         ).rows
         == old_new_importers
     )
+
+
+def test_daily_lines_and_importer_first_seen_become_party_views_over_the_same_lines(
+    tmp_path: Path,
+) -> None:
+    """An upgrade through 0019: the written-name tables are kept under new names with their
+    rows, and the views under the old names answer the same totals, by party."""
+    wh = Warehouse(ClickHouseSettings(dsn=f"chdb://{tmp_path / 'ch'}"))
+    before = tmp_path / "before"
+    before.mkdir()
+    for path in migration_files():
+        if path.name < "0019":
+            shutil.copy(path, before / path.name)
+    migrate(wh, before)
+    lines = [Declaration.model_validate(x) for x in synthetic_lines(150, seed=11)]
+    rows = [declaration_row(x) for x in Enricher(load_rules()).lines(lines).lines]
+    wh.insert_rows("declarations", rows, DECLARATION_COLUMNS, "u-0")
+    totals = "SELECT sum(lines), round(sum(value_usd), 2), round(sum(net_weight_kg), 2) FROM "
+    old_totals = wh.query(totals + "daily_lines").rows
+    old_by_day = wh.query(
+        "SELECT day, hs6, destination_country, sum(lines) FROM daily_lines "
+        "GROUP BY ALL ORDER BY ALL"
+    ).rows
+    old_importers = wh.query(
+        "SELECT importer_name, importer_country, min(first_seen), max(last_seen), sum(lines) "
+        "FROM importer_first_seen GROUP BY ALL ORDER BY ALL"
+    ).rows
+    assert migrate(wh) == ["0019_party_keyed_daily_lines", "0020_party_keyed_daily_lines_grant"]
+    assert wh.query(totals + "daily_lines_by_name").rows == old_totals
+    assert wh.query(totals + "daily_lines").rows == old_totals
+    assert (
+        wh.query(
+            "SELECT day, hs6, destination_country, sum(lines) FROM daily_lines "
+            "GROUP BY ALL ORDER BY ALL"
+        ).rows
+        == old_by_day
+    )
+    assert (
+        wh.query(
+            "SELECT importer_name, importer_country, min(first_seen), max(last_seen), "
+            "sum(lines) FROM importer_first_seen_by_name GROUP BY ALL ORDER BY ALL"
+        ).rows
+        == old_importers
+    )
+    (parties,) = wh.query(
+        "SELECT count(), sum(lines), min(first_seen) FROM importer_first_seen"
+    ).rows
+    assert parties[0] <= len(old_importers)  # spellings of one party together
+    assert parties[1:] == [sum(r[4] for r in old_importers), min(r[2] for r in old_importers)]
+    # new lines reach the views, not the kept tables
+    wh.insert_rows("declarations", rows[:10], DECLARATION_COLUMNS, "u-1")
+    assert one(wh, "SELECT sum(lines) FROM daily_lines") == 160
+    assert one(wh, "SELECT sum(lines) FROM daily_lines_by_name") == 150
 
 
 def test_every_named_query_answers_with_its_columns(warehouse: Warehouse) -> None:
@@ -199,6 +280,7 @@ def test_the_bi_role_migration_is_recorded_as_skipped_on_the_embedded_engine(
             "0009_bi_reader_role.sql",
             "0014_bi_rule_outcomes_grant.sql",
             "0017_parties_grant.sql",
+            "0020_party_keyed_daily_lines_grant.sql",
         )
         for line in (Path(__file__).parents[2] / "schemas/clickhouse" / grants)
         .read_text()

@@ -178,3 +178,83 @@ def test_workers_share_the_registry_and_a_restarted_worker_replays_it(bootstrap:
             reader.close()
     finally:
         delete_topics(settings, settings.topics.all_names())
+
+
+def test_a_merge_regroups_the_daily_importer_figures_and_first_seen_without_reinserting(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    """daily_lines and importer_first_seen (views by party since migration 0019), through
+    their named queries: an identifier merge moves a party's days and first sighting onto
+    the party it joins."""
+    pipeline.env["CUSTOMS_WATCH_WORKER_PARTY_REFRESH_S"] = "1"
+    pipeline.start_worker()
+    publish(
+        pipeline,
+        tmp_path / "first.jsonl",
+        [
+            line(1, "2024-03-01", "OOO Orbita-Tekh"),
+            line(2, "2024-03-05", "OOO Orbita-Tekh"),
+            line(3, "2024-03-05", "JSC Concern Sirius", f"ИНН {SIRIUS_INN}"),
+            line(4, "2024-03-06", "ООО «ВЕКТОР-СНАБ»"),
+            line(5, "2024-03-06", "OOO Vektor-Snab"),
+        ],
+    )
+    pipeline.cli("wait", "--timeout", "120")
+
+    def first_seen() -> dict[str, dict[str, Any]]:
+        return {r["importer_party_id"]: r for r in query(pipeline, "importer_first_seen")}
+
+    def daily() -> dict[tuple[str, str], dict[str, Any]]:
+        return {(r["day"], r["importer_party_id"]): r for r in query(pipeline, "importers_daily")}
+
+    seen = {r["importer_name"]: r for r in first_seen().values()}
+    assert len(seen) == 3  # two spellings of Vektor-Snab are one importer
+    assert seen["OOO Orbita-Tekh"]["first_seen"] == "2024-03-01"
+    assert seen["OOO Orbita-Tekh"]["lines"] == 2
+    assert seen["JSC Concern Sirius"]["first_seen"] == "2024-03-05"
+    orbita_id = seen["OOO Orbita-Tekh"]["importer_party_id"]
+    sirius_id = seen["JSC Concern Sirius"]["importer_party_id"]
+    (vektor,) = [r for r in seen.values() if r["lines"] == 2 and r["first_seen"] == "2024-03-06"]
+    assert sorted([vektor["importer_name"], *vektor["other_names"]]) == [
+        "OOO Vektor-Snab",
+        "ООО «ВЕКТОР-СНАБ»",
+    ]
+    days = daily()
+    assert days[("2024-03-05", orbita_id)]["lines"] == 1
+    assert days[("2024-03-05", sirius_id)]["lines"] == 1
+    assert days[("2024-03-06", vektor["importer_party_id"])]["lines"] == 2
+
+    # the INN turns up with the other name: Orbita-Tekh's history moves onto Sirius
+    publish(
+        pipeline,
+        tmp_path / "second.jsonl",
+        [line(6, "2024-03-07", "OOO Orbita-Tekh", SIRIUS_INN)],
+    )
+    wait_for(
+        lambda: orbita_id not in first_seen() and sirius_id in first_seen(),
+        60,
+        "the identifier merge to regroup importer_first_seen",
+        pipeline,
+    )
+    sirius = first_seen()[sirius_id]
+    assert (sirius["first_seen"], sirius["last_seen"], sirius["lines"]) == (
+        "2024-03-01",
+        "2024-03-07",
+        4,
+    )
+    assert (sirius["importer_name"], sirius["other_names"]) == (
+        "OOO Orbita-Tekh",
+        ["JSC Concern Sirius"],
+    )
+    days = daily()
+    assert not any(party == orbita_id for _, party in days)
+    merged_day = days[("2024-03-05", sirius_id)]
+    assert (merged_day["lines"], merged_day["value_usd"]) == (2, 20_000 + 30_000)
+    assert merged_day["importer_name"] == "OOO Orbita-Tekh"
+    assert [d for d, party in sorted(days) if party == sirius_id] == [
+        "2024-03-01",
+        "2024-03-05",
+        "2024-03-07",
+    ]
+    totals = query(pipeline, "line_totals")[0]
+    assert totals["lines"] == totals["distinct_lines"] == 6  # nothing reinserted

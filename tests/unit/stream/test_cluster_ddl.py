@@ -16,6 +16,7 @@ from stream.warehouse.cluster import (
     UnsupportedStatement,
     cluster_statements,
     shard_of,
+    sharded_tables,
 )
 from stream.warehouse.migrations import _statements, migration_files, planned, render_ddl
 
@@ -77,8 +78,35 @@ def test_materialised_views_read_and_write_local_tables() -> None:
 
 def test_views_read_the_distributed_tables() -> None:
     views = [s for m in planned(CLUSTER) for s in m.statements if "CREATE VIEW" in s]
-    assert len(views) == 14  # 0008 and 0013 (10), the party views of 0016 (4)
+    # 0008 and 0013 (10), the party views of 0016 (4), daily_lines and importer_first_seen
+    # by party (0019)
+    assert len(views) == 16
     assert not any("_local" in v for v in views)
+
+
+def test_a_renamed_sharded_table_keeps_its_local_table_and_gets_a_distributed_one() -> None:
+    sharded = sharded_tables(
+        [
+            "CREATE TABLE IF NOT EXISTS t (k UInt8) ENGINE = MergeTree ORDER BY k",
+            "-- kept for history\nRENAME TABLE IF EXISTS t TO t_old",
+        ]
+    )
+    assert sharded == {"t", "t_old"}  # the earlier statements still name t
+    out = cluster_statements("RENAME TABLE IF EXISTS t TO t_old", CLUSTER, sharded)
+    assert out == [
+        "RENAME TABLE IF EXISTS t_local TO t_old_local ON CLUSTER 'customs_watch'",
+        "DROP TABLE IF EXISTS t ON CLUSTER 'customs_watch'",
+        "CREATE TABLE IF NOT EXISTS t_old ON CLUSTER 'customs_watch' AS t_old_local\n"
+        "ENGINE = Distributed('customs_watch', customs_watch, t_old_local, rand())",
+    ]
+    assert cluster_statements("RENAME TABLE IF EXISTS v TO w", CLUSTER, sharded) == [
+        "RENAME TABLE IF EXISTS v TO w ON CLUSTER 'customs_watch'"
+    ]
+    assert cluster_statements("DROP VIEW IF EXISTS t_mv", CLUSTER, sharded) == [
+        "DROP VIEW IF EXISTS t_mv ON CLUSTER 'customs_watch'"
+    ]
+    with pytest.raises(UnsupportedStatement):  # no IF EXISTS: would not run twice
+        cluster_statements("RENAME TABLE t TO t_old", CLUSTER, sharded)
 
 
 def test_column_changes_reach_both_tables_and_local_only_changes_are_refused_when_mixed() -> None:
