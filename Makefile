@@ -88,6 +88,8 @@ eval: venv
 	$(VENV)/bin/customs-watch watchlist eval tests/data/screening_pairs.jsonl
 	$(VENV)/bin/customs-watch party eval tests/data/party_clusters.jsonl --part dev
 	$(VENV)/bin/customs-watch party eval tests/data/party_clusters.jsonl --part gate
+	$(VENV)/bin/customs-watch party eval tests/data/party_spellings.jsonl --part dev
+	$(VENV)/bin/customs-watch party eval tests/data/party_spellings.jsonl --part gate
 
 schemas: venv
 	$(VENV)/bin/customs-watch schemas export

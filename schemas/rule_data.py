@@ -351,6 +351,10 @@ class ScreeningRules(BaseModel):
     equivalents: dict[str, list[str]]
     legal_forms: list[tuple[str, ...]]
     folds: list[tuple[str, str]]
+    romanised_letters: dict[str, str] = Field(default_factory=dict)
+    """Letters of scholarly and standard Romanisations (GOST 7.79, ISO 9, scientific,
+    ALA-LC: ``č``, ``š``, ``ʹ``) written the way the loose spellings are, before the
+    name is made ASCII (which would drop the háček: ``č`` is ``ch``, not ``c``)."""
     max_key_postings: int = Field(ge=1)
     max_candidates: int = Field(ge=1)
     max_pool: int = Field(ge=1)

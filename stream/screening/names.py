@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from anyascii import anyascii
+from rapidfuzz.distance import OSA
 from rigour.names import remove_org_types
 
 from schemas.rule_data import OrgVocabulary, ScreeningRules
-from stream.stages.text import repair_homoglyphs
+from stream.screening.homoglyphs import repair_homoglyphs
 
 _HAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -68,6 +69,9 @@ _STEM_TAIL = re.compile(
     r"(?:i|ia|aia|oe|ogo|omu|oi|ie|ih|im|imi|iu|uiu|u|a|e|o|om|ov|ev|am|ami|ah|ei|ii|ae|aga|ai|yia)?"
 )
 
+
+FUZZY_FORM_WORD_MIN = 5
+"""Words of a legal form this long may be a letter off when it leads a name."""
 
 _SHIELD = "qorgq0"  # the digit keeps folds of the marker off the abbreviation
 
@@ -184,6 +188,9 @@ class NameNormaliser:
     def __init__(self, rules: ScreeningRules) -> None:
         self._folds = [(re.compile(pattern), repl) for pattern, repl in rules.folds]
         self._folded: dict[str, str] = {}
+        self._romanised = (
+            str.maketrans(dict(rules.romanised_letters)) if rules.romanised_letters else None
+        )
         self.org_words = OrgWords(rules.organisation, self.fold)
         self.legal_forms = sorted(
             {tuple(self.fold(t) for t in form) for form in rules.legal_forms},
@@ -191,6 +198,11 @@ class NameNormaliser:
             reverse=True,
         )
         self._legal_starts = {form[0] for form in self.legal_forms}
+        self._long_forms = [
+            form
+            for form in self.legal_forms
+            if len(form) > 1 and len(form[0]) >= FUZZY_FORM_WORD_MIN
+        ]
         self.generic_words = (
             frozenset(self.fold(w) for w in rules.generic_words) | self.org_words.generic
         )
@@ -221,12 +233,31 @@ class NameNormaliser:
         if han:
             text = _HAN.sub(r" \1 ", text)
         if not text.isascii():
-            text = anyascii(repair_homoglyphs(text.casefold()))
+            text = repair_homoglyphs(text.casefold())
+            if self._romanised is not None:
+                text = text.translate(self._romanised)
+            text = anyascii(text)
         return _APOSTROPHES.sub("", text).lower(), han
+
+    def _spelled_form_length(self, tokens: list[str]) -> int:
+        """How many leading tokens spell a legal form of several words with a letter off in
+        its long words ("Obscestvo s ogranicennoi..." as lossy Romanisations write it)."""
+        for form in self._long_forms:
+            if len(form) > len(tokens):
+                continue
+            if all(
+                t == f
+                or (len(f) >= FUZZY_FORM_WORD_MIN and OSA.distance(t, f, score_cutoff=1) <= 1)
+                for t, f in zip(tokens, form, strict=False)
+            ):
+                return len(form)
+        return 0
 
     def _strip_legal_forms(self, tokens: list[str]) -> list[str]:
         kept: list[str] = []
         i = 0
+        if tokens and tokens[0] not in self._legal_starts:
+            i = self._spelled_form_length(tokens)
         while i < len(tokens):
             if tokens[i] in self._legal_starts:
                 for form in self.legal_forms:
@@ -253,7 +284,7 @@ class NameNormaliser:
             words = [self.equivalents.get(w, w) for w in han_words(tokens)]
         else:
             plain = [self.equivalents.get(t, t) for t in self.org_words.unshielded(tokens)]
-            tokens = [self.equivalents.get(t, t) for t in self.org_words(tokens)] or plain
+            tokens = self.org_words(list(plain)) or plain
             words = tokens
         compact = "".join(tokens)
         keys = set(words)

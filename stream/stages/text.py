@@ -22,21 +22,12 @@ from itertools import accumulate
 
 import Stemmer
 
+from stream.screening.homoglyphs import repair_homoglyphs
+
 _RUSSIAN = Stemmer.Stemmer("russian")
 _ENGLISH = Stemmer.Stemmer("english")
 
-# Letters that look alike in the two scripts (after case-folding).
-_LATIN = "aceopxykmthbi"
-_CYRILLIC = "асеорхукмтнві"
-_TO_CYRILLIC = str.maketrans(_LATIN, _CYRILLIC)
-_TO_LATIN = str.maketrans(_CYRILLIC, _LATIN)
 _HAS_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-_HAS_LATIN = re.compile(r"[a-z]")
-# A word with a Latin letter next to a Cyrillic one: the only words worth repairing.
-_MIXED_WORD = re.compile(r"[^\W\d_]*(?:[a-z][\u0400-\u04ff]|[\u0400-\u04ff][a-z])[^\W\d_]*")
-# A Latin letter next to a Cyrillic one. Written to start with a Latin letter (the engine
-# skips ahead to those) and look either side: three times faster than two alternatives.
-_MIXED_PAIR = re.compile(r"[a-z](?:(?=[\u0400-\u04ff])|(?<=[\u0400-\u04ff][a-z]))")
 _APOSTROPHE = re.compile(r"(?<=\w)['\u2019\u02bc`](?=\w)")
 _WORD = re.compile(r"\w+")
 _WORDS_AND_GAPS = re.compile(r"(\w+)")
@@ -48,31 +39,6 @@ _WORDS_AND_GAPS_CJK = re.compile(f"([{_HAN}]+|[^\\W{_HAN}]+)")
 _last_han: tuple[str, bool] = ("", False)
 """The last non-ASCII text normalise_text returned and whether it holds Han characters:
 Tokens.of, called on it next, need not search it again."""
-
-
-def _repair_word(match: re.Match[str]) -> str:
-    word = match.group(0)
-    latin = len(_HAS_LATIN.findall(word))
-    cyrillic = len(_HAS_CYRILLIC.findall(word))
-    if not latin or not cyrillic:
-        return word
-    # the script of most letters first; then the other, when only its look-alikes were used
-    # ("cepвиc": four Latin letters, all look-alikes, and two Cyrillic ones that are not)
-    as_cyrillic = word.translate(_TO_CYRILLIC)
-    as_latin = word.translate(_TO_LATIN)
-    tries = [(as_cyrillic, _HAS_LATIN), (as_latin, _HAS_CYRILLIC)]
-    for repaired, other in tries if cyrillic >= latin else tries[::-1]:
-        if not other.search(repaired):
-            return repaired
-    return word
-
-
-def repair_homoglyphs(folded: str) -> str:
-    """Case-folded text with each mixed-script word written in one script, where the letters
-    of the other are look-alikes ("cepвиc" is "сервис")."""
-    if _HAS_CYRILLIC.search(folded) and _MIXED_PAIR.search(folded):
-        return _MIXED_WORD.sub(_repair_word, folded)
-    return folded
 
 
 def normalise_text(text: str) -> str:
