@@ -363,6 +363,8 @@ class ScreeningRules(BaseModel):
     cache_size: int = Field(ge=0)
     organisation: OrgVocabulary | None = None
     """``org_vocabulary.yaml``, read beside ``screening.yaml``."""
+    pinyin_syllables: frozenset[str] = frozenset()
+    """``pinyin_syllables.yaml``: a Latin name made of these alone is read as pinyin too."""
 
     @field_validator("allowed_edits")
     @classmethod
@@ -495,6 +497,7 @@ def _read_correlation(path: Path, hs2022: frozenset[str]) -> HsCorrelation:
 
 REQUIRED_FILES = (
     "org_vocabulary.yaml",
+    "pinyin_syllables.yaml",
     "chpl.csv",
     "hs2022_subheadings.csv",
     "hs_correlation.csv",
@@ -537,6 +540,7 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
             screening={
                 **_read_yaml(rules_dir / "screening.yaml"),
                 "organisation": _read_yaml(rules_dir / "org_vocabulary.yaml"),
+                "pinyin_syllables": _read_yaml(rules_dir / "pinyin_syllables.yaml")["syllables"],
             },
             parties=_read_yaml(rules_dir / "parties.yaml"),
         )

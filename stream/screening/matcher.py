@@ -120,12 +120,25 @@ class Scorer:
         return matched / (paired_weight + rest), paired
 
     def names(
-        self, query: NameForm, listed_words: str, listed_compact: str, listed_han: bool = False
+        self,
+        query: NameForm,
+        listed_words: str,
+        listed_compact: str,
+        listed_han: bool = False,
+        listed_pinyin: str = "",
     ) -> tuple[float, str]:
         if query.compact == listed_compact:
             return 1.0, "same normalised name"
         listed = listed_words.split(" ")
         words, paired = self.words(list(query.words), listed, query.han or listed_han)
+        # a name in characters or in pinyin against one in pinyin ("Guangzhou Ousai Keji",
+        # "GUANG ZHOU OU SAI KE JI"): syllable pairs against pairs, whatever the spacing
+        query_pairs = query.words if query.han else query.pinyin
+        listed_pairs = listed if listed_han else listed_pinyin.split(" ") if listed_pinyin else ()
+        if query_pairs and listed_pairs and (query.han, listed_han) != (True, True):
+            as_pinyin, pairs = self.words(list(query_pairs), list(listed_pairs), True)
+            if as_pinyin > words:
+                return as_pinyin, f"{pairs} syllable pairs of characters and pinyin"
         if len(listed) != len(query.words):
             # split or joined differently ("Vektorsnab", "Vektor Snab"): compare whole names,
             # without the organisation words, which would lengthen both and so allow more

@@ -51,6 +51,9 @@ class NameForm:
     plain: tuple[str, ...] = ()
     """The words before organisation words became concepts (abbreviations made on the
     spot, "PSZ" for "Pribaltiiskii Sudostroitelnyi Zavod", are read from these)."""
+    pinyin: tuple[str, ...] = ()
+    """For a Latin name made of pinyin syllables alone ("Guangzhou Ousai Keji"), its
+    syllable pairs as a Chinese name's ``words`` are, to meet it written in characters."""
 
 
 def han_words(syllables: tuple[str, ...] | list[str]) -> list[str]:
@@ -69,6 +72,9 @@ _STEM_TAIL = re.compile(
     r"(?:i|ia|aia|oe|ogo|omu|oi|ie|ih|im|imi|iu|uiu|u|a|e|o|om|ov|ev|am|ami|ah|ei|ii|ae|aga|ai|yia)?"
 )
 
+
+PINYIN_MIN_SYLLABLES = 2
+"""Fewer syllables make no pair to compare."""
 
 FUZZY_FORM_WORD_MIN = 5
 """Words of a legal form this long may be a letter off when it leads a name."""
@@ -188,6 +194,9 @@ class NameNormaliser:
     def __init__(self, rules: ScreeningRules) -> None:
         self._folds = [(re.compile(pattern), repl) for pattern, repl in rules.folds]
         self._folded: dict[str, str] = {}
+        self._pinyin = rules.pinyin_syllables
+        self._pinyin_longest = max((len(s) for s in self._pinyin), default=0)
+        self._cuts: dict[str, tuple[str, ...] | None] = {}
         self._romanised = (
             str.maketrans(dict(rules.romanised_letters)) if rules.romanised_letters else None
         )
@@ -253,41 +262,59 @@ class NameNormaliser:
                 return len(form)
         return 0
 
-    def _strip_legal_forms(self, tokens: list[str]) -> list[str]:
-        kept: list[str] = []
+    def _strip_legal_forms(self, tokens: list[str], syllables: bool = False) -> list[str]:
+        """``tokens`` without legal forms; of ``syllables`` (a Chinese name's) only forms of
+        several syllables go ("ou" is the Estonian OÜ in Latin names but 欧 in Chinese)."""
+        return [t for t, keep in zip(tokens, self._kept(tokens, syllables), strict=True) if keep]
+
+    def _kept(self, tokens: list[str], syllables: bool = False) -> list[bool]:
+        """For each token, whether it stays: False inside a legal form."""
+        kept = [True] * len(tokens)
         i = 0
-        if tokens and tokens[0] not in self._legal_starts:
+        if tokens and tokens[0] not in self._legal_starts and not syllables:
             i = self._spelled_form_length(tokens)
+            kept[:i] = [False] * i
+        shortest = 2 if syllables else 1
         while i < len(tokens):
             if tokens[i] in self._legal_starts:
                 for form in self.legal_forms:
-                    if tuple(tokens[i : i + len(form)]) == form:
+                    if len(form) >= shortest and tuple(tokens[i : i + len(form)]) == form:
+                        kept[i : i + len(form)] = [False] * len(form)
                         i += len(form)
                         break
                 else:
-                    kept.append(tokens[i])
                     i += 1
             else:
-                kept.append(tokens[i])
                 i += 1
         return kept
 
     def __call__(self, name: str) -> NameForm:
         text, han = self.latin(name)
         plain: list[str] = []
-        tokens = self._strip_legal_forms(
-            [self.fold(t) for t in _TOKEN.findall(remove_org_types(self.org_words.shielded(text)))]
-        )
+        # rigour's org types are Latin-script forms: on a Chinese name's syllables they would
+        # take "yu" (玉) for one; the Chinese forms are in screening.yaml
+        shielded = self.org_words.shielded(text)
+        written = _TOKEN.findall(shielded if han else remove_org_types(shielded))
+        folded = [self.fold(t) for t in written]
+        kept = self._kept(folded, syllables=han)
+        tokens = [t for t, keep in zip(folded, kept, strict=True) if keep]
+        written = [t for t, keep in zip(written, kept, strict=True) if keep]
         if not tokens:  # a name that is only a legal form stays what it is
-            tokens = [self.fold(t) for t in _TOKEN.findall(self.org_words.shielded(text))]
+            written = _TOKEN.findall(shielded)
+            tokens = [self.fold(t) for t in written]
+        pinyin: list[str] = []
         if han:
-            words = [self.equivalents.get(w, w) for w in han_words(tokens)]
+            words = self._pairs(tokens)
         else:
+            syllables = self._syllables_of(written)
+            if syllables is not None and len(syllables) >= PINYIN_MIN_SYLLABLES:
+                pinyin = self._pairs(syllables)
             plain = [self.equivalents.get(t, t) for t in self.org_words.unshielded(tokens)]
             tokens = self.org_words(list(plain)) or plain
             words = tokens
         compact = "".join(tokens)
         keys = set(words)
+        keys.update(pinyin)
         keys.add("=" + compact)
         for token in words:
             # a typo leaves the start or the end of a long word intact
@@ -301,4 +328,40 @@ class NameNormaliser:
             compact,
             han,
             tuple(plain) if not han else (),
+            tuple(pinyin),
         )
+
+    def _pairs(self, syllables: list[str]) -> list[str]:
+        """Syllable pairs, folded again as one word ("xiang" + "gang" is "xiangang", as the
+        written word "Xianggang" folds), then translated (``dianzi`` → electronics)."""
+        return [self.equivalents.get(w, w) for w in map(self.fold, han_words(syllables))]
+
+    def _syllables_of(self, written: list[str]) -> list[str] | None:
+        """The words as written (not folded: "xianggang" is "xiang gang", "xiangang" would
+        be "xiang ang") cut into pinyin syllables, then folded, legal forms ("youxian
+        gongsi") removed; None when a word is no run of syllables."""
+        if not self._pinyin:
+            return None
+        syllables: list[str] = []
+        for word in written:
+            cut = self._cut(word)
+            if cut is None:
+                return None
+            syllables.extend(self.fold(syllable) for syllable in cut)
+        return self._strip_legal_forms(syllables, syllables=True)
+
+    def _cut(self, token: str) -> tuple[str, ...] | None:
+        """``token`` as a run of (folded) pinyin syllables, the longest first; memoised."""
+        if token in self._cuts:
+            return self._cuts[token]
+        found: tuple[str, ...] | None = None
+        for size in range(min(len(token), self._pinyin_longest), 0, -1):
+            head = token[:size]
+            if head in self._pinyin:
+                rest = () if size == len(token) else self._cut(token[size:])
+                if rest is not None:
+                    found = (head, *rest)
+                    break
+        if len(self._cuts) < 1_000_000:
+            self._cuts[token] = found
+        return found

@@ -123,6 +123,7 @@ class _Name:
     han: bool
     country: str | None
     plain: str
+    pinyin: str = ""
 
 
 @dataclass
@@ -206,6 +207,7 @@ class PartyRegistry:
                 form.han,
                 country,
                 " ".join(form.plain or form.words),
+                " ".join(form.pinyin),
             )
         )
         for key in form.keys | initials_keys(form, normalise):
@@ -266,7 +268,7 @@ class PartyResolver:
         wanted = (country or "").upper() or None
         for slot_no in pool:
             slot = registry.names[slot_no]
-            score, how = self.scorer.names(form, slot.words, slot.compact, slot.han)
+            score, how = self.scorer.names(form, slot.words, slot.compact, slot.han, slot.pinyin)
             plain = form.plain or form.words
             # the words as written are scored again only where a distinctive word already
             # paired: a name that shares nothing of its own is not rescued by its kind

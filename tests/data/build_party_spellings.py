@@ -11,7 +11,13 @@ transliteration systems of the ``iuliia`` package (each one a published standard
 rule); nothing about the names is written by hand. Different companies with alike names
 are the near-misses that come with the source. The cluster set's dev/gate split is kept.
 
-Run: python tests/data/build_party_spellings.py   (needs ``pip install iuliia==0.13.0``)
+Chinese companies the same way: one real Han name per listed company (the longest), as
+written, in the other Chinese script (OpenCC), and in pinyin (pypinyin, words cut by jieba)
+as exporters write it: words in title case, the legal form in English behind the name
+("Guangzhou Ousai Keji Co., Ltd."), syllables in upper case.
+
+Run: python tests/data/build_party_spellings.py   (needs the dev extras: iuliia, pypinyin,
+jieba, opencc-purepy)
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ import re
 from pathlib import Path
 
 import iuliia
+import jieba
+import opencc_purepy
+from pypinyin import lazy_pinyin
 
 HERE = Path(__file__).parent
 SCHEMAS = [
@@ -81,20 +90,69 @@ def build_rows() -> list[dict[str, str]]:
             clusters.setdefault(record["cluster"], []).append(record)
     rows = []
     for cluster, names in clusters.items():
-        name = source_name(names)
-        if name is None:
-            continue
-        for spelling in spellings(name):
-            rows.append(
-                {
-                    "name": spelling,
-                    "cluster": cluster,
-                    "written_from": name,
-                    "part": names[0]["part"],
-                    "source": names[0]["source"],
-                }
-            )
+        written = [(name, spellings(name)) for name in [source_name(names)] if name]
+        written += [(name, han_spellings(name)) for name in [han_source(names)] if name]
+        for name, variants in written:
+            rows.extend(_rows(cluster, names, name, variants))
     return rows
+
+
+def _rows(
+    cluster: str, names: list[dict[str, str]], name: str, variants: list[str]
+) -> list[dict[str, str]]:
+    return [
+        {
+            "name": spelling,
+            "cluster": cluster,
+            "written_from": name,
+            "part": names[0]["part"],
+            "source": names[0]["source"],
+        }
+        for spelling in variants
+    ]
+
+
+_ALL_HAN = re.compile(r"[\u4e00-\u9fff]{4,}")
+# Chinese legal forms at the end of a name and the English an exporter writes for them.
+_HAN_FORMS = {"股份有限公司": "Co., Ltd.", "有限责任公司": "Co., Ltd.", "有限公司": "Co., Ltd."}
+_TO_TRADITIONAL = opencc_purepy.OpenCC("s2t")
+_TO_SIMPLIFIED = opencc_purepy.OpenCC("t2s")
+jieba.setLogLevel(60)
+
+
+def _pinyin_words(text: str) -> list[str]:
+    """Pinyin of the whole text (pypinyin reads heteronyms in context), grouped into the
+    words jieba cuts; a word of four characters or more in pairs ("youxian gongsi")."""
+    syllables = lazy_pinyin(text)
+    words: list[str] = []
+    at = 0
+    for word in jieba.cut(text):
+        size = len(word)
+        pieces = [2] * (size // 2) + ([1] if size % 2 else []) if size >= 4 else [size]
+        for piece in pieces:
+            words.append("".join(syllables[at : at + piece]))
+            at += piece
+    return [w for w in words if w.strip()]
+
+
+def han_spellings(name: str) -> list[str]:
+    simplified = _TO_SIMPLIFIED.convert(name)
+    other = _TO_TRADITIONAL.convert(name) if simplified == name else simplified
+    out = [name, other, " ".join(w.capitalize() for w in _pinyin_words(simplified))]
+    for form, english in _HAN_FORMS.items():
+        if simplified.endswith(form):
+            core = simplified[: -len(form)]
+            out.append(" ".join(w.capitalize() for w in _pinyin_words(core)) + f" {english}")
+            break
+    out.append(" ".join(lazy_pinyin(simplified)).upper())
+    seen: set[str] = set()
+    return [s for s in out if not (s in seen or seen.add(s))]
+
+
+def han_source(names: list[dict[str, str]]) -> str | None:
+    # Han characters only: pypinyin and jieba then see the same characters
+    han = [n["name"] for n in names if n["script"] == "han" and _ALL_HAN.fullmatch(n["name"])]
+    return max(han, key=len) if han else None
 
 
 def main() -> None:

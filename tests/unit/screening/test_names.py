@@ -127,3 +127,10 @@ def test_latin_look_alikes_inside_cyrillic_words_are_read_as_cyrillic() -> None:
     assert NORMALISE("ООО “Остек-Cepвиc-Texнoлoгия”").words == (
         NORMALISE("ООО “Остек-Сервис-Технология”").words
     )
+
+
+def test_a_name_in_pinyin_gets_the_syllable_pairs_of_its_characters() -> None:
+    characters = NORMALISE("香港凯利实业有限公司")
+    for written in ("Xianggang Kaili Shiye Youxian Gongsi", "XIANG GANG KAI LI SHI YE CO LTD"):
+        assert NORMALISE(written).pinyin == characters.words
+    assert NORMALISE("Vektor Snab LLC").pinyin == ()  # not made of pinyin syllables
