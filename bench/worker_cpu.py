@@ -136,12 +136,13 @@ async def run(handle: Handlers, raw: list[Event], take: int) -> dict[str, float]
     """CPU seconds per agent; each agent drains its input in groups of ``take``."""
     cpu: dict[str, float] = {}
     topics = handle.topics
-    for name, method, events in (
-        ("parse", handle.parse, lambda: raw),
-        ("alerts", handle.alerts, lambda: as_events(topics.facts)),
-        ("flows", handle.flows, lambda: as_events(topics.flows)),
-    ):
-        todo = events()
+    stages: list[tuple[str, Any, Topic | None]] = [
+        ("parse", handle.parse, None),
+        ("alerts", handle.alerts, topics.facts),
+        ("flows", handle.flows, topics.flows),
+    ]
+    for name, method, source in stages:
+        todo = raw if source is None else as_events(source)
         started = time.process_time()
         for i in range(0, len(todo), take):
             await method(todo[i : i + take])
