@@ -183,12 +183,15 @@ def main() -> int:
     parser.add_argument("--digest", action="store_true", help="hash everything sent")
     args = parser.parse_args()
     settings = Settings(screening={"watchlist_dir": Path(tempfile.mkdtemp()) / "none"})
-    with tempfile.TemporaryDirectory() as tmp:
-        feed = Path(tmp) / "feed.jsonl"
+    # A fixed path: the origin is in the dead letters, and the digest must not move with it.
+    feed = Path(tempfile.gettempdir()) / f"cw-worker-cpu-{args.lines}-{args.seed}.jsonl"
+    try:
         write_realistic_jsonl(feed, args.lines, args.seed)
         if args.digest:  # a few lines that must become dead letters
             spoil(feed)
         raw = raw_events(feed, settings)
+    finally:
+        feed.unlink(missing_ok=True)
     topics = Topics()
     handle = handlers(settings, topics)
     tune_gc(settings.worker.gc_thresholds)  # as the worker does, once loaded
