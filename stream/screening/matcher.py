@@ -37,6 +37,21 @@ class Match:
     by_address: bool = False
 
 
+How = tuple[int, int]
+"""How a name score was reached: (words paired, -1), (-1, edits allowed) for whole names,
+or :data:`SAME_NAME`."""
+SAME_NAME: How = (-1, -1)
+
+
+def explain(query: NameForm, how: How) -> str:
+    paired, edits = how
+    if edits >= 0:
+        return f"whole name within {edits} edits"
+    if paired < 0:
+        return "same normalised name"
+    return f"{paired} of {len(query.words)} words paired"
+
+
 class Scorer:
     """Pure comparison of a query name with a listed name, both normalised."""
 
@@ -90,10 +105,21 @@ class Scorer:
         unmatched: list[str] = []
         if exact:
             unmatched, left = left, []
+        edits = self._edits
         for token in left:
             best_at, best_sim = -1, 0.0
+            size = len(token)
             for at, other in enumerate(free):
-                sim = self.whole(token, other)
+                # self.whole(token, other), inlined: the hot loop of party resolution
+                other_size = len(other)
+                longest = size if size > other_size else other_size
+                allowed = edits[longest if longest < 64 else 63]
+                if (size - other_size if size > other_size else other_size - size) > allowed:
+                    continue
+                distance = OSA.distance(token, other, score_cutoff=allowed)
+                if distance > allowed:
+                    continue
+                sim = 1.0 - distance / longest
                 if sim > best_sim:
                     best_at, best_sim = at, sim
             if best_at < 0:
@@ -116,16 +142,24 @@ class Scorer:
     def names(
         self, query: NameForm, listed_words: str, listed_compact: str, listed_han: bool = False
     ) -> tuple[float, str]:
+        score, how = self.compare(query, listed_words, listed_compact, listed_han)
+        return score, explain(query, how)
+
+    def compare(
+        self, query: NameForm, listed_words: str, listed_compact: str, listed_han: bool = False
+    ) -> tuple[float, How]:
+        """:meth:`names` with how the score was reached as numbers (:func:`explain` words
+        them), so that a loop over many candidates formats only the ones it keeps."""
         if query.compact == listed_compact:
-            return 1.0, "same normalised name"
+            return 1.0, SAME_NAME
         listed = listed_words.split(" ")
         words, paired = self.words(list(query.words), listed, query.han or listed_han)
         if len(listed) != len(query.words):
             # split or joined differently ("Vektorsnab", "Vektor Snab"): compare whole names
             whole = self.whole(query.compact, listed_compact)
             if whole > words:
-                return whole, f"whole name within {self.allowed(len(listed_compact))} edits"
-        return words, f"{paired} of {len(query.words)} words paired"
+                return whole, (-1, self.allowed(len(listed_compact)))
+        return words, (paired, -1)
 
 
 Scored = list[tuple[int, float, str, str]]
@@ -181,17 +215,18 @@ class Screener:
         index = self.index
         spaced, texts, owner = index.name_spaced, index.name_text, index.name_entity
         han_compact = index.han_compact
+        compare = self.scorer.compare
         for name_no in index.candidates(form):
             listed = spaced[name_no]
             han = han_compact.get(name_no)
             compact = han or listed.replace(" ", "")
-            score, how = self.scorer.names(form, listed, compact, han is not None)
+            score, how = compare(form, listed, compact, han is not None)
             if score < floor:
                 continue
             entity = owner[name_no]
             current = best.get(entity)
             if current is None or score > current[1]:
-                best[entity] = (entity, score, texts[name_no], how)
+                best[entity] = (entity, score, texts[name_no], explain(form, how))
         result = sorted(best.values(), key=lambda r: -r[1])
         self._scored.remember(key, result)
         return result

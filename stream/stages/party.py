@@ -32,7 +32,7 @@ from typing import Any, Literal
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
 from schemas.rule_data import PartyRules
-from stream.screening.matcher import Scorer
+from stream.screening.matcher import Scorer, explain
 from stream.screening.names import NameForm, NameNormaliser
 
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]")
@@ -162,9 +162,12 @@ class PartyRegistry:
         spellings = self.party_names.get(party)
         return spellings[0] if spellings else None
 
-    def apply(self, event: RegistryEvent, normalise: NameNormaliser) -> None:
+    def apply(
+        self, event: RegistryEvent, normalise: NameNormaliser, form: NameForm | None = None
+    ) -> None:
+        """Fold one event in; ``form``: the name's form when the caller has it already."""
         if event.kind == "name" and event.name is not None:
-            self._add_name(event.party, event.name, event.country, normalise)
+            self._add_name(event.party, event.name, event.country, normalise, form)
         elif event.kind == "identifier" and event.identifier is not None:
             self.identifiers.setdefault(event.identifier, event.party)
             held = self.party_identifiers.setdefault(event.party, [])
@@ -184,7 +187,12 @@ class PartyRegistry:
             self.seen.clear()
 
     def _add_name(
-        self, party: str, name: str, country: str | None, normalise: NameNormaliser
+        self,
+        party: str,
+        name: str,
+        country: str | None,
+        normalise: NameNormaliser,
+        form: NameForm | None = None,
     ) -> None:
         written = written_key(name, country)
         if self.written.get(written) == party:
@@ -193,7 +201,7 @@ class PartyRegistry:
         spellings = self.party_names.setdefault(party, [])
         if name not in spellings:
             spellings.append(name)
-        form = normalise(name)
+        form = form or normalise(name)
         if not form.tokens:
             return
         slot_no = len(self.names)
@@ -239,23 +247,35 @@ class PartyResolver:
         self._max_pool = scorer.rules.max_pool
         self._acronym_max = rules.acronym_max_length
         self._forms: dict[str, NameForm] = {}
+        self._shorts: dict[str, bool] = {}
 
     def _best_by_name(
         self, registry: PartyRegistry, form: NameForm, country: str | None
     ) -> tuple[str | None, float, str]:
         keys = form.keys | initials_keys(form, self.normalise)
-        found = sorted((len(registry.keys[k]), k) for k in keys if k in registry.keys)
+        postings = registry.keys
+        found = sorted((len(postings[k]), k) for k in keys if k in postings)
         pool: dict[int, None] = {}
         for length, key in found:
             if pool and (length > self._max_postings or len(pool) + length > self._max_pool):
                 break
-            pool.update(dict.fromkeys(registry.keys[key][: self._max_pool]))
+            pool.update(dict.fromkeys(postings[key][: self._max_pool]))
         best: tuple[str | None, float, str] = (None, 0.0, "")
         wanted = (country or "").upper() or None
+        threshold = self.rules.threshold
+        compare, slots = self.scorer.compare, registry.names
+        # Without an abbreviation (a short word of letters) on either side, reading
+        # initials cannot change a score: the check is made once for the query.
+        query_short = self._has_short(form.words)
         for slot_no in pool:
-            slot = registry.names[slot_no]
-            score, how = self.scorer.names(form, slot.words, slot.compact, slot.han)
-            if score < self.rules.threshold and not (form.han or slot.han):
+            slot = slots[slot_no]
+            score, reached = compare(form, slot.words, slot.compact, slot.han)
+            how: str | None = None  # worded only for a candidate that becomes the best
+            if (
+                score < threshold
+                and not (form.han or slot.han)
+                and (query_short or self._short_in(slot.words))
+            ):
                 query, listed, acronyms = self._initials(list(form.words), slot.words.split(" "))
                 # an abbreviation alone says too little: another word must be shared
                 if query is not None and (set(query) & set(listed)) - acronyms:
@@ -266,12 +286,29 @@ class PartyResolver:
                     )
                     if aligned > score:
                         score, how = aligned, why + " (initials read as words)"
-            if wanted and slot.country and slot.country != wanted:
+            mismatch = bool(wanted and slot.country and slot.country != wanted)
+            if mismatch:
                 score -= self.rules.country_mismatch_penalty
-                how += f"; country {wanted} not {slot.country}"
             if score > best[1]:
+                how = how if how is not None else explain(form, reached)
+                if mismatch:
+                    how += f"; country {wanted} not {slot.country}"
                 best = (slot.party, score, how)
         return best
+
+    def _has_short(self, words: Iterable[str]) -> bool:
+        """Does any word qualify as an abbreviation (:meth:`_initials`)?"""
+        most = self._acronym_max
+        return any(2 <= len(w) <= most and w.isalpha() for w in words)
+
+    def _short_in(self, words: str) -> bool:
+        """:meth:`_has_short` of a registered name's words, remembered per name."""
+        found = self._shorts.get(words)
+        if found is None:
+            found = self._has_short(words.split(" "))
+            if len(self._shorts) < self.rules.cache_size:
+                self._shorts[words] = found
+        return found
 
     def _initials(
         self, query: list[str], listed: list[str]
@@ -282,7 +319,7 @@ class PartyResolver:
         abbreviations used; None for the query when none."""
         used: set[str] = set()
         for short_side, long_side in ((query, listed), (listed, query)):
-            # an abbreviation is letters only: "00012" or "3d" spell no initials
+            # an abbreviation is letters only: "00012" or "3d" spell no initials (_has_short)
             for word in [w for w in short_side if 2 <= len(w) <= self._acronym_max and w.isalpha()]:
                 if word in long_side:
                     continue
@@ -353,7 +390,8 @@ class PartyResolver:
         events: list[RegistryEvent] = []
 
         def emit(event: RegistryEvent) -> None:
-            registry.apply(event, self.normalise)
+            known = self._forms.get(event.name) if event.name is not None else None
+            registry.apply(event, self.normalise, known)
             events.append(event)
 
         def merge(source: str, target: str, reason: str) -> None:
