@@ -4,8 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from schemas.alert import Alert, Party
 from schemas.declaration import Declaration
-from schemas.enriched import EnrichedDeclaration
+from schemas.enriched import EnrichedDeclaration, HsCode
 from schemas.facts import LineFact
 from schemas.trusted import trusted
 from stream.stages.facts import line_fact
@@ -45,3 +46,14 @@ def test_every_field_is_required() -> None:
 def test_names_that_are_not_fields_are_left_out() -> None:
     values = {**line().__dict__, "not_a_field": 1}
     _same(trusted(Declaration, values), Declaration.model_construct(**values))
+
+
+def test_alerts_and_codes_built_on_the_hot_path_are_valid_models() -> None:
+    _, alerts = ENRICHER.line(line(), now=NOW)
+    assert alerts
+    for alert in alerts:
+        _same(alert, Alert.model_validate(alert.model_dump()))
+        assert all(type(p) is Party for p in alert.parties)
+    for declared in ("8542.31.90", "8802.20", "6211", "", "85", "8542 31; 9013.10"):
+        code, _ = ENRICHER.normalise.hs(declared)
+        _same(code, HsCode.model_validate(code.model_dump()))
