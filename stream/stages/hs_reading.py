@@ -79,6 +79,8 @@ class HsReader:
 
     def _read(self, declared: str) -> HsCode:
         text = declared.strip()
+        if text.isdigit() and text.isascii():  # one code, nothing to split (most lines)
+            return self._one(declared, text)
         parts = [p for p in _SEPARATOR.split(text) if p] if text else []
         codes = [code_digits(p) for p in parts]
         codes = [c for c in codes if len(c) >= 4]
