@@ -110,11 +110,13 @@ class Scorer:
             best_at, best_sim = -1, 0.0
             size = len(token)
             for at, other in enumerate(free):
-                # self.whole(token, other), inlined: the hot loop of party resolution
+                # self.whole(token, other), inlined: the hot loop of party resolution. A
+                # word left here equals no free word (it would have paired above), so it is
+                # at least one edit away: nothing to measure when no edit is allowed.
                 other_size = len(other)
                 longest = size if size > other_size else other_size
                 allowed = edits[longest if longest < 64 else 63]
-                if (size - other_size if size > other_size else other_size - size) > allowed:
+                if not allowed or abs(size - other_size) > allowed:
                     continue
                 distance = OSA.distance(token, other, score_cutoff=allowed)
                 if distance > allowed:
