@@ -116,8 +116,9 @@ class Enricher:
                 flags.append(f"{name}_unresolved")
         screener = self.screener() if self.screener else None
         hits = screen_parties(line, screener, fields) if screener else []
-        fields.update(self.party_fields(fields))
+        parties = self.party_fields(fields)
         # Inputs were validated as a Declaration; construct without re-validating (hot path).
+        # Added in the model's field order, so that the dict becomes the line's own.
         fields.update(
             hs_digits=hs.digits,
             hs2=hs.hs2,
@@ -139,6 +140,9 @@ class Enricher:
             misdeclaration_suspected=found.misdeclaration_reason is not None,
             misdeclaration_reason=found.misdeclaration_reason,
             screening_hits=hits,
+        )
+        fields.update(parties)
+        fields.update(
             alert_rules=[],
             rules_version=self.rules.version,
             raw_topic=ref.topic if ref else "",

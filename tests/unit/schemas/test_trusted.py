@@ -57,3 +57,12 @@ def test_alerts_and_codes_built_on_the_hot_path_are_valid_models() -> None:
     for declared in ("8542.31.90", "8802.20", "6211", "", "85", "8542 31; 9013.10"):
         code, _ = ENRICHER.normalise.hs(declared)
         _same(code, HsCode.model_validate(code.model_dump()))
+
+
+def test_fields_in_order_are_taken_as_they_are_and_others_put_in_order() -> None:
+    values = dict(line().__dict__)
+    assert trusted(Declaration, values).__dict__ is values
+    shuffled = dict(reversed(values.items()))
+    built = trusted(Declaration, shuffled)
+    assert built.__dict__ is not shuffled
+    assert list(built.__dict__) == list(values)
