@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, get_args
 
 from schemas.alert import Alert, LineKey, Party, alert_id
@@ -69,13 +70,16 @@ def previous_period(label: str, period: str) -> str:
     return str(int(label) - 1)
 
 
-def _months_before(month: str, count: int) -> list[str]:
+@lru_cache(maxsize=4096)
+def _months_before(month: str, count: int) -> tuple[str, ...]:
+    """The ``count`` months before ``month``, latest first (remembered: every batch asks
+    again for each month an importer traded in)."""
     year, number = map(int, month.split("-"))
     out = []
     for _ in range(count):
         year, number = (year - 1, 12) if number == 1 else (year, number - 1)
         out.append(f"{year:04d}-{number:02d}")
-    return out
+    return tuple(out)
 
 
 # --- importers -------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 
 from schemas.alert import Alert, Party
 from schemas.declaration import Declaration
-from schemas.enriched import EnrichedDeclaration, HsCode
+from schemas.enriched import EnrichedDeclaration, Evidence, HsCode
 from schemas.facts import LineFact
 from schemas.trusted import trusted
 from stream.stages.facts import line_fact
@@ -25,7 +25,12 @@ def _same(a: object, b: object) -> None:
 
 @pytest.mark.parametrize(
     "changes",
-    [{}, {"hs_code": "6211.43", "description": "бронежилет Бр4"}, {"value": "12.5"}],
+    [
+        {},
+        {"hs_code": "6211.43", "description": "бронежилет Бр4"},
+        {"hs_code": "9503", "description": "DJI Mavic 3T thermal drone"},
+        {"value": "12.5"},
+    ],
 )
 def test_enriched_line_is_what_model_construct_gives(changes: dict[str, object]) -> None:
     enriched, _ = ENRICHER.line(line(**changes), now=NOW)
@@ -34,6 +39,8 @@ def test_enriched_line_is_what_model_construct_gives(changes: dict[str, object])
     _same(enriched, EnrichedDeclaration.model_construct(**values))
     fact = line_fact(enriched)
     _same(fact, LineFact.model_validate(fact.model_dump()))
+    for evidence in enriched.evidence:
+        _same(evidence, Evidence.model_validate(evidence.model_dump()))
 
 
 def test_every_field_is_required() -> None:
