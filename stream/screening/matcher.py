@@ -15,6 +15,7 @@ A country mismatch (both sides known, none shared) subtracts ``country_mismatch_
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,7 +76,9 @@ class Scorer:
         distance = OSA.distance(a, b, score_cutoff=allowed)
         return 1.0 - distance / longest if distance <= allowed else 0.0
 
-    def words(self, query: list[str], listed: list[str], exact: bool = False) -> tuple[float, int]:
+    def words(
+        self, query: Sequence[str], listed: Sequence[str], exact: bool = False
+    ) -> tuple[float, int]:
         """Word-alignment score and the number of words paired.
 
         Equal words pair first, then each remaining query word with its closest remaining
@@ -86,9 +89,12 @@ class Scorer:
         is 0: "Ningbo Import & Export" is not every Ningbo importer. ``exact`` allows no
         typos (Chinese syllable pairs: one other character is another name).
         """
+        return self._aligned(query, list(listed), exact)
+
+    def _aligned(self, query: Sequence[str], free: list[str], exact: bool) -> tuple[float, int]:
+        """:meth:`words`, pairing away the words of ``free`` (the caller's own copy)."""
         generic = self.generic_words
         light = self.generic_weight
-        free = list(listed)
         left: list[str] = []
         matched = paired_weight = 0.0
         paired = distinctive = 0
@@ -155,8 +161,9 @@ class Scorer:
         if query.compact == listed_compact:
             return 1.0, SAME_NAME
         listed = listed_words.split(" ")
-        words, paired = self.words(list(query.words), listed, query.han or listed_han)
-        if len(listed) != len(query.words):
+        count = len(listed)
+        words, paired = self._aligned(query.words, listed, query.han or listed_han)
+        if count != len(query.words):
             # split or joined differently ("Vektorsnab", "Vektor Snab"): compare whole names
             whole = self.whole(query.compact, listed_compact)
             if whole > words:
