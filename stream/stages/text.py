@@ -120,26 +120,18 @@ def _learn(word: str) -> str:
     return found
 
 
-_ASCII_GAPS = bytes(c if chr(c).isalnum() or c == ord("_") else 32 for c in range(128)) + bytes(
-    [32] * 128
-)
-"""Byte table: ASCII word characters (what ``\\w`` matches in ASCII text) kept, the rest
-made spaces, so that splitting on white space cuts the words ``\\w+`` finds."""
-
-
 class Tokens:
     """The stems of a normalised text joined as ``' s1 s2 ... '``, and the way back from a
     position in that string to the words' span in the text.
 
     Splitting, stemming (a dict per word, Snowball only for an unseen word) and the joins
     run in C; the positions are worked out only when a match asks for them (most lines
-    with no term never do), and for an ASCII text so are the gaps between the words.
+    with no term never do).
     """
 
-    __slots__ = ("_parts", "_starts", "_text", "stem_list", "stems")
+    __slots__ = ("_parts", "_starts", "stem_list", "stems")
 
-    def __init__(self, text: str, parts: list[str] | None, stem_list: list[str]) -> None:
-        self._text = text
+    def __init__(self, parts: list[str], stem_list: list[str]) -> None:
         self._parts = parts  # words at odd indexes, the gaps between them at even ones
         self.stem_list = stem_list
         self.stems = " " + " ".join(stem_list) + " "
@@ -147,25 +139,16 @@ class Tokens:
 
     @classmethod
     def of(cls, normalised: str) -> Tokens:
-        parts: list[str] | None
-        if normalised.isascii():
-            # The words \w+ cuts, by a byte translation and a split: half the regex's cost.
-            words = normalised.encode("ascii").translate(_ASCII_GAPS).decode("ascii").split()
-            parts = None
-        else:
-            # Without a Han character both splitters cut the same words; \w+ is the faster.
-            splitter = _WORDS_AND_GAPS_CJK if has_han(normalised) else _WORDS_AND_GAPS
-            parts = splitter.split(normalised)
-            words = parts[1::2]
+        # Without a Han character both splitters cut the same words; \w+ is the faster.
+        splitter = _WORDS_AND_GAPS_CJK if has_han(normalised) else _WORDS_AND_GAPS
+        parts = splitter.split(normalised)
         get = _STEMS.get
-        return cls(normalised, parts, [get(word) or _learn(word) for word in words])
+        return cls(parts, [get(word) or _learn(word) for word in parts[1::2]])
 
     def part_starts(self) -> list[int]:
         """Where each part (gap, word, gap, ...) starts in the text: word ``i`` is
         ``starts[2i + 1]:starts[2i + 2]``. Worked out on first use."""
         if self._starts is None:
-            if self._parts is None:  # an ASCII text: no Han, the plain splitter
-                self._parts = _WORDS_AND_GAPS.split(self._text)
             self._starts = list(accumulate(map(len, self._parts), initial=0))
         return self._starts
 
