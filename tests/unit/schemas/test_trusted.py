@@ -2,17 +2,22 @@
 
 from datetime import UTC, datetime
 
+import orjson
 import pytest
 
 from schemas.alert import Alert, Party
 from schemas.declaration import Declaration
 from schemas.enriched import EnrichedDeclaration, Evidence, HsCode
 from schemas.facts import LineFact
+from schemas.rule_data import load_rules
 from schemas.trusted import trusted
+from stream.stages.behaviour import importer_surge, new_importer_chpl, observe_importer
 from stream.stages.facts import line_fact
+from tests.unit.stream.line_facts import fact
 from tests.unit.stream.test_enrich_and_alert import ENRICHER, line
 
 NOW = datetime(2024, 5, 1, tzinfo=UTC)
+RULES = load_rules().alerts
 
 
 def _same(a: object, b: object) -> None:
@@ -73,3 +78,19 @@ def test_fields_in_order_are_taken_as_they_are_and_others_put_in_order() -> None
     built = trusted(Declaration, shuffled)
     assert built.__dict__ is not shuffled
     assert list(built.__dict__) == list(values)
+
+
+def test_importer_rules_alerts_are_valid_models_after_a_round_trip_of_their_state() -> None:
+    history = [fact(f"2023-{m:02d}-10", 400_000 / 6, n=m) for m in range(7, 13)]
+    lines = [*history, fact("2024-01-10", 100_000), fact("2024-01-11", 300_000_000)]
+    # the state as a restarted worker reads it back from the table's changelog
+    state = orjson.loads(orjson.dumps(observe_importer(None, lines, RULES)))
+    built = [
+        importer_surge("k", state, "2024-01", RULES),
+        importer_surge("k", state, "2023-09", RULES, reported=True),
+        new_importer_chpl("importer:k", state, RULES),
+    ]
+    assert all(alert is not None for alert in built)
+    for alert in built:
+        assert alert is not None
+        _same(alert, Alert.model_validate(alert.model_dump()))
