@@ -89,10 +89,10 @@ class Declaration(BaseModel):
     def _keep_unknown_fields(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        known = cls.model_fields
-        unknown = {k: v for k, v in data.items() if k not in known}
-        if not unknown:
+        known = cls.__pydantic_fields__
+        if data.keys() <= known.keys():  # the usual line: nothing to keep aside
             return data
+        unknown = {k: v for k, v in data.items() if k not in known}
         kept = {k: v for k, v in data.items() if k in known}
         kept["extra"] = {**dict(data.get("extra") or {}), **unknown}
         return kept

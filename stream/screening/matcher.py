@@ -15,6 +15,7 @@ A country mismatch (both sides known, none shared) subtracts ``country_mismatch_
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,25 @@ class Match:
     explanation: str
     by_identifier: bool = False
     by_address: bool = False
+
+
+How = tuple[int, int]
+"""How a name score was reached: (words paired, -1), (-1, edits allowed) for whole names,
+or :data:`SAME_NAME`."""
+SAME_NAME: How = (-1, -1)
+PINYIN_PAIRS = -2
+"""The second number of a :data:`How` whose pairs are syllable pairs (characters, pinyin)."""
+
+
+def explain(query: NameForm, how: How) -> str:
+    paired, edits = how
+    if edits == PINYIN_PAIRS:
+        return f"{paired} syllable pairs of characters and pinyin"
+    if edits >= 0:
+        return f"whole name within {edits} edits"
+    if paired < 0:
+        return "same normalised name"
+    return f"{paired} of {len(query.words)} words paired"
 
 
 class Scorer:
@@ -66,7 +86,9 @@ class Scorer:
         distance = OSA.distance(a, b, score_cutoff=allowed)
         return 1.0 - distance / longest if distance <= allowed else 0.0
 
-    def words(self, query: list[str], listed: list[str], exact: bool = False) -> tuple[float, int]:
+    def words(
+        self, query: Sequence[str], listed: Sequence[str], exact: bool = False
+    ) -> tuple[float, int]:
         """Word-alignment score and the number of words paired.
 
         Equal words pair first, then each remaining query word with its closest remaining
@@ -77,9 +99,12 @@ class Scorer:
         is 0: "Ningbo Import & Export" is not every Ningbo importer. ``exact`` allows no
         typos (Chinese syllable pairs: one other character is another name).
         """
+        return self._aligned(query, list(listed), exact)
+
+    def _aligned(self, query: Sequence[str], free: list[str], exact: bool) -> tuple[float, int]:
+        """:meth:`words`, pairing away the words of ``free`` (the caller's own copy)."""
         generic = self.generic_words
         light = self.generic_weight
-        free = list(listed)
         left: list[str] = []
         matched = paired_weight = 0.0
         paired = distinctive = 0
@@ -96,10 +121,23 @@ class Scorer:
         unmatched: list[str] = []
         if exact:
             unmatched, left = left, []
+        edits = self._edits
         for token in left:
             best_at, best_sim = -1, 0.0
+            size = len(token)
             for at, other in enumerate(free):
-                sim = self.whole(token, other)
+                # self.whole(token, other), inlined: the hot loop of party resolution. A
+                # word left here equals no free word (it would have paired above), so it is
+                # at least one edit away: nothing to measure when no edit is allowed.
+                other_size = len(other)
+                longest = size if size > other_size else other_size
+                allowed = edits[longest if longest < 64 else 63]
+                if not allowed or abs(size - other_size) > allowed:
+                    continue
+                distance = OSA.distance(token, other, score_cutoff=allowed)
+                if distance > allowed:
+                    continue
+                sim = 1.0 - distance / longest
                 if sim > best_sim:
                     best_at, best_sim = at, sim
             if best_at < 0:
@@ -127,19 +165,33 @@ class Scorer:
         listed_han: bool = False,
         listed_pinyin: str = "",
     ) -> tuple[float, str]:
+        score, how = self.compare(query, listed_words, listed_compact, listed_han, listed_pinyin)
+        return score, explain(query, how)
+
+    def compare(
+        self,
+        query: NameForm,
+        listed_words: str,
+        listed_compact: str,
+        listed_han: bool = False,
+        listed_pinyin: str = "",
+    ) -> tuple[float, How]:
+        """:meth:`names` with how the score was reached as numbers (:func:`explain` words
+        them), so that a loop over many candidates formats only the ones it keeps."""
         if query.compact == listed_compact:
-            return 1.0, "same normalised name"
+            return 1.0, SAME_NAME
         listed = listed_words.split(" ")
-        words, paired = self.words(list(query.words), listed, query.han or listed_han)
+        count = len(listed)
+        words, paired = self._aligned(query.words, list(listed), query.han or listed_han)
         # a name in characters or in pinyin against one in pinyin ("Guangzhou Ousai Keji",
         # "GUANG ZHOU OU SAI KE JI"): syllable pairs against pairs, whatever the spacing
         query_pairs = query.words if query.han else query.pinyin
         listed_pairs = listed if listed_han else listed_pinyin.split(" ") if listed_pinyin else ()
         if query_pairs and listed_pairs and (query.han, listed_han) != (True, True):
-            as_pinyin, pairs = self.words(list(query_pairs), list(listed_pairs), True)
+            as_pinyin, pairs = self._aligned(query_pairs, list(listed_pairs), True)
             if as_pinyin > words:
-                return as_pinyin, f"{pairs} syllable pairs of characters and pinyin"
-        if len(listed) != len(query.words):
+                return as_pinyin, (pairs, PINYIN_PAIRS)
+        if count != len(query.words):
             # split or joined differently ("Vektorsnab", "Vektor Snab"): compare whole names,
             # without the organisation words, which would lengthen both and so allow more
             # edits in the company's own words ("IPPI RAN" is not "IFTT RAN"); only when both
@@ -154,8 +206,8 @@ class Scorer:
                 query_own, listed_own = query.compact, listed_compact
             whole = self.whole(query_own, listed_own)
             if whole > words:
-                return whole, f"whole name within {self.allowed(len(listed_own))} edits"
-        return words, f"{paired} of {len(query.words)} words paired"
+                return whole, (-1, self.allowed(len(listed_own)))
+        return words, (paired, -1)
 
 
 Scored = list[tuple[int, float, str, str]]
@@ -211,17 +263,18 @@ class Screener:
         index = self.index
         spaced, texts, owner = index.name_spaced, index.name_text, index.name_entity
         han_compact = index.han_compact
+        compare = self.scorer.compare
         for name_no in index.candidates(form):
             listed = spaced[name_no]
             han = han_compact.get(name_no)
             compact = han or listed.replace(" ", "")
-            score, how = self.scorer.names(form, listed, compact, han is not None)
+            score, how = compare(form, listed, compact, han is not None)
             if score < floor:
                 continue
             entity = owner[name_no]
             current = best.get(entity)
             if current is None or score > current[1]:
-                best[entity] = (entity, score, texts[name_no], how)
+                best[entity] = (entity, score, texts[name_no], explain(form, how))
         result = sorted(best.values(), key=lambda r: -r[1])
         self._scored.remember(key, result)
         return result

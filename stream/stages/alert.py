@@ -14,7 +14,9 @@ from typing import Literal
 
 from schemas.alert import Alert, LineKey, Party, alert_id
 from schemas.enriched import EnrichedDeclaration, Severity
+from schemas.raw import utc_now
 from schemas.rule_data import AlertRules
+from schemas.trusted import trusted
 
 BATTLEFIELD = "battlefield_goods_to_high_risk"
 CHPL_TO_HIGH_RISK = "chpl_to_high_risk"
@@ -39,7 +41,7 @@ def line_parties(line: EnrichedDeclaration) -> list[Party]:
         ("declarant", line.declarant_name, line.declarant_country, line.declarant_id),
     )
     return [
-        Party(role=role, name=name, country=country, id=party_id)
+        trusted(Party, {"role": role, "name": name, "country": country, "id": party_id})
         for role, name, country, party_id in named
         if name
     ]
@@ -57,24 +59,32 @@ def _alert(
     seen = line.enriched_at
     # Every field comes from a validated line or validated rule data: construct without
     # validating again (this runs for every alerting line).
-    return Alert.model_construct(
-        alert_id=alert_id(
-            rule, line.source or "", line.declaration_id, str(line.line_no), *id_parts
-        ),
-        rule=rule,
-        severity=severity,
-        score=round(score, 4),
-        reason=reason,
-        lines=[LineKey(declaration_id=line.declaration_id, line_no=line.line_no)],
-        parties=line_parties(line),
-        categories=list(line.categories),
-        subject=subject,
-        chpl_tier=line.chpl_tier,
-        destination_country=line.destination_country,
-        source=line.source,
-        rules_version=line.rules_version,
-        first_seen=seen,
-        last_seen=seen,
+    key = {"declaration_id": line.declaration_id, "line_no": line.line_no}
+    return trusted(
+        Alert,
+        {
+            "alert_id": alert_id(
+                rule, line.source or "", line.declaration_id, str(line.line_no), *id_parts
+            ),
+            "rule": rule,
+            "severity": severity,
+            "score": round(score, 4),
+            "reason": reason,
+            "lines": [trusted(LineKey, key)],
+            "parties": line_parties(line),
+            "categories": list(line.categories),
+            "subject": subject,
+            "line_count": 1,
+            "chpl_tier": line.chpl_tier,
+            "destination_country": line.destination_country,
+            "source": line.source,
+            "rules_version": line.rules_version,
+            "suppressed_by": None,
+            "withdrawn": False,
+            "first_seen": seen,
+            "last_seen": seen,
+            "created_at": utc_now(),
+        },
     )
 
 

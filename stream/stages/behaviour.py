@@ -26,12 +26,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, get_args
 
 from schemas.alert import Alert, LineKey, Party, alert_id
 from schemas.enriched import Severity
 from schemas.facts import LineFact
+from schemas.raw import utc_now
 from schemas.rule_data import AlertRules, DestinationKind, FlowSurgeRule
+from schemas.trusted import trusted
 
 NEW_IMPORTER_CHPL = "new_importer_chpl"
 IMPORTER_SURGE = "importer_surge"
@@ -69,13 +72,16 @@ def previous_period(label: str, period: str) -> str:
     return str(int(label) - 1)
 
 
-def _months_before(month: str, count: int) -> list[str]:
+@lru_cache(maxsize=4096)
+def _months_before(month: str, count: int) -> tuple[str, ...]:
+    """The ``count`` months before ``month``, latest first (remembered: every batch asks
+    again for each month an importer traded in)."""
     year, number = map(int, month.split("-"))
     out = []
     for _ in range(count):
         year, number = (year - 1, 12) if number == 1 else (year, number - 1)
         out.append(f"{year:04d}-{number:02d}")
-    return out
+    return tuple(out)
 
 
 # --- importers -------------------------------------------------------------------------
@@ -174,7 +180,23 @@ def observe_importer(
 
 
 def _keys(orders: list[LineOrder]) -> list[LineKey]:
-    return [LineKey(declaration_id=o[1], line_no=o[2]) for o in orders]
+    return [trusted(LineKey, {"declaration_id": o[1], "line_no": o[2]}) for o in orders]
+
+
+def _importer_alert(values: dict[str, Any]) -> Alert:
+    """An importer rule's alert from what the rule computed out of its state (values of
+    the fields' types by construction): built without validating them again."""
+    return trusted(
+        Alert,
+        {
+            "subject": None,
+            "categories": [],
+            "chpl_tier": None,
+            "suppressed_by": None,
+            **values,
+            "created_at": utc_now(),
+        },
+    )
 
 
 def _day(iso: str) -> datetime:
@@ -183,14 +205,10 @@ def _day(iso: str) -> datetime:
 
 def _lead_parties(lead: dict[str, Any]) -> list[Party]:
     out = []
-    if lead.get("importer_name"):
-        out.append(
-            Party(role="importer", name=lead["importer_name"], country=lead["importer_country"])
-        )
-    if lead.get("exporter_name"):
-        out.append(
-            Party(role="exporter", name=lead["exporter_name"], country=lead["exporter_country"])
-        )
+    for role in ("importer", "exporter"):
+        if lead.get(f"{role}_name"):
+            party = {"role": role, "name": lead[f"{role}_name"], "country": lead[f"{role}_country"]}
+            out.append(trusted(Party, {**party, "id": None}))
     return out
 
 
@@ -238,7 +256,7 @@ def new_importer_chpl(
         reason = f"{reason}; {registered}"
     if withdrawn:
         reason = f"withdrawn: earlier lines of the importer arrived; {reason}, not recently"
-    return Alert.model_validate(
+    return _importer_alert(
         {
             "alert_id": alert_id("group", f"{NEW_IMPORTER_CHPL}|{party_key}"),
             "rule": NEW_IMPORTER_CHPL,
@@ -306,7 +324,7 @@ def importer_surge(
         reason = f"importer {name!r}: {current:,.0f} USD in {month}, no trade before"
     if not holds:
         reason = f"withdrawn: no longer a surge; {reason}"
-    return Alert.model_validate(
+    return _importer_alert(
         {
             "alert_id": alert_id("group", f"{IMPORTER_SURGE}|{party_key}|{month}"),
             "rule": IMPORTER_SURGE,
@@ -459,7 +477,7 @@ def flow_surge(
         reason = f"{category} to {destination}: {current:,.0f} USD in {period}, none in {before}"
     if not holds:
         reason = f"withdrawn: no longer a surge; {reason}"
-    return Alert.model_validate(
+    return _importer_alert(
         {
             "alert_id": alert_id(FLOW_SURGE, flow_key, period),
             "rule": FLOW_SURGE,

@@ -15,6 +15,7 @@ from schemas.alert import Alert
 from schemas.declaration import Declaration, DeclarationBatch, RawRef
 from schemas.enriched import EnrichedBatch, EnrichedDeclaration
 from schemas.rule_data import FxTable, RuleSet
+from schemas.trusted import trusted
 from stream.screening.matcher import Scorer
 from stream.screening.names import NameNormaliser
 from stream.stages import alert
@@ -106,7 +107,7 @@ class Enricher:
     ) -> tuple[EnrichedDeclaration, list[Alert]]:
         hs, hs6_known = self.normalise.hs(line.hs_code)
         found = self.classify(hs, line.description)
-        fields = dict(line)
+        fields = dict(line.__dict__)  # what dict(line) gives, without pydantic's __iter__
         # A code too short to have an HS6 (or none) says so in hs_code_status, not in a flag.
         flags = ["hs6_not_in_hs2022"] if hs.hs6 and not hs6_known else []
         for name in COUNTRY_FIELDS:
@@ -115,10 +116,10 @@ class Enricher:
                 flags.append(f"{name}_unresolved")
         screener = self.screener() if self.screener else None
         hits = screen_parties(line, screener, fields) if screener else []
-        fields.update(self.party_fields(fields))
+        parties = self.party_fields(fields)
         # Inputs were validated as a Declaration; construct without re-validating (hot path).
-        enriched = EnrichedDeclaration.model_construct(
-            **fields,
+        # Added in the model's field order, so that the dict becomes the line's own.
+        fields.update(
             hs_digits=hs.digits,
             hs2=hs.hs2,
             hs4=hs.hs4,
@@ -139,6 +140,9 @@ class Enricher:
             misdeclaration_suspected=found.misdeclaration_reason is not None,
             misdeclaration_reason=found.misdeclaration_reason,
             screening_hits=hits,
+        )
+        fields.update(parties)
+        fields.update(
             alert_rules=[],
             rules_version=self.rules.version,
             raw_topic=ref.topic if ref else "",
@@ -146,6 +150,7 @@ class Enricher:
             raw_offset=ref.offset if ref else -1,
             enriched_at=now or datetime.now(UTC),
         )
+        enriched = trusted(EnrichedDeclaration, fields)
         alerts = alert.evaluate(enriched, self.rules.alerts)
         enriched.alert_rules.extend(a.rule for a in alerts)
         return enriched, alerts

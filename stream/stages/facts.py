@@ -23,6 +23,7 @@ from schemas.facts import (
     PartyFacts,
     partition_of,
 )
+from schemas.trusted import trusted
 from stream.screening.names import NameNormaliser
 from stream.stages.behaviour import period_of
 
@@ -80,22 +81,26 @@ def importer_incorporated(line: EnrichedDeclaration) -> date | None:
 
 
 def line_fact(line: EnrichedDeclaration) -> LineFact:
-    return LineFact(
-        declaration_id=line.declaration_id,
-        line_no=line.line_no,
-        declared_at=line.declared_at,
-        importer_name=line.importer_name,
-        importer_country=line.importer_country,
-        exporter_name=line.exporter_name,
-        exporter_country=line.exporter_country,
-        destination_country=line.destination_country,
-        categories=list(line.categories),
-        chpl_tier=line.chpl_tier,
-        value_usd=None if line.value_usd is None else float(line.value_usd),
-        description=line.description[:160],
-        source=line.source,
-        rules_version=line.rules_version,
-        importer_incorporated=importer_incorporated(line),
+    """The line's facts, from the enriched line's fields (valid already: not validated again)."""
+    return trusted(
+        LineFact,
+        {
+            "declaration_id": line.declaration_id,
+            "line_no": line.line_no,
+            "declared_at": line.declared_at,
+            "importer_name": line.importer_name,
+            "importer_country": line.importer_country,
+            "exporter_name": line.exporter_name,
+            "exporter_country": line.exporter_country,
+            "destination_country": line.destination_country,
+            "categories": list(line.categories),
+            "chpl_tier": line.chpl_tier,
+            "value_usd": None if line.value_usd is None else float(line.value_usd),
+            "description": line.description[:160],
+            "source": line.source,
+            "rules_version": line.rules_version,
+            "importer_incorporated": importer_incorporated(line) if line.screening_hits else None,
+        },
     )
 
 
@@ -119,9 +124,13 @@ def fact_batches(
     packed: dict[int, list[PartyFacts]] = defaultdict(list)
     for key, (facts, candidates) in parties.items():
         packed[partition_of(key, partitions)].append(
-            PartyFacts(party_key=key, lines=facts, candidates=candidates)
+            trusted(PartyFacts, {"party_key": key, "lines": facts, "candidates": candidates})
         )
-    return [(p, FactBatch(raw=raw, parties=batch)) for p, batch in sorted(packed.items())]
+    # Every party holds a line and every batch a party: valid by construction.
+    return [
+        (p, trusted(FactBatch, {"raw": raw, "parties": batch}))
+        for p, batch in sorted(packed.items())
+    ]
 
 
 @dataclass

@@ -21,6 +21,7 @@ import re
 
 from schemas.enriched import HsCode, HsCodeStatus
 from schemas.rule_data import HsCorrelation
+from schemas.trusted import trusted
 
 CURRENT = "HS2022"
 CACHE_SIZE = 20_000
@@ -41,16 +42,21 @@ def hs_levels(
     version: str = "",
     read_as: tuple[str, ...] = (),
 ) -> HsCode:
-    """The code with its HS levels; levels the digits are too short for are ''."""
-    return HsCode(
-        declared=declared,
-        digits=digits,
-        hs2=digits[:2] if len(digits) >= 2 else "",
-        hs4=digits[:4] if len(digits) >= 4 else "",
-        hs6=digits[:6] if len(digits) >= 6 else "",
-        status=status,
-        version=version,
-        read_as=read_as,
+    """The code with its HS levels; levels the digits are too short for are ''.
+    Built from values valid by construction (a line costs one per distinct code)."""
+    return trusted(
+        HsCode,
+        {
+            "declared": declared,
+            "digits": digits,
+            "hs2": digits[:2] if len(digits) >= 2 else "",
+            "hs4": digits[:4] if len(digits) >= 4 else "",
+            "hs6": digits[:6] if len(digits) >= 6 else "",
+            "status": status,
+            "version": version,
+            "read_as": tuple(read_as),
+            "others": (),
+        },
     )
 
 
@@ -73,6 +79,8 @@ class HsReader:
 
     def _read(self, declared: str) -> HsCode:
         text = declared.strip()
+        if text.isdigit() and text.isascii():  # one code, nothing to split (most lines)
+            return self._one(declared, text)
         parts = [p for p in _SEPARATOR.split(text) if p] if text else []
         codes = [code_digits(p) for p in parts]
         codes = [c for c in codes if len(c) >= 4]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal, localcontext
+from decimal import Context, Decimal, localcontext
 
 import pycountry
 from babel import Locale
@@ -116,13 +116,17 @@ def _unit_key(unit: str) -> str:
     return normalise_text(unit).replace(".", "").strip()
 
 
+_CENT = Decimal("0.01")
+_MONEY = Context(prec=USD_PRECISION)
+"""The default context with room for every value: what ``localcontext`` with that
+precision gives, built once (entering a local context costs more than the rounding)."""
+
+
 def _cents(amount: Decimal) -> Decimal:
     """``amount`` rounded to cents, refused when ``value_usd Decimal(38, 2)`` cannot hold it.
     The default decimal context (28 digits) cannot even round 1e26 to cents, so the
     arithmetic runs with room for every value the model lets through."""
-    with localcontext() as context:
-        context.prec = USD_PRECISION
-        cents = amount.quantize(Decimal("0.01"))
+    cents = amount.quantize(_CENT, context=_MONEY)
     if abs(cents) >= DECIMAL_38_2_LIMIT:
         raise ValueError(f"value_usd {cents:.2E} exceeds what Decimal(38, 2) holds")
     return cents

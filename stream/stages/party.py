@@ -32,7 +32,7 @@ from typing import Any, Literal
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
 from schemas.rule_data import PartyRules
-from stream.screening.matcher import Scorer
+from stream.screening.matcher import Scorer, explain
 from stream.screening.names import NameForm, NameNormaliser
 
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]")
@@ -164,9 +164,12 @@ class PartyRegistry:
         spellings = self.party_names.get(party)
         return spellings[0] if spellings else None
 
-    def apply(self, event: RegistryEvent, normalise: NameNormaliser) -> None:
+    def apply(
+        self, event: RegistryEvent, normalise: NameNormaliser, form: NameForm | None = None
+    ) -> None:
+        """Fold one event in; ``form``: the name's form when the caller has it already."""
         if event.kind == "name" and event.name is not None:
-            self._add_name(event.party, event.name, event.country, normalise)
+            self._add_name(event.party, event.name, event.country, normalise, form)
         elif event.kind == "identifier" and event.identifier is not None:
             self.identifiers.setdefault(event.identifier, event.party)
             held = self.party_identifiers.setdefault(event.party, [])
@@ -186,7 +189,12 @@ class PartyRegistry:
             self.seen.clear()
 
     def _add_name(
-        self, party: str, name: str, country: str | None, normalise: NameNormaliser
+        self,
+        party: str,
+        name: str,
+        country: str | None,
+        normalise: NameNormaliser,
+        form: NameForm | None = None,
     ) -> None:
         written = written_key(name, country)
         if self.written.get(written) == party:
@@ -195,7 +203,7 @@ class PartyRegistry:
         spellings = self.party_names.setdefault(party, [])
         if name not in spellings:
             spellings.append(name)
-        form = normalise(name)
+        form = form or normalise(name)
         if not form.tokens:
             return
         slot_no = len(self.names)
@@ -253,61 +261,103 @@ class PartyResolver:
         self._runs: dict[tuple[str, str], tuple[int, int] | None] = {}
         self._acronym_max = rules.acronym_max_length
         self._forms: dict[str, NameForm] = {}
+        self._shorts: dict[str, bool] = {}
 
     def _best_by_name(
         self, registry: PartyRegistry, form: NameForm, country: str | None
     ) -> tuple[str | None, float, str]:
         keys = form.keys | initials_keys(form, self.normalise)
-        found = sorted((len(registry.keys[k]), k) for k in keys if k in registry.keys)
+        postings = registry.keys
+        found = sorted((len(postings[k]), k) for k in keys if k in postings)
         pool: dict[int, None] = {}
         for length, key in found:
             if pool and (length > self._max_postings or len(pool) + length > self._max_pool):
                 break
-            pool.update(dict.fromkeys(registry.keys[key][: self._max_pool]))
+            pool.update(dict.fromkeys(postings[key][: self._max_pool]))
         best: tuple[str | None, float, str] = (None, 0.0, "")
         wanted = (country or "").upper() or None
+        threshold = self.rules.threshold
+        compare, slots = self.scorer.compare, registry.names
+        # Without an abbreviation (a short word of letters) on either side, reading
+        # initials cannot change a score: the check is made once for the query.
+        plain = form.plain or form.words
+        # Without an abbreviation (a short word of letters) on either side, reading
+        # initials cannot change a score: the check is made once for the query.
+        query_short = self._has_short(plain) or self._has_short(form.words)
         for slot_no in pool:
-            slot = registry.names[slot_no]
-            score, how = self.scorer.names(form, slot.words, slot.compact, slot.han, slot.pinyin)
-            plain = form.plain or form.words
-            # the words as written are scored again only where a distinctive word already
-            # paired: a name that shares nothing of its own is not rescued by its kind
-            differs = plain != form.words or slot.plain != slot.words
-            if 0 < score < self.rules.threshold and differs and not (form.han or slot.han):
-                as_written, why = self.scorer.names(
-                    NameForm(form.tokens, plain, form.keys, "".join(plain), False),
-                    slot.plain,
-                    slot.plain.replace(" ", ""),
-                )
-                if as_written > score:
-                    score, how = as_written, why + " (words as written)"
-            if score < self.rules.threshold and not (form.han or slot.han):
-                # initials of the words as written ("PSZ" for "Pribaltiiskii Sudostroitelnyi
-                # Zavod"), then of the company's own words beside its kind ("NII SVT" for
-                # "Nauchno-Issledovatelskii Institut Sredstv Vychislitelnoi Tekhniki")
-                for query_words, listed_words in (
-                    (plain, slot.plain),
-                    *(((form.words, slot.words),) if differs else ()),
+            slot = slots[slot_no]
+            score, reached = compare(form, slot.words, slot.compact, slot.han, slot.pinyin)
+            how: str | None = None  # worded only for a candidate that becomes the best
+            if score < threshold and not (form.han or slot.han):
+                # the words as written are scored again only where a distinctive word
+                # already paired: a name that shares nothing of its own is not rescued by
+                # its kind
+                differs = plain != form.words or slot.plain != slot.words
+                if score > 0 and differs:
+                    as_written, why = self.scorer.names(
+                        NameForm(form.tokens, plain, form.keys, "".join(plain), False),
+                        slot.plain,
+                        slot.plain.replace(" ", ""),
+                    )
+                    if as_written > score:
+                        score, how = as_written, why + " (words as written)"
+                if score < threshold and (
+                    query_short or self._short_in(slot.plain) or self._short_in(slot.words)
                 ):
-                    query, listed, acronyms = self._initials(
-                        list(query_words), listed_words.split(" ")
-                    )
-                    # an abbreviation alone says too little: another word must be shared
-                    if query is None or not (set(query) & set(listed)) - acronyms:
-                        continue
-                    aligned, why = self.scorer.names(
-                        NameForm(form.tokens, tuple(query), form.keys, "".join(query), False),
-                        " ".join(listed),
-                        "".join(listed),
-                    )
-                    if aligned > score:
-                        score, how = aligned, why + " (initials read as words)"
-            if wanted and slot.country and slot.country != wanted:
+                    score, how = self._initials_score(form, slot, plain, differs, score, how)
+            mismatch = bool(wanted and slot.country and slot.country != wanted)
+            if mismatch:
                 score -= self.rules.country_mismatch_penalty
-                how += f"; country {wanted} not {slot.country}"
             if score > best[1]:
+                how = how if how is not None else explain(form, reached)
+                if mismatch:
+                    how += f"; country {wanted} not {slot.country}"
                 best = (slot.party, score, how)
         return best
+
+    def _initials_score(
+        self,
+        form: NameForm,
+        slot: _Name,
+        plain: tuple[str, ...],
+        differs: bool,
+        score: float,
+        how: str | None,
+    ) -> tuple[float, str | None]:
+        """The score with abbreviations read as initials, if that is higher: of the words
+        as written ("PSZ" for "Pribaltiiskii Sudostroitelnyi Zavod"), then of the company's
+        own words beside its kind ("NII SVT" for "Nauchno-Issledovatelskii Institut Sredstv
+        Vychislitelnoi Tekhniki")."""
+        for query_words, listed_words in (
+            (plain, slot.plain),
+            *(((form.words, slot.words),) if differs else ()),
+        ):
+            query, listed, acronyms = self._initials(list(query_words), listed_words.split(" "))
+            # an abbreviation alone says too little: another word must be shared
+            if query is None or not (set(query) & set(listed)) - acronyms:
+                continue
+            aligned, why = self.scorer.names(
+                NameForm(form.tokens, tuple(query), form.keys, "".join(query), False),
+                " ".join(listed),
+                "".join(listed),
+            )
+            if aligned > score:
+                score, how = aligned, why + " (initials read as words)"
+        return score, how
+
+    def _has_short(self, words: Iterable[str]) -> bool:
+        """Does any word qualify as an abbreviation (:meth:`_initials`)?"""
+        most = self._acronym_max
+        return any(2 <= len(w) <= most and w.isalpha() for w in words)
+
+    def _short_in(self, words: str) -> bool:
+        """:meth:`_has_short` of a registered name's words, remembered per name."""
+        found = self._shorts.get(words)
+        if found is None:
+            found = self._has_short(words.split(" "))
+            if len(self._shorts) < self.rules.cache_size:
+                self._shorts[words] = found
+        return found
 
     def _initials(
         self, query: list[str], listed: list[str]
@@ -318,7 +368,7 @@ class PartyResolver:
         abbreviations used; None for the query when none."""
         used: set[str] = set()
         for short_side, long_side in ((query, listed), (listed, query)):
-            # an abbreviation is letters only: "00012" or "3d" spell no initials
+            # an abbreviation is letters only: "00012" or "3d" spell no initials (_has_short)
             for word in [w for w in short_side if 2 <= len(w) <= self._acronym_max and w.isalpha()]:
                 if word in long_side:
                     continue
@@ -399,7 +449,8 @@ class PartyResolver:
         events: list[RegistryEvent] = []
 
         def emit(event: RegistryEvent) -> None:
-            registry.apply(event, self.normalise)
+            known = self._forms.get(event.name) if event.name is not None else None
+            registry.apply(event, self.normalise, known)
             events.append(event)
 
         def merge(source: str, target: str, reason: str) -> None:
