@@ -403,6 +403,7 @@ class PartyRules(BaseModel):
     other_identifier_min_length: int = Field(ge=1)
     acronym_max_length: int = Field(ge=2)
     cache_size: int = Field(ge=0)
+    max_pool: int = Field(ge=1)
 
 
 HsCorrelation = dict[str, tuple[str, tuple[str, ...]]]

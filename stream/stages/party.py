@@ -257,7 +257,7 @@ class PartyResolver:
         self.scorer = scorer
         self.identifiers = IdentifierReader(rules)
         self._max_postings = scorer.rules.max_key_postings
-        self._max_pool = scorer.rules.max_pool
+        self._max_pool = rules.max_pool
         self._runs: dict[tuple[str, str], tuple[int, int] | None] = {}
         self._acronym_max = rules.acronym_max_length
         self._forms: dict[str, NameForm] = {}
