@@ -78,7 +78,11 @@ def stop_broker(state: Path) -> None:
     subprocess.run(
         [str(ROOT / "deploy" / "local-broker"), "stop", "--state-dir", str(state)],
         check=False,
-        env={k: v for k, v in os.environ.items() if k != "CUSTOMS_WATCH_KAFKA_BOOTSTRAP"},
+        env={
+            **{k: v for k, v in os.environ.items() if k != "CUSTOMS_WATCH_KAFKA_BOOTSTRAP"},
+            # the same interpreter as start_broker's, or a tree without .venv stops nothing
+            "CUSTOMS_WATCH_PYTHON": sys.executable,
+        },
     )
 
 
