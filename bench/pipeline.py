@@ -20,6 +20,8 @@ import statistics
 import subprocess
 import tempfile
 import time
+import urllib.error
+import urllib.request
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +37,17 @@ from stream.screening.store import save_list
 from stream.sink.service import sink_group
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def answers(port: int) -> bool:
+    """Does a web server answer on the port (any HTTP status)?"""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -107,13 +120,15 @@ def pipeline_run(
     processes = {
         "sink": subprocess.Popen([cli, "sink"], env=env, stdout=log, stderr=subprocess.STDOUT)
     }
+    worker_ports = []
     for n in range(workers):
         name = "worker" if workers == 1 else f"worker{n + 1}"
+        worker_ports.append(free_port())
         processes[name] = subprocess.Popen(
             [cli, "worker", "--no-sink", "--loglevel", "warning"],
             env={
                 **env,
-                "CUSTOMS_WATCH_WORKER_WEB_PORT": str(free_port()),
+                "CUSTOMS_WATCH_WORKER_WEB_PORT": str(worker_ports[-1]),
                 "CUSTOMS_WATCH_WORKER_DATA_DIR": str(workdir / f"faust{n}"),
             },
             stdout=log,
@@ -122,6 +137,11 @@ def pipeline_run(
     try:
         deadline = time.monotonic() + 90
         while line_count(port) < 0 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        # a worker answers on its web port once it has loaded its rules and lists (a large
+        # watchlist takes minutes): the clock must not run while it builds its index
+        deadline = time.monotonic() + 900
+        while not all(answers(p) for p in worker_ports) and time.monotonic() < deadline:
             time.sleep(0.5)
         time.sleep(8)  # let both groups settle: about one session timeout on Tansu
         cpu_before = {name: cpu_seconds(p.pid) for name, p in processes.items()}
