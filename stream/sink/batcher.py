@@ -1,11 +1,11 @@
 """Cuts one topic-partition's records into batches for the sink. Pure: no I/O, no clock.
 
 A batch closes when it holds ``max_rows`` rows or its first record is ``max_wait_s`` old
-(``max_wait_behind_s`` while its partition still has records coming, or when the batch
-opened within ``max_wait_behind_s`` of the partition's previous record: under sustained
-load, larger inserts cost ClickHouse far less than many small ones, about a third per row
-at 3 000 rows against 1 000 with the materialised views on ``declarations``; a record
-that arrives after a quiet spell still goes in ``max_wait_s``).
+(``max_wait_behind_s`` while its partition still has records coming, or, while the sink
+keeps receiving records, when the batch opened within ``max_wait_behind_s`` of the
+partition's previous record: under sustained load larger inserts cost ClickHouse far less,
+as each insert writes a part per table and materialised view whatever its size; a record
+after a quiet spell, and the last batches once the feed stops, go at ``max_wait_s``).
 Two things make a batch the same on every attempt:
 
 * **Planned ranges replay exactly.** Plans loaded at assignment (ranges at or past the
@@ -151,14 +151,15 @@ class PartitionBatcher:
             closed.append(self._close())
         return closed
 
-    def due(self, now: float, behind: bool = False) -> Batch | None:
+    def due(self, now: float, behind: bool = False, flowing: bool = False) -> Batch | None:
         """The open batch if it is old enough to go (never a replayed range: it must be
-        whole); ``behind``: records are still coming, so it may grow for longer (as a batch
-        opened under sustained load does)."""
+        whole); ``behind``: this partition's records are still coming, so it may grow for
+        longer; ``flowing``: the sink received records lately, so a batch opened under
+        sustained load may grow too (once the feed stops it goes at the usual age)."""
         batch = self._open
         if batch is None or self._replaying is not None:
             return None
-        grows = behind or batch.busy
+        grows = behind or (flowing and batch.busy)
         if now - batch.opened_at < (self._max_wait_behind_s if grows else self._max_wait_s):
             return None
         return self._close()

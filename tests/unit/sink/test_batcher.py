@@ -73,14 +73,18 @@ def test_under_sustained_load_a_batch_grows_between_fetches_but_not_after_a_quie
     first = b.due(now=11.0)  # nothing before it: the usual age
     assert first is not None and first.plan.last_offset == 0
     b.add(record(1, "b"), now=11.6)  # records keep coming, a fetch apart or more
-    assert b.due(now=13.0) is None
+    assert b.due(now=13.0, flowing=True) is None
     b.add(record(2, "c"), now=13.3)
-    assert b.due(now=16.5) is None
-    grown = b.due(now=16.6)
+    assert b.due(now=16.5, flowing=True) is None
+    grown = b.due(now=16.6, flowing=True)
     assert grown is not None and (grown.plan.first_offset, grown.plan.last_offset) == (1, 2)
     b.add(record(3, "d"), now=30.0)  # after a quiet spell: back to the usual age
-    alone = b.due(now=31.0)
+    alone = b.due(now=31.0, flowing=True)
     assert alone is not None and alone.plan.first_offset == 3
+    b.add(record(4, "e"), now=31.5)
+    b.add(record(5, "f"), now=31.9)
+    last = b.due(now=32.6, flowing=False)  # the feed stopped: the usual age again
+    assert last is not None and (last.plan.first_offset, last.plan.last_offset) == (4, 5)
 
 
 def test_a_redelivered_upstream_message_is_dropped_but_its_offset_is_covered() -> None:
