@@ -169,7 +169,7 @@ def run(lines: int, rate: float | None, workdir: Path, profile: Path | None) -> 
         task = asyncio.create_task(sink.run())
         while sink.stats.rows < lines:
             await asyncio.sleep(0.01)
-        if profiler:
+        if profiler and profile:
             profiler.disable()
             profiler.dump_stats(profile)
         used, elapsed = cpu_s() - cpu, time.perf_counter() - started
