@@ -305,9 +305,9 @@ class SinkSettings(BaseModel):
         description="Age that closes a batch while its partition still has records coming "
         "(the sink is behind, or the batch opened within this long of the partition's "
         "previous record: sustained load): larger inserts, fewer parts to merge; rows become "
-        "queryable up to this late under load. Applies to `customs-watch sink` only: a worker that runs "
-        "the sink itself closes batches at max_wait_s, because large inserts there hold up "
-        "its agents and delay alerts.",
+        "queryable up to this late under load. Applies to `customs-watch sink` only: a worker "
+        "that runs the sink itself closes batches at max_wait_s, because large inserts there "
+        "hold up its agents and delay alerts.",
     )
     dedup_memory: int = Field(
         default=100_000,
