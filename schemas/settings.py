@@ -300,7 +300,7 @@ class SinkSettings(BaseModel):
     max_rows: int = Field(default=10_000, ge=1, description="Rows that close a batch.")
     max_wait_s: float = Field(default=1.0, gt=0, description="Age that closes a batch.")
     max_wait_behind_s: float = Field(
-        default=5.0,
+        default=10.0,
         gt=0,
         description="Age that closes a batch while its partition still has records coming "
         "(the sink is behind, or the batch opened within this long of the partition's "
