@@ -300,13 +300,14 @@ class SinkSettings(BaseModel):
     max_rows: int = Field(default=10_000, ge=1, description="Rows that close a batch.")
     max_wait_s: float = Field(default=1.0, gt=0, description="Age that closes a batch.")
     max_wait_behind_s: float = Field(
-        default=5.0,
+        default=10.0,
         gt=0,
         description="Age that closes a batch while its partition still has records coming "
-        "(the sink is behind): larger inserts, fewer parts to merge; rows become queryable "
-        "up to this late under load. Applies to `customs-watch sink` only: a worker that runs "
-        "the sink itself closes batches at max_wait_s, because large inserts there hold up "
-        "its agents and delay alerts.",
+        "(the sink is behind, or the batch opened within this long of the partition's "
+        "previous record: sustained load): larger inserts, fewer parts to merge; rows become "
+        "queryable up to this late under load. Applies to `customs-watch sink` only: a worker "
+        "that runs the sink itself closes batches at max_wait_s, because large inserts there "
+        "hold up its agents and delay alerts.",
     )
     dedup_memory: int = Field(
         default=100_000,

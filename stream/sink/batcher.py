@@ -1,8 +1,11 @@
 """Cuts one topic-partition's records into batches for the sink. Pure: no I/O, no clock.
 
 A batch closes when it holds ``max_rows`` rows or its first record is ``max_wait_s`` old
-(``max_wait_behind_s`` while its partition still has records coming: when the sink is
-behind, larger inserts cost ClickHouse far less than many small ones).
+(``max_wait_behind_s`` while its partition still has records coming, or, while the sink
+keeps receiving records, when the batch opened within ``max_wait_behind_s`` of the
+partition's previous record: under sustained load larger inserts cost ClickHouse far less,
+as each insert writes a part per table and materialised view whatever its size; a record
+after a quiet spell, and the last batches once the feed stops, go at ``max_wait_s``).
 Two things make a batch the same on every attempt:
 
 * **Planned ranges replay exactly.** Plans loaded at assignment (ranges at or past the
@@ -83,6 +86,7 @@ class _Open:
     identities: list[str] = field(default_factory=list)
     kept: set[str] = field(default_factory=set)
     dropped: int = 0
+    busy: bool = False  # opened while records kept coming: may grow to max_wait_behind_s
 
 
 class PartitionBatcher:
@@ -109,6 +113,7 @@ class PartitionBatcher:
         self._seen = Memory(memory, seen)
         self._open: _Open | None = None
         self._replaying: Plan | None = None
+        self._last_arrival: float | None = None
 
     @property
     def pending_rows(self) -> int:
@@ -134,7 +139,10 @@ class PartitionBatcher:
                 closed.append(self._close())
             self._replaying = plan
         if self._open is None:
-            self._open = _Open(first_offset=record.offset, opened_at=now)
+            previous = self._last_arrival
+            busy = previous is not None and now - previous <= self._max_wait_behind_s
+            self._open = _Open(first_offset=record.offset, opened_at=now, busy=busy)
+        self._last_arrival = now
         self._take(record)
         if self._replaying:
             if record.offset >= self._replaying.last_offset:
@@ -143,13 +151,16 @@ class PartitionBatcher:
             closed.append(self._close())
         return closed
 
-    def due(self, now: float, behind: bool = False) -> Batch | None:
+    def due(self, now: float, behind: bool = False, flowing: bool = False) -> Batch | None:
         """The open batch if it is old enough to go (never a replayed range: it must be
-        whole); ``behind``: records are still coming, so it may grow for longer."""
+        whole); ``behind``: this partition's records are still coming, so it may grow for
+        longer; ``flowing``: the sink received records lately, so a batch opened under
+        sustained load may grow too (once the feed stops it goes at the usual age)."""
         batch = self._open
         if batch is None or self._replaying is not None:
             return None
-        if now - batch.opened_at < (self._max_wait_behind_s if behind else self._max_wait_s):
+        grows = behind or (flowing and batch.busy)
+        if now - batch.opened_at < (self._max_wait_behind_s if grows else self._max_wait_s):
             return None
         return self._close()
 

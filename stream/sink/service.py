@@ -227,6 +227,7 @@ class Sink:
         )
         consumer.subscribe(list(self._tables), listener=_Listener(self))
         await consumer.start()
+        last_records_at = float("-inf")
         try:
             while not self._stopping.is_set():
                 fetched = await consumer.getmany(timeout_ms=100)
@@ -255,7 +256,9 @@ class Sink:
                         for batch in batcher.add(record, now):
                             await self._flush(tp, batcher, batch)
                 behind = {tp for tp, messages in fetched.items() if messages}
-                await self._flush_due(time.monotonic(), behind)
+                if behind:
+                    last_records_at = now
+                await self._flush_due(time.monotonic(), behind, last_records_at)
             await self._flush_due(float("inf"))  # stopping: write what is open
         finally:
             await consumer.stop()
@@ -264,11 +267,18 @@ class Sink:
     def stop(self) -> None:
         self._stopping.set()
 
-    async def _flush_due(self, now: float, behind: set[TopicPartition] | None = None) -> None:
+    async def _flush_due(
+        self,
+        now: float,
+        behind: set[TopicPartition] | None = None,
+        last_records_at: float = float("-inf"),
+    ) -> None:
         """Write every open batch old enough at ``now``; those of ``behind`` partitions (the
-        last fetch brought records) may grow for longer."""
+        last fetch brought records) may grow for longer, and so may batches opened under
+        sustained load while records keep coming (some arrived within ``max_wait_s``)."""
+        flowing = now - last_records_at <= self._sink.max_wait_s
         for tp, batcher in list(self._batchers.items()):
-            due = batcher.due(now, behind is not None and tp in behind)
+            due = batcher.due(now, behind is not None and tp in behind, flowing)
             if due is not None:
                 await self._flush(tp, batcher, due)
 

@@ -67,6 +67,26 @@ def test_a_partition_still_receiving_keeps_its_batch_open_longer_but_not_past_th
     assert idle is not None and idle.plan.first_offset == 1
 
 
+def test_under_sustained_load_a_batch_grows_between_fetches_but_not_after_a_quiet_spell() -> None:
+    b = PartitionBatcher("t.enriched", 3, 100, 1.0, 1000, max_wait_behind_s=5.0)
+    b.add(record(0, "a"), now=10.0)
+    first = b.due(now=11.0)  # nothing before it: the usual age
+    assert first is not None and first.plan.last_offset == 0
+    b.add(record(1, "b"), now=11.6)  # records keep coming, a fetch apart or more
+    assert b.due(now=13.0, flowing=True) is None
+    b.add(record(2, "c"), now=13.3)
+    assert b.due(now=16.5, flowing=True) is None
+    grown = b.due(now=16.6, flowing=True)
+    assert grown is not None and (grown.plan.first_offset, grown.plan.last_offset) == (1, 2)
+    b.add(record(3, "d"), now=30.0)  # after a quiet spell: back to the usual age
+    alone = b.due(now=31.0, flowing=True)
+    assert alone is not None and alone.plan.first_offset == 3
+    b.add(record(4, "e"), now=31.5)
+    b.add(record(5, "f"), now=31.9)
+    last = b.due(now=32.6, flowing=False)  # the feed stopped: the usual age again
+    assert last is not None and (last.plan.first_offset, last.plan.last_offset) == (4, 5)
+
+
 def test_a_redelivered_upstream_message_is_dropped_but_its_offset_is_covered() -> None:
     b = batcher(max_rows=100, seen=["raw-1"])
     feed(b, [record(0, "raw-1"), record(1, "raw-2"), record(2, "raw-2"), record(3, None)])
