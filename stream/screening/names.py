@@ -67,11 +67,17 @@ def han_words(syllables: tuple[str, ...] | list[str]) -> list[str]:
 # What may follow a stem of org_vocabulary.yaml: a Russian (Belarusian, Ukrainian) case or
 # gender ending, after an adjective suffix, in folded spelling. Anything longer is another
 # word built on the stem ("radiofizika" is not "radio", "voentorg" is not "military").
+ORG_MEMO_SIZE = 100_000
+"""Words remembered with the concept their stem gives (or none)."""
+
 _STEM_TAIL = re.compile(
     r"(?:icheck|ichesk|esk|sk|n|en|on|ov|ev|in|ist)?"
     r"(?:i|ia|aia|oe|ogo|omu|oi|ie|ih|im|imi|iu|uiu|u|a|e|o|om|ov|ev|am|ami|ah|ei|ii|ae|aga|ai|yia)?"
 )
 
+
+CUT_MEMO_SIZE = 100_000
+"""Words remembered with their pinyin syllables (or none)."""
 
 PINYIN_MIN_SYLLABLES = 2
 """Fewer syllables make no pair to compare."""
@@ -98,6 +104,7 @@ class OrgWords:
         self.shield: re.Pattern[str] | None = None
         self._marker = fold(_SHIELD)
         self.legal_forms: list[tuple[str, ...]] = []
+        self._legal_starts: set[str] = set()
         if vocabulary is None:
             self._stems: list[tuple[str, str]] = []
             return
@@ -122,6 +129,7 @@ class OrgWords:
             key=len,
             reverse=True,
         )
+        self._legal_starts = {form[0] for form in self.legal_forms}
         for word in vocabulary.dropped:
             self.exact[fold(word)] = ()
         self._stems = sorted(stems.items(), key=lambda item: -len(item[0]))
@@ -143,7 +151,7 @@ class OrgWords:
             if token.startswith(stem) and _STEM_TAIL.fullmatch(token, len(stem)):
                 result = tuple(concept.split(" "))
                 break
-        if len(self._memo) < 1_000_000:
+        if len(self._memo) < ORG_MEMO_SIZE:
             self._memo[token] = result
         return result
 
@@ -177,7 +185,12 @@ class OrgWords:
     def _without_legal_forms(self, words: list[str]) -> list[str]:
         kept: list[str] = []
         i = 0
+        starts = self._legal_starts
         while i < len(words):
+            if words[i] not in starts:
+                kept.append(words[i])
+                i += 1
+                continue
             for form in self.legal_forms:
                 if tuple(words[i : i + len(form)]) == form:
                     i += len(form)
@@ -251,8 +264,11 @@ class NameNormaliser:
     def _spelled_form_length(self, tokens: list[str]) -> int:
         """How many leading tokens spell a legal form of several words with a letter off in
         its long words ("Obscestvo s ogranicennoi..." as lossy Romanisations write it)."""
+        first = tokens[0]
+        if len(first) < FUZZY_FORM_WORD_MIN - 1:
+            return 0
         for form in self._long_forms:
-            if len(form) > len(tokens):
+            if len(form) > len(tokens) or abs(len(form[0]) - len(first)) > 1:
                 continue
             if all(
                 t == f
@@ -314,7 +330,6 @@ class NameNormaliser:
             words = tokens
         compact = "".join(tokens)
         keys = set(words)
-        keys.update(pinyin)
         keys.add("=" + compact)
         for token in words:
             # a typo leaves the start or the end of a long word intact
@@ -351,17 +366,20 @@ class NameNormaliser:
         return self._strip_legal_forms(syllables, syllables=True)
 
     def _cut(self, token: str) -> tuple[str, ...] | None:
-        """``token`` as a run of (folded) pinyin syllables, the longest first; memoised."""
+        """``token`` as a run of pinyin syllables, the longest first; remembered per token."""
         if token in self._cuts:
             return self._cuts[token]
-        found: tuple[str, ...] | None = None
-        for size in range(min(len(token), self._pinyin_longest), 0, -1):
-            head = token[:size]
-            if head in self._pinyin:
-                rest = () if size == len(token) else self._cut(token[size:])
-                if rest is not None:
-                    found = (head, *rest)
-                    break
-        if len(self._cuts) < 1_000_000:
+        found = self._cut_from(token, 0)
+        if len(self._cuts) < CUT_MEMO_SIZE:
             self._cuts[token] = found
         return found
+
+    def _cut_from(self, token: str, start: int) -> tuple[str, ...] | None:
+        if start == len(token):
+            return ()
+        for end in range(min(len(token), start + self._pinyin_longest), start, -1):
+            if token[start:end] in self._pinyin:
+                rest = self._cut_from(token, end)
+                if rest is not None:
+                    return (token[start:end], *rest)
+        return None

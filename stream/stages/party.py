@@ -218,7 +218,8 @@ class PartyRegistry:
                 " ".join(form.pinyin),
             )
         )
-        for key in form.keys | initials_keys(form, normalise):
+        # a name in pinyin is also found by the syllable pairs of its characters
+        for key in form.keys | initials_keys(form, normalise) | set(form.pinyin):
             self.keys.setdefault(key, []).append(slot_no)
 
 
@@ -266,7 +267,7 @@ class PartyResolver:
     def _best_by_name(
         self, registry: PartyRegistry, form: NameForm, country: str | None
     ) -> tuple[str | None, float, str]:
-        keys = form.keys | initials_keys(form, self.normalise)
+        keys = form.keys | initials_keys(form, self.normalise) | set(form.pinyin)
         postings = registry.keys
         found = sorted((len(postings[k]), k) for k in keys if k in postings)
         pool: dict[int, None] = {}
