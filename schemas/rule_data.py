@@ -325,6 +325,11 @@ class OrgVocabulary(BaseModel):
     """Sequences of concept words that are a legal form, not a name ("state unitary
     enterprise"): removed after the mapping, whichever spelling brought them."""
 
+    @property
+    def concept_words(self) -> frozenset[str]:
+        """Every word of every concept ("machine building" gives two)."""
+        return frozenset(w for c in self.concepts for w in c.split(" "))
+
     @model_validator(mode="after")
     def _known_concepts(self) -> OrgVocabulary:
         unknown = {c for words in self.abbreviations.values() for c in words}

@@ -66,11 +66,7 @@ class Scorer:
         self.generic_weight = rules.generic_weight
         self._edits = [rules.edits_allowed(n) for n in range(64)]
         vocabulary = rules.organisation
-        self.concept_words = (
-            frozenset(w for c in vocabulary.concepts for w in c.split(" "))
-            if vocabulary is not None
-            else frozenset()
-        )
+        self.concept_words = vocabulary.concept_words if vocabulary else frozenset()
 
     def allowed(self, length: int) -> int:
         return self._edits[length if length < 64 else 63]

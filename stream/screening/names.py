@@ -135,7 +135,7 @@ class OrgWords:
         self._stems = sorted(stems.items(), key=lambda item: -len(item[0]))
         self._firsts = {stem[:2] for stem, _ in self._stems}
         self._memo: dict[str, tuple[str, ...] | None] = {}
-        self.generic = frozenset(w for c in vocabulary.concepts for w in c.split(" "))
+        self.generic = vocabulary.concept_words
 
     def _concepts(self, token: str) -> tuple[str, ...] | None:
         found = self.exact.get(token)
