@@ -79,6 +79,9 @@ _STEM_TAIL = re.compile(
 CUT_MEMO_SIZE = 100_000
 """Words remembered with their pinyin syllables (or none)."""
 
+PINYIN_WORD_MAX = 48
+"""Letters a word in pinyin may have ("zhongguohangtiankejijituan" is 26)."""
+
 PINYIN_MIN_SYLLABLES = 2
 """Fewer syllables make no pair to compare."""
 
@@ -366,20 +369,29 @@ class NameNormaliser:
         return self._strip_legal_forms(syllables, syllables=True)
 
     def _cut(self, token: str) -> tuple[str, ...] | None:
-        """``token`` as a run of pinyin syllables, the longest first; remembered per token."""
+        """``token`` as a run of pinyin syllables, the longest first where the rest still
+        cuts; remembered per token. Linear in the token (no backtracking to blow up on
+        "xianxian…q"), and a word longer than any name's gives None."""
         if token in self._cuts:
             return self._cuts[token]
-        found = self._cut_from(token, 0)
+        found: tuple[str, ...] | None = None
+        size = len(token)
+        if size <= PINYIN_WORD_MAX:
+            # after[i]: where the syllable starting at i ends, on a cut of token[i:]
+            after = [-1] * (size + 1)
+            after[size] = size
+            for start in range(size - 1, -1, -1):
+                for end in range(min(size, start + self._pinyin_longest), start, -1):
+                    if after[end] >= 0 and token[start:end] in self._pinyin:
+                        after[start] = end
+                        break
+            if after[0] >= 0:
+                cut: list[str] = []
+                at = 0
+                while at < size:
+                    cut.append(token[at : after[at]])
+                    at = after[at]
+                found = tuple(cut)
         if len(self._cuts) < CUT_MEMO_SIZE:
             self._cuts[token] = found
         return found
-
-    def _cut_from(self, token: str, start: int) -> tuple[str, ...] | None:
-        if start == len(token):
-            return ()
-        for end in range(min(len(token), start + self._pinyin_longest), start, -1):
-            if token[start:end] in self._pinyin:
-                rest = self._cut_from(token, end)
-                if rest is not None:
-                    return (token[start:end], *rest)
-        return None

@@ -134,3 +134,15 @@ def test_a_name_in_pinyin_gets_the_syllable_pairs_of_its_characters() -> None:
     for written in ("Xianggang Kaili Shiye Youxian Gongsi", "XIANG GANG KAI LI SHI YE CO LTD"):
         assert NORMALISE(written).pinyin == characters.words
     assert NORMALISE("Vektor Snab LLC").pinyin == ()  # not made of pinyin syllables
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["a" * 70_000, "ai" * 3_000, "xian" * 40 + "q", "Ж" * 5_000, "\x00", "\u202e\u202d", ""],
+)
+def test_hostile_names_normalise_without_error(name: str) -> None:
+    # a long run of pinyin-like letters once recursed per letter (RecursionError) and could
+    # backtrack exponentially ("xianxian…q")
+    form = NORMALISE(name)
+    assert form.pinyin == ()
+    assert NORMALISE(name) == form
