@@ -279,12 +279,10 @@ class PartyResolver:
         wanted = (country or "").upper() or None
         threshold = self.rules.threshold
         compare, slots = self.scorer.compare, registry.names
-        # Without an abbreviation (a short word of letters) on either side, reading
-        # initials cannot change a score: the check is made once for the query.
         plain = form.plain or form.words
-        # Without an abbreviation (a short word of letters) on either side, reading
-        # initials cannot change a score: the check is made once for the query.
-        query_short = self._has_short(plain) or self._has_short(form.words)
+        # whether the query has an abbreviation (a short word of letters) as written and
+        # beside its kind: asked once for the query, per name for the candidates
+        shorts = (self._has_short(plain), self._has_short(form.words))
         for slot_no in pool:
             slot = slots[slot_no]
             score, reached = compare(form, slot.words, slot.compact, slot.han, slot.pinyin)
@@ -302,10 +300,10 @@ class PartyResolver:
                     )
                     if as_written > score:
                         score, how = as_written, why + " (words as written)"
-                if score < threshold and (
-                    query_short or self._short_in(slot.plain) or self._short_in(slot.words)
-                ):
-                    score, how = self._initials_score(form, slot, plain, differs, score, how)
+                if score < threshold:
+                    score, how = self._initials_score(
+                        form, slot, plain, differs, shorts, score, how
+                    )
             mismatch = bool(wanted and slot.country and slot.country != wanted)
             if mismatch:
                 score -= self.rules.country_mismatch_penalty
@@ -322,6 +320,7 @@ class PartyResolver:
         slot: _Name,
         plain: tuple[str, ...],
         differs: bool,
+        shorts: tuple[bool, bool],
         score: float,
         how: str | None,
     ) -> tuple[float, str | None]:
@@ -329,10 +328,14 @@ class PartyResolver:
         as written ("PSZ" for "Pribaltiiskii Sudostroitelnyi Zavod"), then of the company's
         own words beside its kind ("NII SVT" for "Nauchno-Issledovatelskii Institut Sredstv
         Vychislitelnoi Tekhniki")."""
-        for query_words, listed_words in (
-            (plain, slot.plain),
-            *(((form.words, slot.words),) if differs else ()),
+        for query_words, listed_words, query_short in (
+            (plain, slot.plain, shorts[0]),
+            *(((form.words, slot.words, shorts[1]),) if differs else ()),
         ):
+            # without an abbreviation (a short word of letters) on either side, reading
+            # initials cannot change the score
+            if not (query_short or self._short_in(listed_words)):
+                continue
             query, listed, acronyms = self._initials(list(query_words), listed_words.split(" "))
             # an abbreviation alone says too little: another word must be shared
             if query is None or not (set(query) & set(listed)) - acronyms:
