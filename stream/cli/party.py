@@ -35,12 +35,17 @@ def evaluate(
         typer.echo(f"joined, different companies: {a} | {b}")
     for a, b in scores.split_wrongly[:misses]:
         typer.echo(f"apart, one company:          {a} | {b}")
+    # the spelling pairs are read from the lines' script and form (the alias set has them)
+    spelling = (
+        f"spelling_pairs={scores.spelling_pairs} spelling_recall={scores.spelling_recall:.3f} "
+        if scores.spelling_pairs
+        else ""
+    )
     typer.echo(
         f"names={scores.names} clusters={scores.clusters} true_pairs={scores.true_pairs} "
         f"predicted_pairs={scores.predicted_pairs} correct_pairs={scores.correct_pairs} "
         f"precision={scores.precision:.3f} recall={scores.recall:.3f} "
-        f"spelling_pairs={scores.spelling_pairs} spelling_recall={scores.spelling_recall:.3f} "
-        f"threshold={rules.parties.threshold:.2f}"
+        f"{spelling}threshold={rules.parties.threshold:.2f}"
     )
 
 
