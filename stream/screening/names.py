@@ -91,6 +91,32 @@ FUZZY_FORM_WORD_MIN = 5
 _SHIELD = "qorgq0"  # the digit keeps folds of the marker off the abbreviation
 
 
+def legal_form_mask(
+    tokens: list[str],
+    forms: list[tuple[str, ...]],
+    starts: set[str],
+    shortest: int = 1,
+    start: int = 0,
+) -> list[bool]:
+    """For each token, whether it stays: False inside one of ``forms`` (longest first, of at
+    least ``shortest`` tokens, each beginning with a word of ``starts``) or before ``start``."""
+    kept = [True] * len(tokens)
+    kept[:start] = [False] * start
+    i = start
+    while i < len(tokens):
+        if tokens[i] in starts:
+            for form in forms:
+                if len(form) >= shortest and tuple(tokens[i : i + len(form)]) == form:
+                    kept[i : i + len(form)] = [False] * len(form)
+                    i += len(form)
+                    break
+            else:
+                i += 1
+        else:
+            i += 1
+    return kept
+
+
 def _stripped_by_rigour(abbreviation: str) -> bool:
     return remove_org_types(f"{abbreviation} almaz").split() != [abbreviation, "almaz"]
 
@@ -170,7 +196,10 @@ class OrgWords:
             for concept in concepts:
                 if not out or out[-1] != concept:
                     out.append(concept)
-        return self._without_legal_forms(out) if self.legal_forms else out
+        if not self.legal_forms:
+            return out
+        kept = legal_form_mask(out, self.legal_forms, self._legal_starts)
+        return [w for w, keep in zip(out, kept, strict=True) if keep]
 
     def shielded(self, text: str) -> str:
         """``text`` with the abbreviations rigour would remove written as marker words."""
@@ -184,24 +213,6 @@ class OrgWords:
             return tokens
         marker = self._marker
         return [t[len(marker) :] if t.startswith(marker) else t for t in tokens]
-
-    def _without_legal_forms(self, words: list[str]) -> list[str]:
-        kept: list[str] = []
-        i = 0
-        starts = self._legal_starts
-        while i < len(words):
-            if words[i] not in starts:
-                kept.append(words[i])
-                i += 1
-                continue
-            for form in self.legal_forms:
-                if tuple(words[i : i + len(form)]) == form:
-                    i += len(form)
-                    break
-            else:
-                kept.append(words[i])
-                i += 1
-        return kept
 
 
 class NameNormaliser:
@@ -288,24 +299,12 @@ class NameNormaliser:
 
     def _kept(self, tokens: list[str], syllables: bool = False) -> list[bool]:
         """For each token, whether it stays: False inside a legal form."""
-        kept = [True] * len(tokens)
-        i = 0
+        spelled = 0
         if tokens and tokens[0] not in self._legal_starts and not syllables:
-            i = self._spelled_form_length(tokens)
-            kept[:i] = [False] * i
-        shortest = 2 if syllables else 1
-        while i < len(tokens):
-            if tokens[i] in self._legal_starts:
-                for form in self.legal_forms:
-                    if len(form) >= shortest and tuple(tokens[i : i + len(form)]) == form:
-                        kept[i : i + len(form)] = [False] * len(form)
-                        i += len(form)
-                        break
-                else:
-                    i += 1
-            else:
-                i += 1
-        return kept
+            spelled = self._spelled_form_length(tokens)
+        return legal_form_mask(
+            tokens, self.legal_forms, self._legal_starts, 2 if syllables else 1, spelled
+        )
 
     def __call__(self, name: str) -> NameForm:
         text, han = self.latin(name)
