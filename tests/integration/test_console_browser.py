@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from ingest.broker.admin import create_topics, delete_topics
@@ -114,7 +115,17 @@ def press(driver: WebDriver, element_id: str) -> None:
     """Click a button that loads a page, and wait until the new page replaced the old."""
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.ID, element_id).click()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 20).until(lambda _: _replaced(old))
+
+
+def _replaced(old: WebElement) -> bool:
+    """Is the old page's element gone? Chromium says so with a stale-element error, or,
+    asked mid-navigation, with "Node with given id does not belong to the document"."""
+    try:
+        old.is_enabled()
+    except WebDriverException:  # StaleElementReferenceException included
+        return True
+    return False
 
 
 def log_in(driver: WebDriver, url: str, user: str) -> None:
