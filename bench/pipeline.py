@@ -1,14 +1,16 @@
 """The pipeline on a feed shaped like a real export, timed until everything is done (issue 16).
 
-``python -m bench.pipeline [--lines N] [--runs K] [--watchlist-names N]``: on one broker (the
-local Tansu unless CUSTOMS_WATCH_KAFKA_BOOTSTRAP is set), the bare Kafka→ClickHouse copy and then
-``worker --no-sink`` + ``sink`` as two processes, on the same feed (bench/feed.py: distinct
+``python -m bench.pipeline [--lines N] [--runs K] [--workers W] [--watchlist-names N]``: on one
+broker (the local Tansu unless CUSTOMS_WATCH_KAFKA_BOOTSTRAP is set), the bare Kafka→ClickHouse
+copy and then ``worker --no-sink`` (W processes, the file cut into 8 chunks when W > 1) +
+``sink``, on the same feed (bench/feed.py: distinct
 descriptions, Zipf parties). The clock starts with the ingest and stops only when every row
 is in ClickHouse AND the worker's group has consumed every raw and internal topic (so every
 alert is out) AND the sink's group has consumed everything it reads. It prints both times
 (rows in ClickHouse; everything done), lines/s against the bare copy, each process's CPU
-per 1 000 lines and peak RSS, and messages per 1 000 lines on each topic (changelogs
-included). ``--watchlist-names`` loads a synthetic list of that size into the worker.
+per 1 000 lines (the broker's and the ingest command's too) and peak RSS, and messages per
+1 000 lines on each topic (changelogs included). ``--watchlist-names`` loads a synthetic list
+of that size into the worker.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import tempfile
@@ -99,8 +102,11 @@ def pipeline_run(
     workdir: Path,
     workers: int = 1,
     extra_env: dict[str, str] | None = None,
+    broker_pid: int | None = None,
 ) -> dict[str, Any]:
-    """``workers`` × ``worker --no-sink`` and one ``sink`` on the feed, timed until done."""
+    """``workers`` × ``worker --no-sink`` and one ``sink`` on the feed, timed until done.
+    The CPU of the broker (when ``broker_pid`` is given) and of the ingest command is
+    measured too: on two cores they share the machine with the pipeline."""
     workdir.mkdir(parents=True, exist_ok=True)
     tag = uuid.uuid4().hex[:6]
     port = free_port()
@@ -116,6 +122,8 @@ def pipeline_run(
         "CUSTOMS_WATCH_INGEST_STATE_DIR": str(workdir / "ingest-state"),
         **(extra_env or {}),
     }
+    if workers > 1:  # a file of one chunk stays on one partition, so on one worker
+        env["CUSTOMS_WATCH_INGEST_CHUNK_RECORDS"] = str(max(1000, -(-lines // 8)))
     settings = Settings(
         kafka={"bootstrap": bootstrap},
         topics={"prefix": f"pipe{tag}", "sources": ["jsonl"]},
@@ -151,12 +159,20 @@ def pipeline_run(
         while not all(answers(p) for p in worker_ports) and time.monotonic() < deadline:
             time.sleep(0.5)
         time.sleep(8)  # let both groups settle: about one session timeout on Tansu
-        cpu_before = {name: cpu_seconds(p.pid) for name, p in processes.items()}
+        pids = {name: p.pid for name, p in processes.items()}
+        if broker_pid is not None:
+            pids["broker"] = broker_pid
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         subprocess.run(
             [cli, "ingest", "jsonl", str(feed_path)], env=env, check=True, capture_output=True
         )
         ingest_s = time.perf_counter() - started
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        ingest_cpu = (children.ru_utime - children_before.ru_utime) + (
+            children.ru_stime - children_before.ru_stime
+        )
         rows_s: float | None = None
         rows, next_count = -1, 0.0
         while True:
@@ -172,7 +188,8 @@ def pipeline_run(
                 break
             time.sleep(0.2 if rows_s is None else 0.3)
         done_s = time.perf_counter() - started
-        cpu = {name: cpu_seconds(p.pid) - cpu_before[name] for name, p in processes.items()}
+        cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
+        cpu["ingest"] = ingest_cpu
         peak_rss = {name: peak_rss_mib(p.pid) for name, p in processes.items()}
         names = sorted(
             t for t in existing_topics(settings) if t.startswith((f"pipe{tag}.", f"pipe-{tag}-"))
@@ -216,6 +233,12 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=1, help="pipeline runs (the median is kept)")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (each `worker --no-sink`; the raw file is cut into chunks)",
+    )
+    parser.add_argument(
         "--watchlist-names",
         type=int,
         default=0,
@@ -233,13 +256,21 @@ def main() -> int:
     feed_path = workdir / "feed.jsonl"
     feed_path.write_bytes(feed)
     bootstrap, started = start_broker(workdir / "broker")
+    pid_file = workdir / "broker" / "tansu.pid"
+    broker_pid = int(pid_file.read_text()) if started and pid_file.exists() else None
     try:
         bare = bare_copy(bootstrap, feed, workdir)
         print(f"bare copy: {bare['copy_lines_per_s']} lines/s", flush=True)
         runs = []
         for n in range(args.runs):
             run = pipeline_run(
-                bootstrap, feed_path, args.lines, workdir / f"run{n}", extra_env=extra_env
+                bootstrap,
+                feed_path,
+                args.lines,
+                workdir / f"run{n}",
+                workers=args.workers,
+                extra_env=extra_env,
+                broker_pid=broker_pid,
             )
             print(f"pipeline run {n + 1}: {run}", flush=True)
             runs.append(run)
