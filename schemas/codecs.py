@@ -9,8 +9,10 @@ ready to be a dead letter's reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
 
+import orjson
 from pydantic import BaseModel, ValidationError
 
 from schemas.alert import Alert, AlertBatch
@@ -41,6 +43,60 @@ def describe_validation_error(exc: ValidationError, limit: int = 5) -> str:
     return "; ".join(parts)
 
 
+class _NotPlain(TypeError):
+    """A value :func:`_plain` cannot write as pydantic would: pydantic writes the record."""
+
+
+_PLAIN: dict[type[BaseModel], bool] = {}
+
+
+_SERIALISATION_KEYS = ("serialization", "serialization_alias", "serialization_exclude")
+
+
+def _is_plain(cls: type[BaseModel]) -> bool:
+    """Does pydantic write this model as exactly its ``__dict__``: no extra fields, no
+    computed fields, and nowhere in its schema a serialiser of its own (``PlainSerializer``
+    on a field's type, ``field_serializer``), an alias or an excluded field?"""
+    if cls.model_config.get("extra") == "allow" or cls.__pydantic_computed_fields__:
+        return False
+    todo: list[Any] = [cls.__pydantic_core_schema__]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            if any(node.get(key) for key in _SERIALISATION_KEYS):
+                return False
+            todo.extend(node.values())
+        elif isinstance(node, list | tuple):
+            todo.extend(node)
+    return True
+
+
+def _plain(value: Any) -> Any:
+    """orjson's fallback for what it does not write itself: a plain model as its fields, a
+    Decimal as its text (both as pydantic writes them)."""
+    if isinstance(value, BaseModel):
+        cls = type(value)
+        plain = _PLAIN.get(cls)
+        if plain is None:
+            plain = _PLAIN[cls] = _is_plain(cls)
+        if plain:
+            return value.__dict__
+    elif isinstance(value, Decimal):
+        return str(value)
+    raise _NotPlain(type(value).__name__)
+
+
+def to_json(record: BaseModel) -> bytes:
+    """The bytes ``record.model_dump_json()`` gives, written by orjson where it can (about
+    twice as fast on the worker's batches); pydantic writes whatever orjson refuses (an
+    integer past 64 bits, a lone surrogate, a model that is not plain). Equality with
+    pydantic's bytes is tested on every record kind the worker writes."""
+    try:
+        return orjson.dumps(record, default=_plain, option=orjson.OPT_UTC_Z)
+    except TypeError:  # orjson.JSONEncodeError and _NotPlain are TypeErrors
+        return record.model_dump_json().encode()
+
+
 @dataclass(frozen=True, slots=True)
 class Codec(Generic[Model]):
     """JSON bytes of one record kind. ``kind`` names it in errors ("a fact batch")."""
@@ -55,7 +111,7 @@ class Codec(Generic[Model]):
             raise Undecodable(f"not {self.kind}: {describe_validation_error(exc)}") from exc
 
     def encode(self, record: Model) -> bytes:
-        return record.model_dump_json().encode()
+        return to_json(record)
 
 
 RAW_BATCH = Codec(RawBatch, "a raw batch")
