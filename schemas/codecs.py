@@ -56,7 +56,9 @@ _SERIALISATION_KEYS = ("serialization", "serialization_alias", "serialization_ex
 def _is_plain(cls: type[BaseModel]) -> bool:
     """Does pydantic write this model as exactly its ``__dict__``: no extra fields, no
     computed fields, and nowhere in its schema a serialiser of its own (``PlainSerializer``
-    on a field's type, ``field_serializer``), an alias or an excluded field?"""
+    on a field's type, ``field_serializer``), an alias, an excluded field, or a field typed
+    with a model that has subclasses (pydantic writes a subclass's instance with the
+    declared class's fields only; its ``__dict__`` holds more)?"""
     if cls.model_config.get("extra") == "allow" or cls.__pydantic_computed_fields__:
         return False
     todo: list[Any] = [cls.__pydantic_core_schema__]
@@ -64,6 +66,8 @@ def _is_plain(cls: type[BaseModel]) -> bool:
         node = todo.pop()
         if isinstance(node, dict):
             if any(node.get(key) for key in _SERIALISATION_KEYS):
+                return False
+            if node.get("type") == "model" and node["cls"].__subclasses__():
                 return False
             todo.extend(node.values())
         elif isinstance(node, list | tuple):

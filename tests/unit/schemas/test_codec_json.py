@@ -99,6 +99,13 @@ def test_a_model_with_its_own_serialiser_is_written_by_pydantic() -> None:
     assert to_json(DayList(days=[at])) == b'{"days":["2024-05-01"]}'
 
 
+def test_a_subclass_instance_is_written_with_the_declared_fields_only() -> None:
+    enriched, _ = ENRICHER.line(line())
+    batch = DeclarationBatch.model_construct(source="jsonl", raw=REF, lines=[enriched])
+    assert to_json(batch) == batch.model_dump_json(warnings=False).encode()
+    assert b"hs_digits" not in to_json(batch)
+
+
 def test_a_dead_letter_keeps_its_bytes_in_base64() -> None:
     letter = DeadLetter.model_validate(
         {
