@@ -283,7 +283,7 @@ def new_importer_chpl(
     listed = [k for k in state["listed"] if withdrawn or bound is None or k[0] <= bound]
     lead = state["lead"]
     lines = listed or [lead["order"]]
-    cats = sorted({c for d in days for c in sensitive[d]["cats"]})
+    cats = sorted(set().union(*(sensitive[d]["cats"] for d in days)))
     severity = SEVERITIES[max(sensitive[d]["sev"] for d in days)]
     line_count = sum(sensitive[d]["n"] for d in days)
     if unchanged is not None and unchanged == _mark(

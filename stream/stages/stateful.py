@@ -111,7 +111,11 @@ def party_transition(
     new: list[Alert] = []
     key = party.party_key
     window = rules.grouping.window
-    dates = {(f.declaration_id, f.line_no): f.declared_at for f in party.lines}
+    dates = (
+        {(f.declaration_id, f.line_no): f.declared_at for f in party.lines}
+        if party.candidates
+        else {}
+    )
     current: dict[str, Alert | None] = {}
     known: dict[str, set[tuple[str, int]]] = {}
     changed: dict[str, Alert] = {}

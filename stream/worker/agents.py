@@ -348,8 +348,10 @@ class Handlers:
         the alerts opened and withdrawn, unless a suppression approved in the ops console
         covers them (then they are stored, marked, not published)."""
         book = self.stages.suppressions.current() if self.stages.suppressions else {}
-        versions = [mark(a, book) for a in versions]
-        new = [m for m in (mark(a, book) for a in new) if m.suppressed_by is None]
+        if book:  # none approved: nothing to mark
+            versions = [mark(a, book) for a in versions]
+            new = [mark(a, book) for a in new]
+        new = [a for a in new if a.suppressed_by is None]
         # an alert opened (or withdrawn) here is mostly the same object as its latest
         # version: each object is encoded once (by id: every one stays alive until return)
         encoded: dict[int, bytes] = {}
