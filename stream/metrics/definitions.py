@@ -133,8 +133,8 @@ def observe_stage_seconds(stage: str, seconds: float, lines: int) -> None:
         LINE_SECONDS.labels(stage).observe(seconds / lines)
 
 
-def observe_alert(rule: str, severity: str) -> None:
-    ALERTS.labels(rule, severity).inc()
+def observe_alert(rule: str, severity: str, count: int = 1) -> None:
+    ALERTS.labels(rule, severity).inc(count)
 
 
 def observe_watchlist(entries: int, loaded_at: float | None = None) -> None:

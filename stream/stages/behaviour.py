@@ -45,7 +45,7 @@ MAX_GROUP_LINES = 1000  # an alert lists at most this many lines; `line_count` h
 
 
 def month_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
+    return day.isoformat()[:7]  # YYYY-MM
 
 
 def period_of(day: date, period: str) -> str:
@@ -84,6 +84,18 @@ def _months_before(month: str, count: int) -> tuple[str, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=4096)
+def _months_after(month: str, count: int) -> tuple[str, ...]:
+    """The ``count`` months after ``month``, earliest first: the months whose
+    :func:`_months_before` holds ``month``."""
+    year, number = map(int, month.split("-"))
+    out = []
+    for _ in range(count):
+        year, number = (year + 1, 1) if number == 12 else (year, number + 1)
+        out.append(f"{year:04d}-{number:02d}")
+    return tuple(out)
+
+
 # --- importers -------------------------------------------------------------------------
 #
 # Every stateful rule is restated from its key's state after each batch, and the state holds
@@ -106,10 +118,12 @@ def _smaller(a: LineOrder | None, b: LineOrder) -> bool:
 
 def _sensitive_kind(fact: LineFact, rules: AlertRules) -> DestinationKind | None:
     """The destination kind of a CHPL or battlefield line bound for a risky destination."""
-    kind = rules.destination_kind(fact.destination_country)
+    if not fact.importer_name:
+        return None
     battlefield = rules.rules.battlefield_goods_to_high_risk.categories
-    sensitive = fact.chpl_tier is not None or bool(battlefield.intersection(fact.categories))
-    return kind if sensitive and fact.importer_name else None
+    if fact.chpl_tier is None and battlefield.isdisjoint(fact.categories):
+        return None
+    return rules.destination_kind(fact.destination_country)
 
 
 def _lead(fact: LineFact) -> dict[str, Any]:
@@ -130,29 +144,42 @@ def observe_importer(
 ) -> dict[str, Any]:
     """The importer's state after these lines: first date seen, per month its value, line
     count, first line and last date, and the CHPL/battlefield lines to risky destinations
-    per day (for ``new_importer_chpl``) with the smallest ``listed_lines`` of them."""
+    per day (for ``new_importer_chpl``) with the smallest ``listed_lines`` of them.
+
+    ``state`` is left as it was: a month or day entry the lines change is copied first
+    (only those: an importer's state holds every month it traded in)."""
     state = dict(state or {})
-    months = {m: dict(e) for m, e in state.get("months", {}).items()}
-    sensitive = {d: dict(e) for d, e in state.get("sensitive", {}).items()}
+    months: dict[str, dict[str, Any]] = dict(state.get("months", {}))
+    sensitive: dict[str, dict[str, Any]] = dict(state.get("sensitive", {}))
+    own_months: set[str] = set()  # entries that are this call's own (new or copied)
+    own_days: set[str] = set()
     listed: list[LineOrder] = list(state.get("listed", []))
     lead = state.get("lead")
     first_seen = state.get("first_seen")
     incorporated: str | None = state.get("incorporated")
     severity = rules.rules.new_importer_chpl.severity
     for fact in facts:
-        order = line_order(fact)
-        day = order[0]
+        day = fact.declared_at.isoformat()
+        order = [day, fact.declaration_id, fact.line_no]  # line_order(fact)
         first_seen = day if first_seen is None else min(first_seen, day)
         if fact.importer_incorporated is not None:
             registered = fact.importer_incorporated.isoformat()
             incorporated = registered if incorporated is None else min(incorporated, registered)
-        entry = months.setdefault(month_of(fact.declared_at), {"v": 0.0, "n": 0, "last": day})
-        entry["v"] += fact.value_usd or 0.0
+        month = day[:7]  # month_of(fact.declared_at): ISO dates start with the month
+        entry = months.get(month)
+        if entry is None:
+            entry = months[month] = {"v": 0.0, "n": 0, "last": day}
+            own_months.add(month)
+        elif month not in own_months:
+            entry = months[month] = dict(entry)
+            own_months.add(month)
+        value = fact.value_usd or 0.0
+        entry["v"] += value
         entry["n"] += 1
-        entry["last"] = max(entry["last"], day)
+        if day > entry["last"]:
+            entry["last"] = day
         if _smaller(entry.get("first"), order):
             entry["first"], entry["lead"] = order, _lead(fact)
-        value = fact.value_usd or 0.0
         top = entry.get("top")
         if top is None or value > top[0] or (value == top[0] and _smaller(top[1], order)):
             entry["top"] = [value, order]
@@ -160,7 +187,13 @@ def observe_importer(
         if kind is None:
             continue
         rank = SEVERITY_RANK[severity[kind]]
-        seen = sensitive.setdefault(day, {"n": 0, "sev": rank, "cats": [], "tier": None})
+        seen = sensitive.get(day)
+        if seen is None:
+            seen = sensitive[day] = {"n": 0, "sev": rank, "cats": [], "tier": None}
+            own_days.add(day)
+        elif day not in own_days:
+            seen = sensitive[day] = dict(seen)
+            own_days.add(day)
         seen["n"] += 1
         seen["sev"] = max(seen["sev"], rank)
         seen["cats"] = sorted({*seen["cats"], *fact.categories})
@@ -223,12 +256,18 @@ def _registered(incorporated: str | None, first_sensitive: str) -> str:
 
 
 def new_importer_chpl(
-    party_key: str, state: dict[str, Any], rules: AlertRules, reported: bool = False
+    party_key: str,
+    state: dict[str, Any],
+    rules: AlertRules,
+    reported: bool = False,
+    unchanged: str | None = None,
 ) -> Alert | None:
     """One alert per importer, over its CHPL/battlefield lines to risky destinations that
     count: all of them when it was first seen on or after ``new_since``, else those within
     ``recent_days`` of its first line. ``None`` when none count and none was reported; a
-    withdrawn version when one was reported and none count any more."""
+    withdrawn version when one was reported and none count any more. ``None`` too when the
+    alert would carry the :func:`signature` ``unchanged`` (the one last reported): it is no
+    new version, so it is not built."""
     sensitive: dict[str, dict[str, Any]] = state.get("sensitive", {})
     if not sensitive:
         return None
@@ -243,7 +282,14 @@ def new_importer_chpl(
     days = days or sorted(sensitive)
     listed = [k for k in state["listed"] if withdrawn or bound is None or k[0] <= bound]
     lead = state["lead"]
-    cats = sorted({c for d in days for c in sensitive[d]["cats"]})
+    lines = listed or [lead["order"]]
+    cats = sorted(set().union(*(sensitive[d]["cats"] for d in days)))
+    severity = SEVERITIES[max(sensitive[d]["sev"] for d in days)]
+    line_count = sum(sensitive[d]["n"] for d in days)
+    if unchanged is not None and unchanged == _mark(
+        withdrawn, line_count, severity, len(lines), lines[0][1], lines[0][2], cats
+    ):
+        return None
     tiers = sorted(t for d in days if (t := sensitive[d]["tier"]) is not None)
     goods = ", ".join(cats) or f"CHPL tier {tiers[0]}"
     reason = (
@@ -260,11 +306,11 @@ def new_importer_chpl(
         {
             "alert_id": alert_id("group", f"{NEW_IMPORTER_CHPL}|{party_key}"),
             "rule": NEW_IMPORTER_CHPL,
-            "severity": SEVERITIES[max(sensitive[d]["sev"] for d in days)],
+            "severity": severity,
             "score": rule.score,
             "reason": reason,
-            "lines": _keys(listed or [lead["order"]]),
-            "line_count": sum(sensitive[d]["n"] for d in days),
+            "lines": _keys(lines),
+            "line_count": line_count,
             "parties": _lead_parties(lead),
             "categories": cats,
             "chpl_tier": tiers[0] if tiers else None,
@@ -284,18 +330,24 @@ def surge_months(state: dict[str, Any], touched: set[str], rules: AlertRules) ->
     months: dict[str, Any] = state.get("months", {})
     span = rules.rules.importer_surge.baseline_months
     out = set(touched)
-    for month in months:
-        if any(m in touched for m in _months_before(month, span)):
-            out.add(month)
+    for month in touched:  # a month's baseline holds it: one of the `span` months after it
+        out.update(_months_after(month, span))
     return sorted(m for m in out if m in months)
 
 
 def importer_surge(
-    party_key: str, state: dict[str, Any], month: str, rules: AlertRules, reported: bool = False
+    party_key: str,
+    state: dict[str, Any],
+    month: str,
+    rules: AlertRules,
+    reported: bool = False,
+    unchanged: str | None = None,
 ) -> Alert | None:
     """Once per importer and month (the id has the month), when the month's value reaches
     ``factor`` x the mean of its months with trade in the ``baseline_months`` before; its
-    line count is the month's lines. Withdrawn when reported and no longer true."""
+    line count is the month's lines. Withdrawn when reported and no longer true. ``None``
+    when the alert would carry the signature ``unchanged``, as for
+    :func:`new_importer_chpl`."""
     rule = rules.rules.importer_surge
     months: dict[str, dict[str, Any]] = state.get("months", {})
     entry = months.get(month)
@@ -312,6 +364,11 @@ def importer_surge(
         and current >= rule.factor * baseline
     )
     if not holds and not reported:
+        return None
+    lines = _first_and_top(entry)
+    if unchanged is not None and unchanged == _mark(
+        not holds, entry["n"], rule.severity, len(lines), lines[0][1], lines[0][2], []
+    ):
         return None
     lead = entry["lead"]
     name = lead["importer_name"] or party_key
@@ -331,7 +388,7 @@ def importer_surge(
             "severity": rule.severity,
             "score": rule.score,
             "reason": reason,
-            "lines": _keys(_first_and_top(entry)),
+            "lines": _keys(lines),
             "line_count": entry["n"],
             "parties": _lead_parties(lead),
             "subject": month,
@@ -355,9 +412,30 @@ def signature(alert: Alert) -> str:
     """What decides whether a restated alert is a new version: withdrawn or not, lines,
     severity, categories."""
     first = alert.lines[0]
+    return _mark(
+        alert.withdrawn,
+        alert.line_count,
+        alert.severity,
+        len(alert.lines),
+        first.declaration_id,
+        first.line_no,
+        alert.categories,
+    )
+
+
+def _mark(
+    withdrawn: bool,
+    line_count: int,
+    severity: str,
+    lines: int,
+    first_id: str,
+    first_no: int,
+    categories: list[str],
+) -> str:
+    """:func:`signature` from the values an alert would be built of."""
     return (
-        f"{int(alert.withdrawn)}|{alert.line_count}|{alert.severity}|{len(alert.lines)}|"
-        f"{first.declaration_id}#{first.line_no}|{','.join(alert.categories)}"
+        f"{int(withdrawn)}|{line_count}|{severity}|{lines}|"
+        f"{first_id}#{first_no}|{','.join(categories)}"
     )
 
 
@@ -399,7 +477,7 @@ def group(
     ``changed`` when it added a line (a replayed line changes nothing). ``known`` is
     ``line_keys(current)`` when the caller keeps it; it is updated in place."""
     if current is None:
-        opened = candidate.model_copy(update={"alert_id": alert_id("group", key)})
+        opened = _changed(candidate, {"alert_id": alert_id("group", key)})
         if known is not None:
             known.update(line_keys(candidate))
         return Grouped(opened, new=True, changed=True)
@@ -409,8 +487,9 @@ def group(
     if not added:
         return Grouped(current, new=False, changed=False)
     known.update((k.declaration_id, k.line_no) for k in added)
-    merged = current.model_copy(
-        update={
+    merged = _changed(
+        current,
+        {
             "lines": [*current.lines, *added][:MAX_GROUP_LINES],
             "line_count": current.line_count + len(added),
             "first_seen": min(current.first_seen, candidate.first_seen),
@@ -418,9 +497,14 @@ def group(
             "score": max(current.score, candidate.score),
             "severity": max(current.severity, candidate.severity, key=SEVERITY_RANK.__getitem__),
             "categories": sorted({*current.categories, *candidate.categories}),
-        }
+        },
     )
     return Grouped(merged, new=False, changed=True)
+
+
+def _changed(alert: Alert, changes: dict[str, Any]) -> Alert:
+    """``alert.model_copy(update=changes)`` for values of the fields' types, in one step."""
+    return trusted(Alert, {**alert.__dict__, **changes})
 
 
 def group_state(alert: Alert) -> dict[str, Any]:

@@ -111,7 +111,11 @@ def party_transition(
     new: list[Alert] = []
     key = party.party_key
     window = rules.grouping.window
-    dates = {(f.declaration_id, f.line_no): f.declared_at for f in party.lines}
+    dates = (
+        {(f.declaration_id, f.line_no): f.declared_at for f in party.lines}
+        if party.candidates
+        else {}
+    )
     current: dict[str, Alert | None] = {}
     known: dict[str, set[tuple[str, int]]] = {}
     changed: dict[str, Alert] = {}
@@ -141,13 +145,18 @@ def party_transition(
     if tracks and not (saved is not None and token in saved.get("applied", ())):
         state = observe_importer(saved, [f for f in party.lines if f.importer_name], rules)
         reported: dict[str, str] = state.get("open", {})
+        # an alert whose signature is the one reported is not built (None: no new version)
         found: dict[str, Alert | None] = {
-            NEW_IMPORTER_CHPL: new_importer_chpl(key, state, rules, NEW_IMPORTER_CHPL in reported)
+            NEW_IMPORTER_CHPL: new_importer_chpl(
+                key, state, rules, NEW_IMPORTER_CHPL in reported, reported.get(NEW_IMPORTER_CHPL)
+            )
         }
         touched = {month_of(f.declared_at) for f in party.lines}
         for month in surge_months(state, touched, rules):
             name = f"importer_surge|{month}"
-            found[name] = importer_surge(key, state, month, rules, name in reported)
+            found[name] = importer_surge(
+                key, state, month, rules, name in reported, reported.get(name)
+            )
         restated = _restate(found, reported)
         for alert in restated.versions:
             versions[alert.alert_id] = alert

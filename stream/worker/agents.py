@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
@@ -34,16 +35,16 @@ import faust
 
 from ingest.broker.deadletters import Enqueue, enqueue_dead_letters
 from ingest.formats.tabular.catalog import MappingCatalog
-from schemas.alert import Alert, AlertBatch
+from schemas.alert import Alert
 from schemas.codecs import (
     ALERT,
-    ALERT_BATCH,
     DECLARATION_BATCH,
     ENRICHED_BATCH,
     FACT_BATCH,
     FLOW_BATCH,
     Codec,
     Model,
+    alert_batch_json,
 )
 from schemas.dead_letter import DeadLetter
 from schemas.declaration import DeclarationBatch, RawRef
@@ -347,8 +348,20 @@ class Handlers:
         the alerts opened and withdrawn, unless a suppression approved in the ops console
         covers them (then they are stored, marked, not published)."""
         book = self.stages.suppressions.current() if self.stages.suppressions else {}
-        versions = [mark(a, book) for a in versions]
-        new = [m for m in (mark(a, book) for a in new) if m.suppressed_by is None]
+        if book:  # none approved: nothing to mark
+            versions = [mark(a, book) for a in versions]
+            new = [mark(a, book) for a in new]
+        new = [a for a in new if a.suppressed_by is None]
+        # an alert opened (or withdrawn) here is mostly the same object as its latest
+        # version: each object is encoded once (by id: every one stays alive until return)
+        encoded: dict[int, bytes] = {}
+
+        def json_of(alert: Alert) -> bytes:
+            value = encoded.get(id(alert))
+            if value is None:
+                value = encoded[id(alert)] = ALERT.encode(alert)
+            return value
+
         sends = []
         packed: dict[int, list[Alert]] = {}
         for alert in versions:
@@ -358,17 +371,20 @@ class Handlers:
             sends.append(
                 await self.topics.alert_versions.send(
                     key=alerts[0].alert_id.encode(),
-                    value=ALERT_BATCH.encode(AlertBatch(alerts=alerts)),
+                    value=alert_batch_json([json_of(a) for a in alerts]),
                     partition=target,
                 )
             )
+        counted: Counter[tuple[str, str]] = Counter()
         for alert in new:
-            observe_alert(alert.rule, "withdrawn" if alert.withdrawn else alert.severity)
+            counted[alert.rule, "withdrawn" if alert.withdrawn else alert.severity] += 1
             sends.append(
                 await self.topics.alerts.send(
-                    key=alert.partition_key().encode(), value=ALERT.encode(alert)
+                    key=alert.partition_key().encode(), value=json_of(alert)
                 )
             )
+        for (rule, severity), count in counted.items():
+            observe_alert(rule, severity, count)
         return sends
 
 

@@ -9,14 +9,27 @@ worker needs all of it whatever partitions it holds, and the analysts' CLI and t
 read the same topics without faust. The id stored on a line does not depend on the
 registry (:meth:`PartyResolver.base_id`), so a worker that stops before publishing loses
 no id: it registers the name again the next time it meets it.
+
+A worker reads its own events back too (the log's order is what every worker folds), but
+not off the wire: the broker acknowledged each with its offset, and the reader keeps the
+event it sent under that offset. A run of its own events where a partition's next read
+starts is taken from memory and not fetched; one fetched after another writer's is known
+by the offset and the header :data:`REGISTRY_WRITER_HEADER` carrying this reader's
+incarnation id (new for every reader, so for every start of a worker: a restarted worker
+reads and decodes everything), and not decoded. The events folded, and their order within
+a partition, are the same as decoding them.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
+from kafka import TopicPartition
+
 from ingest.broker.clients import kafka_producer
+from ingest.broker.partitioner import key_partition
 from ingest.broker.reader import log_end_offsets, new_consumer, partitions_of
 from schemas.codecs import PARTY_MERGE, PARTY_REGISTRY, Undecodable
 from schemas.party import PartyMerge, PartyRegistryEvent
@@ -24,6 +37,15 @@ from schemas.settings import Settings
 from stream.stages.party import PartyBook, RegistryEvent
 
 log = logging.getLogger(__name__)
+
+REGISTRY_WRITER_HEADER = "customs-watch-registry-writer"
+"""Kafka header on every registry event a worker's reader publishes: the reader's
+incarnation id. Readers other than that one ignore it (the analysts' CLI, the sink)."""
+
+PRODUCER_TUNING: dict[str, Any] = {"linger_ms": 100}
+"""A refresh publishes its events in one burst and then flushes (which sends at once,
+whatever ``linger_ms``): the sender thread waits for full record batches instead of sending
+each few records as they come, which costs the worker's CPU less."""
 
 
 def to_message(event: RegistryEvent, by: str = "resolver") -> tuple[str, bytes, bytes]:
@@ -63,16 +85,30 @@ def from_merge(merge: PartyMerge) -> RegistryEvent:
     )
 
 
-def publish(settings: Settings, producer: Any, events: list[RegistryEvent], by: str) -> None:
-    """Send the events and wait for the broker's acknowledgement of each."""
+def publish(
+    settings: Settings,
+    producer: Any,
+    events: list[RegistryEvent],
+    by: str,
+    headers: list[tuple[str, bytes]] | None = None,
+) -> list[Any]:
+    """Send the events and wait for the broker's acknowledgement of each; their record
+    metadata (topic, partition, offset), in order. Each goes to the partition the default
+    partitioner gives its key (named here: kafka-python's hashes a key byte by byte)."""
     topics = {"merges": settings.topics.party_merges, "registry": settings.topics.party_registry}
+    partitions: dict[str, list[int]] = {}
     futures = []
     for event in events:
         kind, key, value = to_message(event, by)
-        futures.append(producer.send(topics[kind], key=key, value=value))
+        topic = topics[kind]
+        if topic not in partitions:
+            partitions[topic] = sorted(producer.partitions_for(topic))
+        partition = key_partition(key, partitions[topic])
+        futures.append(
+            producer.send(topic, key=key, value=value, headers=headers, partition=partition)
+        )
     producer.flush()
-    for future in futures:
-        future.get(timeout=settings.kafka.request_timeout_ms / 1000)
+    return [future.get(timeout=settings.kafka.request_timeout_ms / 1000) for future in futures]
 
 
 class PartyRegistryReader:
@@ -83,6 +119,10 @@ class PartyRegistryReader:
         self.book = book
         self.topics = [settings.topics.party_registry, settings.topics.party_merges]
         self.positions: dict[Any, int] = {}
+        self.incarnation = uuid.uuid4().hex.encode()
+        self._mark = [(REGISTRY_WRITER_HEADER, self.incarnation)]
+        self._own: dict[TopicPartition, dict[int, RegistryEvent]] = {}
+        """What this reader published and has not read back: partition → offset → event."""
         self._producer: Any = None
 
     def publish_pending(self) -> int:
@@ -91,11 +131,15 @@ class PartyRegistryReader:
             return 0
         try:
             if self._producer is None:
-                self._producer = kafka_producer(self.settings.kafka, acks="all")
-            publish(self.settings, self._producer, pending, "resolver")
+                self._producer = kafka_producer(self.settings.kafka, acks="all", **PRODUCER_TUNING)
+            sent = publish(self.settings, self._producer, pending, "resolver", self._mark)
         except Exception:
             self.book.give_back(pending)
             raise
+        for event, record in zip(pending, sent, strict=True):
+            self._own.setdefault(TopicPartition(record.topic, record.partition), {})[
+                record.offset
+            ] = event
         return len(pending)
 
     def refresh(self, poll_ms: int = 500) -> int:
@@ -106,27 +150,35 @@ class PartyRegistryReader:
         return read
 
     def _read(self, poll_ms: int) -> int:
+        """Fold in what was published since the last read. The positions move only once
+        the events are folded in: a read that fails is read again next time."""
         consumer = new_consumer(self.settings)
         read: list[RegistryEvent] = []
+        positions = dict(self.positions)
         try:
             partitions = partitions_of(consumer, self.topics)
             if not partitions:
                 return 0
             ends = log_end_offsets(consumer, partitions)
-            todo = [tp for tp in partitions if self.positions.get(tp, 0) < ends[tp]]
-            if not todo:
-                return 0
-            consumer.assign(todo)
-            for tp in todo:
-                consumer.seek(tp, self.positions.get(tp, 0))
-            while any(self.positions.get(tp, 0) < ends[tp] for tp in todo):
+            for tp in partitions:
+                self._own_run(tp, ends[tp], positions, read)
+            todo = [tp for tp in partitions if positions.get(tp, 0) < ends[tp]]
+            if todo:
+                consumer.assign(todo)
+                for tp in todo:
+                    consumer.seek(tp, positions.get(tp, 0))
+            while todo and any(positions.get(tp, 0) < ends[tp] for tp in todo):
                 batches = consumer.poll(timeout_ms=poll_ms)
                 if not batches:
                     break
                 for tp, records in batches.items():
                     for record in records:
-                        self.positions[tp] = record.offset + 1
-                        event = self._decode(tp.topic, record.value)
+                        if record.offset < positions.get(tp, 0):
+                            continue
+                        positions[tp] = record.offset + 1
+                        event = self._own_event(tp, record)
+                        if event is None:
+                            event = self._decode(tp.topic, record.value)
                         if event is not None:
                             read.append(event)
         finally:
@@ -134,7 +186,42 @@ class PartyRegistryReader:
         # names and identifiers before merges, so a merge never names an unknown party
         read.sort(key=lambda e: e.kind in ("merge", "split"))
         self.book.apply(read)
+        self.positions = positions
+        self._forget_read()
         return len(read)
+
+    def _own_run(
+        self, tp: TopicPartition, end: int, positions: dict[Any, int], read: list[RegistryEvent]
+    ) -> None:
+        """This reader's own events from the partition's position on, up to the first
+        offset it did not publish (or the end), taken from memory: not fetched."""
+        own = self._own.get(tp)
+        if not own:
+            return
+        position = positions.get(tp, 0)
+        while position < end and position in own:
+            read.append(own[position])
+            position += 1
+        positions[tp] = position
+
+    def _own_event(self, tp: TopicPartition, record: Any) -> RegistryEvent | None:
+        """The event this reader published at the record's offset, when the record carries
+        its mark (else None: the record is decoded)."""
+        own = self._own.get(tp)
+        event = own.get(record.offset) if own else None
+        if event is None or not any(
+            key == REGISTRY_WRITER_HEADER and bytes(value) == self.incarnation
+            for key, value in record.headers or ()
+        ):
+            return None
+        return event
+
+    def _forget_read(self) -> None:
+        """Drop the own events the positions have passed."""
+        for tp, own in self._own.items():
+            position = self.positions.get(tp, 0)
+            for offset in [o for o in own if o < position]:
+                del own[offset]
 
     def _decode(self, topic: str, value: bytes) -> RegistryEvent | None:
         try:

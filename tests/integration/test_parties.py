@@ -12,10 +12,12 @@ import orjson
 import pytest
 
 from ingest.broker.admin import create_topics, delete_topics
+from ingest.broker.reader import read_to_end
+from schemas.codecs import PARTY_MERGE, PARTY_REGISTRY
 from schemas.rule_data import load_rules
 from schemas.settings import Settings
 from stream.stages.enrich import party_book
-from stream.worker.parties import PartyRegistryReader
+from stream.worker.parties import REGISTRY_WRITER_HEADER, PartyRegistryReader
 from tests.services import Pipeline, wait_for
 
 pytestmark = pytest.mark.integration
@@ -175,6 +177,72 @@ def test_workers_share_the_registry_and_a_restarted_worker_replays_it(bootstrap:
         again = restarted.resolve("OOO Orbita-Tekh", "RU", [SIRIUS_INN])
         assert (again.base, again.party_id, again.events) == (orbita.base, sirius.party_id, ())
         for reader in (one, two):
+            reader.close()
+    finally:
+        delete_topics(settings, settings.topics.all_names())
+
+
+def test_a_worker_folds_its_own_events_from_memory_and_another_workers_from_the_wire(
+    bootstrap: str,
+) -> None:
+    """Issue 16: a reader does not decode what it published itself (acknowledged offsets,
+    its incarnation's header), only the other worker's events; its registry ends as a
+    restarted worker's that read and decoded the whole log, and the values on the topics
+    are still what the analysts' CLI and the sink decode."""
+    tag = uuid.uuid4().hex[:8]
+    settings = Settings(kafka={"bootstrap": bootstrap}, topics={"prefix": f"p{tag}"})
+    create_topics(settings)
+    rules = load_rules()
+    try:
+        first, second = party_book(rules), party_book(rules)
+        one, two = PartyRegistryReader(settings, first), PartyRegistryReader(settings, second)
+        decoded: list[bytes] = []
+        read_wire = one._decode
+
+        def counted(topic: str, value: bytes) -> Any:
+            decoded.append(value)
+            return read_wire(topic, value)
+
+        one._decode = counted  # type: ignore[method-assign]
+        first.resolve("JSC Concern Sirius", "RU", [SIRIUS_INN])
+        for n in range(12):
+            first.resolve(f"OOO Tekhnika {n}", "RU")
+        own = earlier = len(first.pending)
+        assert one.refresh() == 0  # nothing yet; then it publishes
+        second.resolve("OOO Orbita-Tekh", "RU", [SIRIUS_INN])
+        for n in range(12):
+            second.resolve(f"TOO Kazpribor {n}", "KZ")
+        theirs = len(second.pending)
+        assert two.refresh() == own  # read from the wire: its first refresh
+        for n in range(12, 20):
+            first.resolve(f"OOO Tekhnika {n}", "RU")
+        merged = first.resolve("OOO Orbita Tekh Trading", "RU", [SIRIUS_INN])
+        assert any(e.kind == "merge" for e in merged.events)  # its own merge, read back too
+        own += one.publish_pending()  # after the other worker's: fetched back, by header
+        assert one.refresh() == own + theirs
+        assert len(decoded) == theirs  # only the other worker's events were decoded
+        assert one.refresh() == 0 and len(decoded) == theirs
+        assert two.refresh() == theirs + own - earlier  # its own back, the first's later ones
+        restarted = party_book(rules)
+        again = PartyRegistryReader(settings, restarted)
+        assert again.incarnation not in (one.incarnation, two.incarnation)
+        assert again.refresh() == own + theirs
+        # (the second worker registered the INN before it read the first's: it keeps its own)
+        for kind in ("written", "identifiers", "merged", "party_identifiers"):
+            assert getattr(first.registry, kind) == getattr(restarted.registry, kind), kind
+        assert {(n.party, n.words) for n in first.registry.names} == {
+            (n.party, n.words) for n in restarted.registry.names
+        }
+        writers = set()
+        for topic, codec in (
+            (settings.topics.party_registry, PARTY_REGISTRY),
+            (settings.topics.party_merges, PARTY_MERGE),
+        ):
+            for record in read_to_end(settings, topic):
+                codec.decode(record.value)
+                writers.update(bytes(v) for k, v in record.headers if k == REGISTRY_WRITER_HEADER)
+        assert writers == {one.incarnation, two.incarnation}
+        for reader in (one, two, again):
             reader.close()
     finally:
         delete_topics(settings, settings.topics.all_names())

@@ -1,12 +1,16 @@
 """Stateful rules and grouping, on plain-dict state as the faust tables hold it."""
 
+import copy
 from datetime import date
 from typing import Any
+
+import pytest
 
 from schemas.alert import Alert
 from schemas.facts import LineFact
 from schemas.rule_data import load_rules
 from stream.stages.behaviour import (
+    _months_before,
     flow_surge,
     group,
     group_alert,
@@ -18,6 +22,7 @@ from stream.stages.behaviour import (
     observe_importer,
     period_of,
     previous_period,
+    signature,
     surge_months,
 )
 from tests.unit.stream.line_facts import fact
@@ -197,3 +202,57 @@ def test_no_registration_date_no_claim() -> None:
     alert = new_importer_chpl("importer:p", replay([fact("2024-03-05")]), RULES)
     assert alert is not None and "registered" not in alert.reason
     assert "incorporated" not in replay([fact("2024-03-05")])
+
+
+def test_an_importer_alert_is_not_built_again_when_its_signature_was_reported() -> None:
+    """``unchanged``: the signature last reported. The rule returns None for it (no new
+    version) and the same alert as without it for any other signature (issue 16)."""
+    history = [fact(f"2023-{m:02d}-10", 400_000 / 6, n=m) for m in range(7, 13)]
+    state = replay([*history, fact("2024-01-10", 100_000), fact("2024-01-11", 300_000_000)])
+    late = replay([fact("2021-06-01", chpl_tier=None), fact("2024-03-05")])
+    cases = [
+        (lambda **kw: importer_surge("k", state, "2024-01", RULES, **kw), False),
+        (lambda **kw: importer_surge("k", state, "2023-09", RULES, **kw), True),
+        (lambda **kw: new_importer_chpl("importer:k", state, RULES, **kw), False),
+        (lambda **kw: new_importer_chpl("importer:old", late, RULES, **kw), True),
+    ]
+    for build, reported in cases:
+        alert = build(reported=reported)
+        assert alert is not None
+        assert build(reported=reported, unchanged=signature(alert)) is None
+        other = build(reported=reported, unchanged="0|1|low|1|D#1|")
+        assert other is not None
+        assert other.model_dump(exclude={"created_at"}) == alert.model_dump(exclude={"created_at"})
+
+
+def test_observing_lines_leaves_the_state_it_was_given_as_it_was() -> None:
+    """Only the months and days the lines touch are copied (issue 16): the state read from
+    the table must stay unchanged, as a transition that fails writes nothing."""
+    state = replay([fact(f"2023-{m:02d}-10", 1000.0 * m, n=m) for m in range(1, 13)])
+    before = copy.deepcopy(state)
+    after = observe_importer(state, [fact("2023-05-10", 5.0, n=99), fact("2024-02-01")], RULES)
+    assert state == before
+    assert after["months"]["2023-05"]["n"] == 2 and after["months"]["2024-02"]["n"] == 1
+    assert after["months"]["2023-06"] is state["months"]["2023-06"]  # untouched: shared
+
+
+@pytest.mark.parametrize("span", [1, 3, 6, 12])
+def test_surge_months_are_the_touched_ones_and_those_whose_baseline_holds_one(span: int) -> None:
+    rules = RULES.model_copy(
+        update={
+            "rules": RULES.rules.model_copy(
+                update={
+                    "importer_surge": RULES.rules.importer_surge.model_copy(
+                        update={"baseline_months": span}
+                    )
+                }
+            )
+        }
+    )
+    traded = [f"{y}-{m:02d}" for y in (2022, 2023, 2024) for m in range(1, 13) if (y + m) % 3]
+    state: dict[str, Any] = {"months": {month: {} for month in traded}}
+    for touched in ({"2023-01"}, {"2022-12", "2024-06"}, {"2024-12"}, set(traded[::5])):
+        expected = sorted(
+            m for m in traded if m in touched or any(t in _months_before(m, span) for t in touched)
+        )
+        assert surge_months(state, touched, rules) == expected
