@@ -165,22 +165,19 @@ class Warehouse:
         would be ignored), so it reads the same bytes from a temporary file through
         ``file()``, as clickhouse-connect does for its own inserts there. Same token rule
         as :meth:`insert_rows`."""
-        head = f"INSERT INTO {table} ({', '.join(spec.columns)}) SELECT {spec.select} FROM "
         settings = {**INSERT_SETTINGS, **JSON_INSERT_SETTINGS, "insert_deduplication_token": token}
         try:
             if self.settings.embedded_path() is None:
-                structure = _quoted(spec.structure)
-                self._client.command(
-                    f"{head}input({structure}) FORMAT JSONEachRow", data=body, settings=settings
-                )
+                self._client.command(json_insert_sql(table, spec), data=body, settings=settings)
                 return
             with tempfile.NamedTemporaryFile(prefix="cw-insert-", suffix=".json") as file:
                 file.write(body)
                 file.flush()
-                source = f"file({_quoted(file.name)}, JSONEachRow, {_quoted(spec.structure)})"
-                self._client.command(head + source, settings=settings)
+                self._client.command(json_insert_sql(table, spec, file.name), settings=settings)
         except (DatabaseError, OperationalError) as exc:
             raise classify_error(exc) from exc
+        except OSError as exc:  # the temporary file (a full disk): not the rows' fault
+            raise WarehouseUnavailable(f"temporary file for the insert: {exc}") from exc
 
     def insert_json_batch(
         self, topic: str, partition: int, table: str, spec: JsonColumns, body: bytes, token: str
@@ -201,6 +198,16 @@ class Warehouse:
         except (DatabaseError, OperationalError) as exc:
             raise classify_error(exc) from exc
         return QueryResult(columns, [list(r) for r in result.result_rows])
+
+
+def json_insert_sql(table: str, spec: JsonColumns, path: str | None = None) -> str:
+    """The statement of :meth:`Warehouse.insert_json`: the JSON comes in the request's
+    data (``input()``), or from the file at ``path`` (``file()``, the embedded engine)."""
+    structure = _quoted(spec.structure)
+    head = f"INSERT INTO {table} ({', '.join(spec.columns)}) SELECT {spec.select} FROM "
+    if path is None:
+        return f"{head}input({structure}) FORMAT JSONEachRow"
+    return f"{head}file({_quoted(path)}, JSONEachRow, {structure})"
 
 
 def _quoted(text: str) -> str:

@@ -23,7 +23,7 @@ from schemas.enriched import EnrichedBatch, EnrichedDeclaration, Evidence, Scree
 from schemas.settings import Settings
 from stream.sink.tables import decode_enriched, decode_enriched_marked
 from stream.stages.enrich import Enricher
-from stream.warehouse.client import Warehouse
+from stream.warehouse.client import JSON_INSERT_SETTINGS, Warehouse, json_insert_sql
 from stream.warehouse.migrations import migrate
 from stream.warehouse.rows import DECLARATION_COLUMNS, DECLARATION_JSON
 from tests.unit.stream.test_sink_rows import RULES, enriched_batches
@@ -242,3 +242,18 @@ def test_decimals_beyond_28_digits_are_stored_exactly(warehouse: Warehouse) -> N
     assert warehouse.query(query.format("declarations_as_rows")).rows == [
         ["-10000000000000000000000000000000000"]
     ]
+
+
+def test_the_servers_statement_fits_the_table(warehouse: Warehouse) -> None:
+    """A server reads the JSON through ``input()``; the embedded engine accepts the same
+    statement (columns, types, expressions) but, given the data inline, inserts nothing
+    and says nothing, which is why it reads a file instead. If this starts inserting,
+    chdb reads inline data and both could share one statement."""
+    _, objects = decode_enriched_marked(next(iter(enriched_batches())))
+    before = warehouse.query("SELECT count() FROM declarations").rows[0][0]
+    warehouse._client.command(
+        json_insert_sql("declarations", DECLARATION_JSON),
+        data=orjson.dumps(objects),
+        settings={**JSON_INSERT_SETTINGS, "insert_deduplication_token": "inline"},
+    )
+    assert warehouse.query("SELECT count() FROM declarations").rows[0][0] == before
