@@ -16,7 +16,7 @@ from ingest.broker.clients import kafka_producer
 from ingest.synthetic import synthetic_lines
 from schemas.dead_letter import DeadLetter
 from schemas.declaration import Declaration, RawRef
-from schemas.enriched import EnrichedBatch
+from schemas.enriched import WRITER_HEADER, EnrichedBatch, writer_mark
 from schemas.rule_data import load_rules
 from schemas.settings import Settings
 from stream.stages.enrich import Enricher
@@ -75,10 +75,16 @@ def enriched_messages(
     return out
 
 
-def publish(settings: Settings, messages: list[tuple[bytes, bytes]]) -> None:
+def publish(
+    settings: Settings, messages: list[tuple[bytes, bytes]], marked: bool | str = False
+) -> None:
+    """``marked``: with the worker's writer header (the sink then inserts their lines as
+    JSON); ``"alternate"``: every other message, so batches mix both kinds."""
     producer = kafka_producer(settings.kafka, acks="all", linger_ms=5)
-    for key, value in messages:
-        producer.send(settings.topics.enriched, key=key, value=value)
+    for n, (key, value) in enumerate(messages):
+        mark = marked is True or (marked == "alternate" and n % 2 == 0)
+        headers = [(WRITER_HEADER, writer_mark())] if mark else []
+        producer.send(settings.topics.enriched, key=key, value=value, headers=headers)
     producer.flush()
     producer.close()
 

@@ -26,6 +26,9 @@ from typing import Any
 
 from stream.sink.plans import Plan
 
+Row = Sequence[Any] | dict[str, Any]
+"""A row's column values, or a JSON object ClickHouse builds the row from (sink.tables)."""
+
 
 @dataclass(frozen=True, slots=True)
 class SinkRecord:
@@ -35,7 +38,7 @@ class SinkRecord:
 
     offset: int
     identity: str | None
-    rows: Sequence[Sequence[Any]]
+    rows: Sequence[Row]
     value: bytes = b""
     error: str | None = None
 
@@ -43,7 +46,7 @@ class SinkRecord:
 @dataclass(slots=True)
 class Batch:
     plan: Plan
-    rows: list[Sequence[Any]]
+    rows: list[Row]
     records: list[SinkRecord]
     failures: list[SinkRecord]
     replayed: bool = False
@@ -80,7 +83,7 @@ class _Open:
     first_offset: int
     opened_at: float
     last_offset: int = -1
-    rows: list[Sequence[Any]] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
     records: list[SinkRecord] = field(default_factory=list)
     failures: list[SinkRecord] = field(default_factory=list)
     identities: list[str] = field(default_factory=list)

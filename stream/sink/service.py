@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
@@ -357,23 +358,33 @@ class Sink:
     def _insert(self, tp: TopicPartition, table: SinkTable, batch: Batch) -> list[tuple[int, str]]:
         """Insert the batch (ClickHouse thread); on a data error insert the rows that pass
         and return the refused ones (index, reason). An outage propagates: it is retried
-        whole, and the sub-inserts that landed are dropped by their tokens."""
+        whole, and the sub-inserts that landed are dropped by their tokens. A batch sent as
+        JSON (``SinkTable.json``) that is refused is searched as rows built in Python, so
+        the rows refused and their reasons are those of the row path."""
         sync, rows, token = self._warehouse.sync, batch.rows, batch.plan.token
         try:
-            sync.insert_batch(tp.topic, tp.partition, table.table, rows, table.columns, token)
+            if table.json is not None and all(type(row) is dict for row in rows):
+                body = orjson.dumps(rows)
+                sync.insert_json_batch(tp.topic, tp.partition, table.table, table.json, body, token)
+            else:
+                columns = table.rows_in_python(rows)
+                sync.insert_batch(
+                    tp.topic, tp.partition, table.table, columns, table.columns, token
+                )
             return []
         except WarehouseRejected as exc:
             log.warning(
                 "clickhouse refused a batch as wrong; looking for the rows",
                 extra={"token": token, "rows": len(rows), "error": str(exc)[:300]},
             )
+            in_python = table.rows_in_python(rows)
 
             def insert(lo: int, hi: int) -> None:
                 sync.insert_batch(
                     tp.topic,
                     tp.partition,
                     table.table,
-                    rows[lo:hi],
+                    in_python[lo:hi],
                     table.columns,
                     sub_token(token, lo, hi),
                 )

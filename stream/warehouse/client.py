@@ -13,9 +13,10 @@ mapped by what they mean for the rows: see error_codes.py.
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import clickhouse_connect
 from clickhouse_connect.driver.exceptions import DatabaseError, DataError, OperationalError
@@ -24,6 +25,9 @@ from schemas.settings import ClickHouseSettings
 from stream.errors import WarehouseRejected, WarehouseUnavailable
 from stream.warehouse.cluster import LOCAL_SUFFIX, shard_of
 from stream.warehouse.error_codes import CLIENT_DATA_ERRORS, is_data_code
+
+if TYPE_CHECKING:
+    from stream.warehouse.rows import JsonColumns
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +39,16 @@ log = logging.getLogger(__name__)
 INSERT_SETTINGS = {
     "deduplicate_blocks_in_dependent_materialized_views": 1,
     "max_partitions_per_insert_block": 0,
+}
+# For inserts of JSON (Warehouse.insert_json): the fields a table leaves out are skipped;
+# objects and arrays read into String fields keep their JSON text; floats parse exactly
+# (the default parser may be off by an ulp on long decimals); ISO 8601 times with T and Z.
+JSON_INSERT_SETTINGS = {
+    "input_format_skip_unknown_fields": 1,
+    "input_format_json_read_objects_as_strings": 1,
+    "input_format_json_read_arrays_as_strings": 1,
+    "precise_float_parsing": 1,
+    "date_time_input_format": "best_effort",
 }
 
 
@@ -127,17 +141,50 @@ class Warehouse:
         Cluster mode: the local table of the shard :func:`shard_of` picks for the partition
         (through ``shard_dsns``; without them, the node of the main DSN), so every batch of
         a partition, and its replays, meet the same shard's deduplication tokens."""
+        shard, target = self._target(topic, partition, table)
+        shard.insert_rows(target, rows, columns, token)
+
+    def _target(self, topic: str, partition: int, table: str) -> tuple[Warehouse, str]:
+        """Where the batches of ``topic``/``partition`` go: this node's ``table``, or in
+        cluster mode the local table of the partition's shard."""
         if self.settings.cluster is None:
-            self.insert_rows(table, rows, columns, token)
-            return
+            return self, table
         if self._shards is None:
             dsns = self.settings.shard_dsns
             self._shards = [
                 Warehouse(self.settings.model_copy(update={"dsn": dsn, "shard_dsns": []}))
                 for dsn in dsns
             ] or [self]
-        shard = self._shards[shard_of(topic, partition, len(self._shards))]
-        shard.insert_rows(table + LOCAL_SUFFIX, rows, columns, token)
+        return self._shards[shard_of(topic, partition, len(self._shards))], table + LOCAL_SUFFIX
+
+    def insert_json(self, table: str, spec: JsonColumns, body: bytes, token: str) -> None:
+        """Insert one batch given as ``JSONEachRow`` (objects one after the other, or one
+        JSON array of them): ClickHouse parses it and computes the columns (``spec``), which
+        spares building and serialising the rows in Python. A server reads the body through
+        ``input()`` (the request's data); the embedded engine has no request body (the data
+        would be ignored), so it reads the same bytes from a temporary file through
+        ``file()``, as clickhouse-connect does for its own inserts there. Same token rule
+        as :meth:`insert_rows`."""
+        settings = {**INSERT_SETTINGS, **JSON_INSERT_SETTINGS, "insert_deduplication_token": token}
+        try:
+            if self.settings.embedded_path() is None:
+                self._client.command(json_insert_sql(table, spec), data=body, settings=settings)
+                return
+            with tempfile.NamedTemporaryFile(prefix="cw-insert-", suffix=".json") as file:
+                file.write(body)
+                file.flush()
+                self._client.command(json_insert_sql(table, spec, file.name), settings=settings)
+        except (DatabaseError, OperationalError) as exc:
+            raise classify_error(exc) from exc
+        except OSError as exc:  # the temporary file (a full disk): not the rows' fault
+            raise WarehouseUnavailable(f"temporary file for the insert: {exc}") from exc
+
+    def insert_json_batch(
+        self, topic: str, partition: int, table: str, spec: JsonColumns, body: bytes, token: str
+    ) -> None:
+        """:meth:`insert_batch` of a batch given as JSON (:meth:`insert_json`)."""
+        shard, target = self._target(topic, partition, table)
+        shard.insert_json(target, spec, body, token)
 
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
         try:
@@ -151,3 +198,18 @@ class Warehouse:
         except (DatabaseError, OperationalError) as exc:
             raise classify_error(exc) from exc
         return QueryResult(columns, [list(r) for r in result.result_rows])
+
+
+def json_insert_sql(table: str, spec: JsonColumns, path: str | None = None) -> str:
+    """The statement of :meth:`Warehouse.insert_json`: the JSON comes in the request's
+    data (``input()``), or from the file at ``path`` (``file()``, the embedded engine)."""
+    structure = _quoted(spec.structure)
+    head = f"INSERT INTO {table} ({', '.join(spec.columns)}) SELECT {spec.select} FROM "
+    if path is None:
+        return f"{head}input({structure}) FORMAT JSONEachRow"
+    return f"{head}file({_quoted(path)}, JSONEachRow, {structure})"
+
+
+def _quoted(text: str) -> str:
+    """``text`` as a ClickHouse string literal."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"

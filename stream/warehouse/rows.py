@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from operator import itemgetter
@@ -133,6 +134,74 @@ def declaration_row_from_json(line: dict[str, Any]) -> list[Any]:
         datetime.fromisoformat(line["enriched_at"]),
         *[x or "" for x in _PARTY_IDS(line)],
     ]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class JsonColumns:
+    """How ClickHouse builds a table's rows from JSON objects (``JSONEachRow``) by itself:
+    ``INSERT INTO <table> (columns) SELECT select FROM <the JSON read as structure>`` (see
+    :meth:`stream.warehouse.client.Warehouse.insert_json`). ``fields``: the keys every
+    object must carry (a missing one would silently take its type's default); ``row``: the
+    same row built in Python, for batches that cannot go as JSON."""
+
+    columns: tuple[str, ...]
+    structure: str
+    select: str
+    fields: frozenset[str]
+    row: Callable[[dict[str, Any]], list[Any]]
+
+
+# The JSON fields of an enriched line as ClickHouse reads them, and how each column follows
+# from them: the same values as declaration_row_from_json, column for column
+# (tests/unit/stream/test_sink_json_insert.py inserts both ways and compares). Decimals as
+# text parse into Decimal(38, s) truncating like clickhouse-connect; Float64 parses exactly
+# with precise_float_parsing (JSON_INSERT_SETTINGS); Float32 goes through Float64 as Python
+# rounds it (parsing the text straight into Float32 rounds once, which differs on ties);
+# objects and arrays kept as JSON text are read verbatim: the batch is re-encoded by orjson,
+# which writes them as orjson.dumps does.
+_JSON_TYPES = {
+    "line_no": "UInt32", "declared_at": "Date", "hs6_known": "Bool",
+    "quantity": "Nullable(Float64)", "value": "Nullable(Decimal(38, 4))",
+    "value_usd": "Nullable(Decimal(38, 2))", "net_weight_kg": "Nullable(Float64)",
+    "flags": "Array(String)", "hs2022_read": "Array(String)", "categories": "Array(String)",
+    "confidence": "Float64", "misdeclaration_suspected": "Bool",
+    "alert_rules": "Array(String)", "raw_partition": "Int32", "raw_offset": "Int64",
+    "enriched_at": "DateTime64(3, 'UTC')",
+}  # fmt: skip
+_NOT_NULL = (
+    "declaration_id", "flow", "hs_code", "hs_digits", "hs2", "hs4", "hs6", "description",
+    "extra", "hs_code_status", "hs_version", "evidence", "screening_hits", "rules_version",
+    "raw_topic",
+)  # fmt: skip
+_HITS = "JSONExtract(screening_hits, 'Array(Tuple(entity_id String, score Float64))')"
+_DERIVED = {
+    "source": "ifNull(source, '')",
+    "confidence": "toFloat32(confidence)",
+    "screened_entity_ids": f"arraySort(arrayDistinct({_HITS}.1))",
+    "screening_max_score": f"toFloat32(if(screening_hits = '[]', 0., arrayMax({_HITS}.2)))",
+    **{f"{role}_party_id": f"ifNull({role}_party_id, '')" for role in (
+        "importer", "exporter", "notify", "declarant", "manufacturer"
+    )},
+}  # fmt: skip
+
+
+def _declaration_json() -> JsonColumns:
+    derived_only = ("screened_entity_ids", "screening_max_score")
+    fields = [c for c in DECLARATION_COLUMNS if c not in derived_only]
+    types = {
+        c: _JSON_TYPES.get(c, "String" if c in _NOT_NULL else "Nullable(String)") for c in fields
+    }
+    select = [_DERIVED.get(c, c) for c in DECLARATION_COLUMNS]
+    return JsonColumns(
+        columns=DECLARATION_COLUMNS,
+        structure=", ".join(f"{c} {types[c]}" for c in fields),
+        select=", ".join(select),
+        fields=frozenset(fields),
+        row=declaration_row_from_json,
+    )
+
+
+DECLARATION_JSON = _declaration_json()
 
 
 def alert_row(alert: Alert) -> list[Any]:

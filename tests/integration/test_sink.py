@@ -32,25 +32,38 @@ from tests.sink_helpers import (
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.parametrize("marked", [False, True])
 def test_clickhouse_down_pauses_consumption_and_nothing_is_lost_or_doubled(
-    settings: Settings, warehouse: AsyncWarehouse
+    settings: Settings, warehouse: AsyncWarehouse, marked: bool
 ) -> None:
-    publish(settings, enriched_messages(2000, seed=1))
+    """``marked``: the lines go as JSON (``Warehouse.insert_json``, through ``command``)."""
+    publish(settings, enriched_messages(2000, seed=1), marked)
     client = warehouse.sync._client
-    real_insert = client.insert
+    real_insert, real_command = client.insert, client.command
     outage_until: float | None = None  # ClickHouse is "down" for 4 s from the first insert
     failures = 0
 
-    def failing_insert(table: str, *args: object, **kwargs: object) -> object:
+    def down(declarations: bool) -> bool:
         nonlocal failures, outage_until
-        if table == "declarations" and outage_until is None:
+        if declarations and outage_until is None:
             outage_until = time.monotonic() + 4.0
-        if table == "declarations" and time.monotonic() < (outage_until or 0):
+        if declarations and time.monotonic() < (outage_until or 0):
             failures += 1
+            return True
+        return False
+
+    def failing_insert(table: str, *args: object, **kwargs: object) -> object:
+        if down(table == "declarations"):
             raise OperationalError("injected: connection refused")
         return real_insert(table, *args, **kwargs)
 
+    def failing_command(sql: str, *args: object, **kwargs: object) -> object:
+        if down(sql.startswith("INSERT INTO declarations ")):
+            raise OperationalError("injected: connection refused")
+        return real_command(sql, *args, **kwargs)
+
     client.insert = failing_insert  # type: ignore[method-assign]
+    client.command = failing_command  # type: ignore[method-assign]
 
     async def scenario() -> None:
         sink = Sink(settings, warehouse, Letters())
@@ -116,13 +129,14 @@ def test_a_second_sink_joining_mid_stream_rebalances_without_loss_or_duplicates(
     assert first.stats.rows > 0 and second.stats.rows > 0  # both really took part
 
 
+@pytest.mark.parametrize("marked", [False, True])
 def test_a_fresh_group_replays_the_same_ranges_and_clickhouse_drops_them(
-    settings: Settings, warehouse: AsyncWarehouse
+    settings: Settings, warehouse: AsyncWarehouse, marked: bool
 ) -> None:
     messages = enriched_messages(1500, seed=3)
-    publish(settings, messages)
+    publish(settings, messages, marked)
     # The same upstream messages delivered again later at new offsets (a stage restarted).
-    publish(settings, messages[:10])
+    publish(settings, messages[:10], marked)
 
     enriched = settings.topics.enriched
 

@@ -103,8 +103,9 @@ def test_topics_deleted_and_created_again_lose_nothing_and_double_nothing(
     assert totals(warehouse) == (2000, 2000)
 
 
+@pytest.mark.parametrize("marked", [False, True, "alternate"])
 def test_one_bad_row_is_dead_lettered_alone_and_its_replay_lands_once(
-    settings: Settings, warehouse: AsyncWarehouse
+    settings: Settings, warehouse: AsyncWarehouse, marked: bool | str
 ) -> None:
     """Items 5 and 3: a row ClickHouse refuses (a real constraint, code 469) costs one dead
     letter, not the batch; replaying that letter after the fix lands the line once."""
@@ -114,7 +115,7 @@ def test_one_bad_row_is_dead_lettered_alone_and_its_replay_lands_once(
         "ALTER TABLE declarations ADD CONSTRAINT test_refused "
         f"CHECK NOT (declaration_id = '{bad.declaration_id}' AND line_no = {bad.line_no})"
     )
-    publish(settings, messages)
+    publish(settings, messages, marked)
     letters = Letters()
     sink_until(settings, warehouse, (999, 999), letters)
     (letter,) = letters.sent
@@ -139,8 +140,9 @@ def test_one_bad_row_is_dead_lettered_alone_and_its_replay_lands_once(
     assert int(key.rows[0][0]) == 1
 
 
+@pytest.mark.parametrize("marked", [False, True, "alternate"])
 def test_a_full_disk_pauses_the_sink_and_the_rows_land_once_it_is_lifted(
-    settings: Settings, warehouse: AsyncWarehouse
+    settings: Settings, warehouse: AsyncWarehouse, marked: bool | str
 ) -> None:
     """Item 5: NOT_ENOUGH_SPACE (243) is ClickHouse's real refusal while the table asks for
     more free disk than there is; it used to dead-letter the batches and commit them."""
@@ -148,7 +150,7 @@ def test_a_full_disk_pauses_the_sink_and_the_rows_land_once_it_is_lifted(
         "ALTER TABLE declarations MODIFY SETTING min_free_disk_bytes_to_perform_insert = "
         "1000000000000000000"
     )
-    publish(settings, enriched_messages(1000, seed=44))
+    publish(settings, enriched_messages(1000, seed=44), marked)
     letters = Letters()
 
     async def full_disk_for_a_while(sink: Sink) -> None:
