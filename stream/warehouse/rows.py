@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Context, Decimal
 from operator import itemgetter
 from typing import Any
 
@@ -64,12 +64,26 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+_WIDE = Context(prec=80)
+_VALUE_STEP, _USD_STEP = Decimal("0.0001"), Decimal("0.01")  # Decimal(38, 4), Decimal(38, 2)
+
+
+def _cut(value: Decimal | str | None, step: Decimal) -> Decimal | None:
+    """A decimal cut (toward zero) to its column's scale, as ClickHouse cuts the text of a
+    JSON insert. clickhouse-connect scales a value within 38 significant digits, so one with
+    more places than the column keeps (34 + 5 digits) would otherwise round up past it."""
+    if value is None:
+        return None
+    return Decimal(value).quantize(step, rounding=ROUND_DOWN, context=_WIDE)
+
+
 def declaration_row(line: EnrichedDeclaration) -> list[Any]:
     return [
         line.declaration_id, line.line_no, line.declared_at, line.flow, line.reporter,
         line.hs_code, line.hs_digits, line.hs2, line.hs4, line.hs6, line.hs6_known,
         line.description, None if line.quantity is None else float(line.quantity), line.unit,
-        line.unit_code, line.value, line.currency, line.value_usd,
+        line.unit_code, _cut(line.value, _VALUE_STEP), line.currency,
+        _cut(line.value_usd, _USD_STEP),
         None if line.net_weight_kg is None else float(line.net_weight_kg),
         line.origin_country, line.dispatch_country, line.destination_country,
         line.exporter_name, line.exporter_country, line.exporter_id, line.exporter_address,
@@ -124,8 +138,7 @@ def declaration_row_from_json(line: dict[str, Any]) -> list[Any]:
     return [
         *_ID(line), date.fromisoformat(line["declared_at"]), *_GOODS(line),
         None if quantity is None else float(quantity), *_UNIT(line),
-        None if value is None else Decimal(value), line["currency"],
-        None if value_usd is None else Decimal(value_usd),
+        _cut(value, _VALUE_STEP), line["currency"], _cut(value_usd, _USD_STEP),
         None if weight is None else float(weight), *_PARTIES(line),
         line["source"] or "", line["source_record_id"], _json(line["extra"]), line["flags"],
         *_STATUS(line), _json(line["evidence"]), *_MISDECLARATION(line), _json(hits),

@@ -38,11 +38,12 @@ UNICODE = (
     "  surrounding spaces kept  ",
     "\u200bzero\u200dwidth\ufeff",
 )
-# Decimals within 28 significant digits once scaled: beyond, the rows path rounds (below).
+# Decimals of every shape, up to the model's bound with more places than the columns keep.
 DECIMALS = (
     "0", "-0", "0.0001", "-0.00005", "1E-7", "1.5E+3", "12345678901234567890.123456789",
     "99999999999999999999999.9999", "-99999999999999999999999.99999", "1E+33",
     "3.14159265358979323846264338327950288", "1e300", "-2.5E-300", "100000000000000000000",
+    "-9999999999999999999999999999999999.99999", "9999999999999999999999999999999.999951",
 )  # fmt: skip
 
 
@@ -215,12 +216,11 @@ def test_a_token_seen_twice_is_dropped(warehouse: Warehouse) -> None:
     assert after - before == len(objects)
 
 
-def test_decimals_beyond_28_digits_are_stored_exactly(warehouse: Warehouse) -> None:
-    """ClickHouse parses the JSON text into the Decimal column exactly (digits past the scale
-    cut, as the rows path cuts them). The rows path scales the value with Python's default
-    decimal context (28 significant digits) in clickhouse-connect, so a value with more
-    digits than that lands rounded: the one place the two paths differ, in the JSON's
-    favour. Kept here so that a change on either side shows."""
+def test_decimals_beyond_the_columns_digits_are_cut_alike(warehouse: Warehouse) -> None:
+    """ClickHouse parses the JSON text into the Decimal column with the digits past the scale
+    cut. clickhouse-connect scales a value within 38 significant digits, so one with more
+    places than the column keeps rounded up past it (to -10**34) until the rows path cut it
+    to the column's scale first: both paths now store the same value."""
     text = "-9999999999999999999999999999999999.99999"  # within the model's |value| < 10**34
     declared = Declaration.model_validate(
         {"declaration_id": "D28", "line_no": 1, "declared_at": "2024-05-06", "flow": "import",
@@ -240,7 +240,7 @@ def test_decimals_beyond_28_digits_are_stored_exactly(warehouse: Warehouse) -> N
         ["-9999999999999999999999999999999999.9999"]
     ]
     assert warehouse.query(query.format("declarations_as_rows")).rows == [
-        ["-10000000000000000000000000000000000"]
+        ["-9999999999999999999999999999999999.9999"]
     ]
 
 
