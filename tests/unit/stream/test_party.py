@@ -195,3 +195,47 @@ def test_the_kind_of_body_alone_joins_nothing(
     assert resolver.resolve(registry, one, None).party_id != (
         resolver.resolve(registry, other, None).party_id
     )
+
+
+def _labelled_names(path: Path, part: str) -> list[tuple[str, str | None]]:
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [(line["name"], line.get("country")) for line in lines if line["part"] == part]
+
+
+def test_score_bounds_are_never_below_the_scores(resolver: PartyResolver) -> None:
+    """Issue 16: a candidate is skipped on an upper bound of its score; on pairs of real
+    spellings, some alike, the bound is never below the score (words, whole names,
+    syllable pairs)."""
+    scorer, normalise = resolver.scorer, resolver.normalise
+    names = [name for name, _ in _labelled_names(SPELLINGS, "dev")][:600]
+    forms = [normalise(name) for name in names]
+    checked = tight = 0
+    for i, query in enumerate(forms):
+        for listed in forms[max(0, i - 12) : i]:  # neighbours: often the same company
+            words = " ".join(listed.words).split(" ")
+            pinyin = " ".join(listed.pinyin).split(" ") if listed.pinyin else []
+            score = scorer.compare_split(query, words, listed.compact, listed.han, pinyin)[0]
+            bound = scorer.compare_bound(query, words, listed.compact, listed.han, pinyin)
+            assert bound >= score - 1e-12, (query, listed, score, bound)
+            assert scorer.bound(query.words, words) >= scorer.words(query.words, words)[0] - 1e-12
+            checked += 1
+            tight += bound - score < 1e-9
+    assert checked > 5000 and tight > checked // 2
+
+
+@pytest.mark.parametrize(("path", "part"), [(SPELLINGS, "dev"), (CLUSTERS, "dev")])
+def test_skipping_candidates_on_their_bound_changes_no_resolution(
+    path: Path, part: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same resolutions, events and reasons with every candidate scored in full."""
+    from stream.stages import party
+
+    def resolutions() -> list[object]:
+        own = resolver_for(default_rules())
+        registry = PartyRegistry()
+        return [own.resolve(registry, name, country) for name, country in names]
+
+    names = _labelled_names(path, part)[:1500]
+    skipping = resolutions()
+    monkeypatch.setattr(party, "BOUND_MARGIN", float("inf"))  # no candidate skipped
+    assert resolutions() == skipping
