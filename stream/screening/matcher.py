@@ -69,6 +69,9 @@ class Scorer:
         self._edits = [rules.edits_allowed(n) for n in range(64)]
         vocabulary = rules.organisation
         self.concept_words = vocabulary.concept_words if vocabulary else frozenset()
+        self._generic_pair = 2 * self.generic_weight
+        self._pair_most = 2 * max(self.generic_weight, 1.0)  # a pair's weight at most
+        self._word_least = min(self.generic_weight, 1.0)  # a word's weight at least
         # for each word length, whether a word of that length can be within the allowed
         # edits of a word of another spelling (of some length): else it pairs only if equal
         most = max(self._edits)
@@ -173,7 +176,6 @@ class Scorer:
         and similarity, and the words left over weigh the least they can. Without such
         words it is the score itself."""
         generic = self.generic_words
-        light = self.generic_weight
         free = list(listed)
         left: list[str] = []
         matched = 0.0
@@ -181,12 +183,20 @@ class Scorer:
         for token in query:
             if token in free:
                 free.remove(token)
-                matched += 2 * light if token in generic else 2.0
-                distinctive = distinctive or token not in generic
+                if token in generic:
+                    matched += self._generic_pair
+                else:
+                    matched += 2.0
+                    distinctive = True
             else:
                 left.append(token)
+        if not (left and free):  # nothing to pair by edits: the score, as words() sums it
+            if not distinctive:
+                return 0.0
+            light = self.generic_weight
+            return matched / (matched + sum(light if t in generic else 1.0 for t in left or free))
         fuzzy = 0
-        if not exact and left and free:
+        if not exact:
             edits, can, top = self._edits, self._fuzzy, len(self._fuzzy) - 1
             near: set[int] = set()
             for token in left:
@@ -207,21 +217,14 @@ class Scorer:
                 fuzzy += found
             fuzzy = min(fuzzy, len(near))
         conflict = self.rules.conflict_weight
-        best = 0.0
-        if distinctive:  # no word paired by edits: the score itself, as words() sums it
-            if left and free:
-                rest = conflict * (len(left) + len(free))
-            else:
-                rest = sum(light if t in generic else 1.0 for t in (*left, *free))
-            best = matched / (matched + rest)
-        pair, least = 2 * max(light, 1.0), min(light, 1.0)
+        best = matched / (matched + conflict * (len(left) + len(free))) if distinctive else 0.0
         for k in range(1, fuzzy + 1):
-            weight = matched + k * pair
+            weight = matched + k * self._pair_most
             unmatched, unpaired = len(left) - k, len(free) - k
             if unmatched and unpaired:
                 rest = conflict * (unmatched + unpaired)
             else:
-                rest = least * (unmatched + unpaired)
+                rest = self._word_least * (unmatched + unpaired)
             best = max(best, weight / (weight + rest))
         return best
 

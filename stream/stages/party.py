@@ -148,7 +148,7 @@ def _split(words: Iterable[str]) -> tuple[str, ...]:
 
 
 def _firsts(words: Iterable[str]) -> str:
-    return "".join(w[:1] for w in words)
+    return sys.intern("".join(w[:1] for w in words))
 
 
 BOUND_MARGIN = 1e-9
@@ -242,6 +242,9 @@ class PartyRegistry:
         if plain == words:
             plain = words
         pinyin = " ".join(form.pinyin)
+        plain_compact = "".join(plain)
+        if plain_compact == form.compact:
+            plain_compact = form.compact
         self.names.append(
             _Name(
                 party,
@@ -250,7 +253,7 @@ class PartyRegistry:
                 form.han,
                 country,
                 plain,
-                "".join(plain),
+                plain_compact,
                 tuple(pinyin.split(" ")) if pinyin else (),
             )
         )
@@ -305,12 +308,16 @@ class _QueryInitials:
         abbreviation of this name missing from a candidate's ``words`` spelling a run of
         them (whose initials are ``firsts``), or one of the candidate's ``shorts`` missing
         here spelling a run of this name's words?"""
-        spellers = self._in_firsts.get(firsts)
-        if spellers is None:
-            spellers = tuple(w for w in self.shorts if self._run(w, firsts) is not None)
-            self._in_firsts[firsts] = spellers
-        if spellers and any(w not in words for w in spellers):
-            return True
+        # a run is at least two words
+        if self.shorts and len(firsts) > 1:
+            spellers = self._in_firsts.get(firsts)
+            if spellers is None:
+                spellers = tuple(w for w in self.shorts if self._run(w, firsts) is not None)
+                self._in_firsts[firsts] = spellers
+            if spellers and any(w not in words for w in spellers):
+                return True
+        if len(self.firsts) < 2:
+            return False
         for word in shorts:
             if word not in self.words:
                 found = self._spelling.get(word)
@@ -460,7 +467,12 @@ class PartyResolver:
         own = self.scorer.own(slot.words)
         if own[1] == slot.compact:
             own = (own[0], slot.compact)
-        return own, own if slot.plain is slot.words else self.scorer.own(slot.plain)
+        if slot.plain is slot.words:
+            return own, own
+        plain = self.scorer.own(slot.plain)
+        if plain[1] == slot.plain_compact:
+            plain = (plain[0], slot.plain_compact)
+        return own, plain
 
     def shorts(self, words: Iterable[str]) -> tuple[str, ...]:
         """The words that qualify as abbreviations (:meth:`_initials`), in order."""
