@@ -313,7 +313,7 @@ class Scorer:
         return words, (paired, -1)
 
     def own(self, words: Sequence[str]) -> Own:
-        """A name's organisation words in order, and its other words joined (what
+        """A name's organisation words, sorted, and its other words joined (what
         :meth:`compare` compares whole names by)."""
         concepts = self.concept_words
         return (
