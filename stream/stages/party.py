@@ -265,6 +265,8 @@ class PartyRegistry:
 ACRONYM_KEY_MAX = 8
 RUN_MEMO_SIZE = 200_000
 """Remembered (abbreviation, initials) answers of ``PartyResolver._run``."""
+RUN_TABLE_MEMO_SIZE = 50_000
+"""Remembered initials with their runs of words (``PartyResolver._run_table``)."""
 
 
 def initials_keys(form: NameForm, normalise: NameNormaliser) -> frozenset[str]:
@@ -339,6 +341,7 @@ class PartyResolver:
         self._max_postings = scorer.rules.max_key_postings
         self._max_pool = rules.max_pool
         self._runs: dict[tuple[str, str], tuple[int, int] | None] = {}
+        self._run_tables: dict[str, dict[str, list[tuple[int, int]]]] = {}
         self._acronym_max = rules.acronym_max_length
         self._forms: dict[str, NameForm] = {}
 
@@ -425,16 +428,28 @@ class PartyResolver:
         as written ("PSZ" for "Pribaltiiskii Sudostroitelnyi Zavod"), then of the company's
         own words beside its kind ("NII SVT" for "Nauchno-Issledovatelskii Institut Sredstv
         Vychislitelnoi Tekhniki")."""
+        for read, listed in self._initials_read(form, plain, initials, slot):
+            aligned, by = self.scorer.compare_split(read, listed, "".join(listed))
+            if aligned > score:
+                score, how = aligned, explain(read, by) + " (initials read as words)"
+        return score, how
+
+    def _initials_read(
+        self,
+        form: NameForm,
+        plain: tuple[str, ...],
+        initials: tuple[_QueryInitials, _QueryInitials],
+        slot: _Name,
+    ) -> Iterator[tuple[NameForm, list[str]]]:
+        """The query (as a form) and the listed words of each pass of
+        :meth:`_initials_score` that is scored: with the initials read, and a word other
+        than the abbreviations shared."""
         for query_words, listed_words in self._initials_passes(form, plain, initials, slot):
             query, listed, acronyms = self._initials(list(query_words), list(listed_words))
             # an abbreviation alone says too little: another word must be shared
             if query is None or not (set(query) & set(listed)) - acronyms:
                 continue
-            read = NameForm(form.tokens, tuple(query), form.keys, "".join(query), False)
-            aligned, by = self.scorer.compare_split(read, listed, "".join(listed))
-            if aligned > score:
-                score, how = aligned, explain(read, by) + " (initials read as words)"
-        return score, how
+            yield NameForm(form.tokens, tuple(query), form.keys, "".join(query), False), listed
 
     def _initials_passes(
         self,
@@ -510,16 +525,38 @@ class PartyResolver:
         fold = self.normalise.fold
         target = fold(acronym)
         found: tuple[int, int] | None = None
-        for start in range(len(firsts)):
-            for end in range(start + 1, min(len(firsts), start + len(acronym) + 1)):
-                if fold(firsts[start : end + 1]) == target:
+        if len(acronym) <= self._acronym_max:
+            # the first run (by start, then length) of at most len(acronym) + 1 words
+            for start, end in self._run_table(firsts).get(target, ()):
+                if end - start <= len(acronym):
                     found = (start, end + 1)
                     break
-            if found is not None:
-                break
+        else:
+            for start in range(len(firsts)):
+                for end in range(start + 1, min(len(firsts), start + len(acronym) + 1)):
+                    if fold(firsts[start : end + 1]) == target:
+                        found = (start, end + 1)
+                        break
+                if found is not None:
+                    break
         if len(self._runs) < RUN_MEMO_SIZE:
             self._runs[key] = found
         return found
+
+    def _run_table(self, firsts: str) -> dict[str, list[tuple[int, int]]]:
+        """Every run of two or more words (up to one more than an abbreviation can have
+        letters) by its folded initials, as (first, last word), in the order
+        :meth:`_run_in` tries them: folded once per run for all abbreviations."""
+        table = self._run_tables.get(firsts)
+        if table is None:
+            fold, most = self.normalise.fold, self._acronym_max
+            table = {}
+            for start in range(len(firsts)):
+                for end in range(start + 1, min(len(firsts), start + most + 1)):
+                    table.setdefault(fold(firsts[start : end + 1]), []).append((start, end))
+            if len(self._run_tables) < RUN_TABLE_MEMO_SIZE:
+                self._run_tables[firsts] = table
+        return table
 
     def base_id(
         self, name: str | None, country: str | None, keys: list[tuple[str, bool]]

@@ -239,3 +239,29 @@ def test_skipping_candidates_on_their_bound_changes_no_resolution(
     skipping = resolutions()
     monkeypatch.setattr(party, "BOUND_MARGIN", float("inf"))  # no candidate skipped
     assert resolutions() == skipping
+
+
+def test_runs_of_initials_are_found_as_by_scanning_every_run(resolver: PartyResolver) -> None:
+    """Issue 16: runs are looked up by their folded initials; the answer is the first run
+    (by start, then length, of at most one word more than the abbreviation's letters) whose
+    folded initials are the abbreviation's, as scanning them all finds it."""
+    fold = resolver.normalise.fold
+
+    def scanned(acronym: str, firsts: str) -> tuple[int, int] | None:
+        for start in range(len(firsts)):
+            for end in range(start + 1, min(len(firsts), start + len(acronym) + 1)):
+                if fold(firsts[start : end + 1]) == fold(acronym):
+                    return start, end + 1
+        return None
+
+    forms = [resolver.normalise(name) for name, _ in _labelled_names(CLUSTERS, "dev")[:800]]
+    firsts = {"".join(w[0] for w in f.plain or f.words) for f in forms}
+    acronyms = {w for f in forms for w in f.plain or f.words if 2 <= len(w) <= 6 and w.isalpha()}
+    acronyms |= {"npo", "nii", "gnpp", "tsnii", "kb", "ckb", "td", "shch", "ks", "iyi"}
+    found = 0
+    for letters in sorted(firsts):
+        for acronym in sorted(acronyms)[:120]:
+            run = resolver._run_in(acronym, letters)
+            assert run == scanned(acronym, letters), (acronym, letters)
+            found += run is not None
+    assert found > 30
