@@ -42,6 +42,8 @@ How = tuple[int, int]
 """How a name score was reached: (words paired, -1), (-1, edits allowed) for whole names,
 or :data:`SAME_NAME`."""
 SAME_NAME: How = (-1, -1)
+Own = tuple[tuple[str, ...], str]
+"""A name's organisation words, sorted, and its other words joined (:meth:`Scorer.own`)."""
 PINYIN_PAIRS = -2
 """The second number of a :data:`How` whose pairs are syllable pairs (characters, pinyin)."""
 
@@ -67,6 +69,19 @@ class Scorer:
         self._edits = [rules.edits_allowed(n) for n in range(64)]
         vocabulary = rules.organisation
         self.concept_words = vocabulary.concept_words if vocabulary else frozenset()
+        self._generic_pair = 2 * self.generic_weight
+        self._pair_most = 2 * max(self.generic_weight, 1.0)  # a pair's weight at most
+        self._word_least = min(self.generic_weight, 1.0)  # a word's weight at least
+        # for each word length, whether a word of that length can be within the allowed
+        # edits of a word of another spelling (of some length): else it pairs only if equal
+        most = max(self._edits)
+        self._fuzzy = [
+            any(
+                self.allowed(max(n, m)) >= max(1, abs(n - m))
+                for m in range(max(0, n - most), n + most + 1)
+            )
+            for n in range(64 + most)
+        ]
 
     def allowed(self, length: int) -> int:
         return self._edits[length if length < 64 else 63]
@@ -153,6 +168,91 @@ class Scorer:
             rest = sum(light if t in generic else 1.0 for t in (*unmatched, *free))
         return matched / (paired_weight + rest), paired
 
+    def bound(self, query: Sequence[str], listed: Sequence[str], exact: bool = False) -> float:
+        """An upper bound of :meth:`words`' score, without aligning.
+
+        Equal words pair as in :meth:`words`; of the rest, as many as either side has words
+        within the allowed edits of some word of the other are taken to pair at full weight
+        and similarity, and the words left over weigh the least they can. Without such
+        words it is the score itself."""
+        generic = self.generic_words
+        free = list(listed)
+        left: list[str] = []
+        matched = 0.0
+        distinctive = False
+        for token in query:
+            if token in free:
+                free.remove(token)
+                if token in generic:
+                    matched += self._generic_pair
+                else:
+                    matched += 2.0
+                    distinctive = True
+            else:
+                left.append(token)
+        if not (left and free):  # nothing to pair by edits: the score, as words() sums it
+            if not distinctive:
+                return 0.0
+            light = self.generic_weight
+            return matched / (matched + sum(light if t in generic else 1.0 for t in left or free))
+        fuzzy = 0
+        if not exact:
+            edits, can, top = self._edits, self._fuzzy, len(self._fuzzy) - 1
+            near: set[int] = set()
+            for token in left:
+                size = len(token)
+                if not can[size if size < top else top]:
+                    continue
+                found = False
+                for at, other in enumerate(free):
+                    # the filter of _aligned, then its edit distance within the allowance
+                    other_size = len(other)
+                    longest = size if size > other_size else other_size
+                    allowed = edits[longest if longest < 64 else 63]
+                    if not allowed or abs(size - other_size) > allowed:
+                        continue
+                    if OSA.distance(token, other, score_cutoff=allowed) <= allowed:
+                        near.add(at)
+                        found = True
+                fuzzy += found
+            fuzzy = min(fuzzy, len(near))
+        conflict = self.rules.conflict_weight
+        best = matched / (matched + conflict * (len(left) + len(free))) if distinctive else 0.0
+        for k in range(1, fuzzy + 1):
+            weight = matched + k * self._pair_most
+            unmatched, unpaired = len(left) - k, len(free) - k
+            if unmatched and unpaired:
+                rest = conflict * (unmatched + unpaired)
+            else:
+                rest = self._word_least * (unmatched + unpaired)
+            best = max(best, weight / (weight + rest))
+        return best
+
+    def compare_bound(
+        self,
+        query: NameForm,
+        listed: Sequence[str],
+        listed_compact: str,
+        listed_han: bool = False,
+        listed_pinyin: Sequence[str] = (),
+        query_own: Own | None = None,
+        listed_own: Own | None = None,
+    ) -> float:
+        """An upper bound of :meth:`compare_split`'s score, cheaper than it: the words'
+        :meth:`bound` instead of their alignment (syllable pairs and whole names as there;
+        ``query_own``, ``listed_own``: :meth:`own` of each side's words, when kept)."""
+        if query.compact == listed_compact:
+            return 1.0
+        score = self.bound(query.words, listed, query.han or listed_han)
+        query_pairs = query.words if query.han else query.pinyin
+        listed_pairs = listed if listed_han else listed_pinyin
+        if query_pairs and listed_pairs and (query.han, listed_han) != (True, True):
+            score = max(score, self.bound(query_pairs, listed_pairs, True))
+        if len(listed) != len(query.words):
+            whole = self._whole_names(query, listed, listed_compact, query_own, listed_own)[0]
+            score = max(score, whole)
+        return score
+
     def names(
         self,
         query: NameForm,
@@ -176,34 +276,71 @@ class Scorer:
         them), so that a loop over many candidates formats only the ones it keeps."""
         if query.compact == listed_compact:
             return 1.0, SAME_NAME
-        listed = listed_words.split(" ")
+        return self.compare_split(
+            query,
+            listed_words.split(" "),
+            listed_compact,
+            listed_han,
+            listed_pinyin.split(" ") if listed_pinyin else (),
+        )
+
+    def compare_split(
+        self,
+        query: NameForm,
+        listed: Sequence[str],
+        listed_compact: str,
+        listed_han: bool = False,
+        listed_pinyin: Sequence[str] = (),
+    ) -> tuple[float, How]:
+        """:meth:`compare` of a listed name already split into its words (and pinyin
+        pairs), as a caller that compares one name many times keeps it."""
+        if query.compact == listed_compact:
+            return 1.0, SAME_NAME
         count = len(listed)
         words, paired = self._aligned(query.words, list(listed), query.han or listed_han)
         # a name in characters or in pinyin against one in pinyin ("Guangzhou Ousai Keji",
         # "GUANG ZHOU OU SAI KE JI"): syllable pairs against pairs, whatever the spacing
         query_pairs = query.words if query.han else query.pinyin
-        listed_pairs = listed if listed_han else listed_pinyin.split(" ") if listed_pinyin else ()
+        listed_pairs = listed if listed_han else listed_pinyin
         if query_pairs and listed_pairs and (query.han, listed_han) != (True, True):
             as_pinyin, pairs = self._aligned(query_pairs, list(listed_pairs), True)
             if as_pinyin > words:
                 return as_pinyin, (pairs, PINYIN_PAIRS)
         if count != len(query.words):
-            # split or joined differently ("Vektorsnab", "Vektor Snab"): compare whole names,
-            # without the organisation words, which would lengthen both and so allow more
-            # edits in the company's own words ("IPPI RAN" is not "IFTT RAN"); only when both
-            # have the same organisation words ("STC Atlas" is not "Atlas")
-            concepts = self.concept_words
-            query_kind = sorted(w for w in query.words if w in concepts)
-            listed_kind = sorted(w for w in listed if w in concepts)
-            if query_kind == listed_kind:
-                query_own = "".join(w for w in query.words if w not in concepts)
-                listed_own = "".join(w for w in listed if w not in concepts)
-            else:
-                query_own, listed_own = query.compact, listed_compact
-            whole = self.whole(query_own, listed_own)
+            whole, edits = self._whole_names(query, listed, listed_compact)
             if whole > words:
-                return whole, (-1, self.allowed(len(listed_own)))
+                return whole, (-1, edits)
         return words, (paired, -1)
+
+    def own(self, words: Sequence[str]) -> Own:
+        """A name's organisation words, sorted, and its other words joined (what
+        :meth:`compare` compares whole names by)."""
+        concepts = self.concept_words
+        return (
+            tuple(sorted(w for w in words if w in concepts)),
+            "".join(w for w in words if w not in concepts),
+        )
+
+    def _whole_names(
+        self,
+        query: NameForm,
+        listed: Sequence[str],
+        listed_compact: str,
+        query_own: Own | None = None,
+        listed_own: Own | None = None,
+    ) -> tuple[float, int]:
+        """Names split or joined differently ("Vektorsnab", "Vektor Snab") compared whole,
+        without the organisation words, which would lengthen both and so allow more edits
+        in the company's own words ("IPPI RAN" is not "IFTT RAN"); only when both have the
+        same organisation words ("STC Atlas" is not "Atlas"). The score and the edits
+        allowed."""
+        query_kind, query_rest = query_own or self.own(query.words)
+        listed_kind, listed_rest = listed_own or self.own(listed)
+        if query_kind == listed_kind:
+            query_whole, listed_whole = query_rest, listed_rest
+        else:
+            query_whole, listed_whole = query.compact, listed_compact
+        return self.whole(query_whole, listed_whole), self.allowed(len(listed_whole))
 
 
 Scored = list[tuple[int, float, str, str]]

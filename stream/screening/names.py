@@ -163,6 +163,15 @@ class OrgWords:
             self.exact[fold(word)] = ()
         self._stems = sorted(stems.items(), key=lambda item: -len(item[0]))
         self._firsts = {stem[:2] for stem, _ in self._stems}
+        # per first two letters of a word, the stems that may start it, longest first
+        self._by_firsts = {
+            first: [
+                (stem, concept)
+                for stem, concept in self._stems
+                if (stem[:2] == first if len(stem) >= 2 else first.startswith(stem))
+            ]
+            for first in self._firsts
+        }
         self._memo: dict[str, tuple[str, ...] | None] = {}
         self.generic = vocabulary.concept_words
 
@@ -176,7 +185,7 @@ class OrgWords:
         if memo != ():
             return memo
         result: tuple[str, ...] | None = None
-        for stem, concept in self._stems:
+        for stem, concept in self._by_firsts[token[:2]]:
             if token.startswith(stem) and _STEM_TAIL.fullmatch(token, len(stem)):
                 result = tuple(concept.split(" "))
                 break
@@ -220,6 +229,13 @@ class NameNormaliser:
 
     def __init__(self, rules: ScreeningRules) -> None:
         self._folds = [(re.compile(pattern), repl) for pattern, repl in rules.folds]
+        # a word no fold applies to stays as it is: searched for all the folds at once
+        # (those with groups, which a back-reference may mean, each on its own) instead of
+        # substituting every fold
+        plain = [pattern.pattern for pattern, _ in self._folds if not pattern.groups]
+        self._foldable = [pattern for pattern, _ in self._folds if pattern.groups]
+        if plain:
+            self._foldable.insert(0, re.compile("|".join(f"(?:{p})" for p in plain)))
         self._folded: dict[str, str] = {}
         self._pinyin = rules.pinyin_syllables
         self._pinyin_longest = max((len(s) for s in self._pinyin), default=0)
@@ -239,6 +255,12 @@ class NameNormaliser:
             for form in self.legal_forms
             if len(form) > 1 and len(form[0]) >= FUZZY_FORM_WORD_MIN
         ]
+        # per length of a name's first word, the long forms whose first word is a letter
+        # off at most in length, in order
+        self._long_forms_by_length: dict[int, list[tuple[str, ...]]] = {}
+        for form in self._long_forms:
+            for size in (len(form[0]) - 1, len(form[0]), len(form[0]) + 1):
+                self._long_forms_by_length.setdefault(size, []).append(form)
         self.generic_words = (
             frozenset(self.fold(w) for w in rules.generic_words) | self.org_words.generic
         )
@@ -256,8 +278,9 @@ class NameNormaliser:
         folded = self._folded.get(token)
         if folded is None:
             folded = token
-            for pattern, repl in self._folds:
-                folded = pattern.sub(repl, folded)
+            if any(pattern.search(token) for pattern in self._foldable):
+                for pattern, repl in self._folds:
+                    folded = pattern.sub(repl, folded)
             if len(self._folded) < 1_000_000:
                 self._folded[token] = folded
         return folded
@@ -281,8 +304,8 @@ class NameNormaliser:
         first = tokens[0]
         if len(first) < FUZZY_FORM_WORD_MIN - 1:
             return 0
-        for form in self._long_forms:
-            if len(form) > len(tokens) or abs(len(form[0]) - len(first)) > 1:
+        for form in self._long_forms_by_length.get(len(first), ()):
+            if len(form) > len(tokens):
                 continue
             if all(
                 t == f

@@ -24,15 +24,16 @@ from __future__ import annotations
 import hashlib
 import importlib
 import re
+import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
 from schemas.rule_data import PartyRules
-from stream.screening.matcher import Scorer, explain
+from stream.screening.matcher import Own, Scorer, explain
 from stream.screening.names import NameForm, NameNormaliser
 
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]")
@@ -117,13 +118,42 @@ class IdentifierReader:
 
 @dataclass(slots=True)
 class _Name:
+    """A registered name as the scorer reads it, split once (not for every comparison)."""
+
     party: str
-    words: str
+    words: tuple[str, ...]
     compact: str
     han: bool
     country: str | None
-    plain: str
-    pinyin: str = ""
+    plain: tuple[str, ...]
+    """The words as written; the same tuple as ``words`` when they are equal."""
+    plain_compact: str
+    pinyin: tuple[str, ...] = ()
+    initials: _Initials | None = None
+    """Its abbreviations and initials (:meth:`PartyResolver._initials_of`), once asked."""
+    owns: tuple[Own, Own] | None = None
+    """:meth:`Scorer.own` of its words and of its words as written, once asked."""
+
+
+_Initials = tuple[tuple[str, ...], str, tuple[str, ...], str]
+"""A name's words that may be abbreviations and the first letters of all its words: of the
+words as written, then of the words beside its kind."""
+
+
+def _split(words: Iterable[str]) -> tuple[str, ...]:
+    """The words as the scorer reads them back from their joined form (joined with spaces,
+    split at each space), so a name compares exactly as it did when stored as text; each
+    word interned (names share most of theirs)."""
+    return tuple(map(sys.intern, " ".join(words).split(" ")))
+
+
+def _firsts(words: Iterable[str]) -> str:
+    return sys.intern("".join(w[:1] for w in words))
+
+
+BOUND_MARGIN = 1e-9
+"""Added to a candidate's score bound against rounding (the bound and the score sum the
+same weights in different orders)."""
 
 
 @dataclass
@@ -207,15 +237,24 @@ class PartyRegistry:
         if not form.tokens:
             return
         slot_no = len(self.names)
+        words = _split(form.words)
+        plain = _split(form.plain or form.words)
+        if plain == words:
+            plain = words
+        pinyin = " ".join(form.pinyin)
+        plain_compact = "".join(plain)
+        if plain_compact == form.compact:
+            plain_compact = form.compact
         self.names.append(
             _Name(
                 party,
-                " ".join(form.words),
+                words,
                 form.compact,
                 form.han,
                 country,
-                " ".join(form.plain or form.words),
-                " ".join(form.pinyin),
+                plain,
+                plain_compact,
+                tuple(pinyin.split(" ")) if pinyin else (),
             )
         )
         # a name in pinyin is also found by the syllable pairs of its characters
@@ -226,6 +265,8 @@ class PartyRegistry:
 ACRONYM_KEY_MAX = 8
 RUN_MEMO_SIZE = 200_000
 """Remembered (abbreviation, initials) answers of ``PartyResolver._run``."""
+RUN_TABLE_MEMO_SIZE = 50_000
+"""Remembered initials with their runs of words (``PartyResolver._run_table``)."""
 
 
 def initials_keys(form: NameForm, normalise: NameNormaliser) -> frozenset[str]:
@@ -249,6 +290,46 @@ def party_id(anchor: str) -> str:
     return "P" + hashlib.blake2b(anchor.encode(), digest_size=8).hexdigest()
 
 
+class _QueryInitials:
+    """A new name's abbreviations and initials in one pass of
+    :meth:`PartyResolver._initials_score`, with the answers for its candidates remembered
+    while it is resolved (they share initials and abbreviations)."""
+
+    __slots__ = ("_in_firsts", "_run", "_spelling", "firsts", "shorts", "words")
+
+    def __init__(self, resolver: PartyResolver, words: tuple[str, ...]) -> None:
+        self.words = words
+        self.shorts = resolver.shorts(words)
+        self.firsts = _firsts(words)
+        self._run = resolver._run_in
+        self._in_firsts: dict[str, tuple[str, ...]] = {}
+        self._spelling: dict[str, bool] = {}
+
+    def reads(self, words: tuple[str, ...], shorts: tuple[str, ...], firsts: str) -> bool:
+        """Would :meth:`PartyResolver._initials` replace a run of words on either side: an
+        abbreviation of this name missing from a candidate's ``words`` spelling a run of
+        them (whose initials are ``firsts``), or one of the candidate's ``shorts`` missing
+        here spelling a run of this name's words?"""
+        # a run is at least two words
+        if self.shorts and len(firsts) > 1:
+            spellers = self._in_firsts.get(firsts)
+            if spellers is None:
+                spellers = tuple(w for w in self.shorts if self._run(w, firsts) is not None)
+                self._in_firsts[firsts] = spellers
+            if spellers and any(w not in words for w in spellers):
+                return True
+        if len(self.firsts) < 2:
+            return False
+        for word in shorts:
+            if word not in self.words:
+                found = self._spelling.get(word)
+                if found is None:
+                    found = self._spelling[word] = self._run(word, self.firsts) is not None
+                if found:
+                    return True
+        return False
+
+
 class PartyResolver:
     """Resolves written parties against a :class:`PartyRegistry` (the state passed in)."""
 
@@ -260,9 +341,9 @@ class PartyResolver:
         self._max_postings = scorer.rules.max_key_postings
         self._max_pool = rules.max_pool
         self._runs: dict[tuple[str, str], tuple[int, int] | None] = {}
+        self._run_tables: dict[str, dict[str, list[tuple[int, int]]]] = {}
         self._acronym_max = rules.acronym_max_length
         self._forms: dict[str, NameForm] = {}
-        self._shorts: dict[str, bool] = {}
 
     def _best_by_name(
         self, registry: PartyRegistry, form: NameForm, country: str | None
@@ -278,13 +359,40 @@ class PartyResolver:
         best: tuple[str | None, float, str] = (None, 0.0, "")
         wanted = (country or "").upper() or None
         threshold = self.rules.threshold
-        compare, slots = self.scorer.compare, registry.names
+        floor = threshold - 1e-9  # what resolve() merges at: a lower best is not used
+        penalty = self.rules.country_mismatch_penalty
+        compare, bound, slots = self.scorer.compare_split, self.scorer.compare_bound, registry.names
         plain = form.plain or form.words
-        # whether the query has an abbreviation (a short word of letters) as written and
-        # beside its kind: asked once for the query, per name for the candidates
-        shorts = (self._has_short(plain), self._has_short(form.words))
+        written = NameForm(form.tokens, plain, form.keys, "".join(plain), False)
+        # the query's abbreviations and initials, as written and beside its kind
+        in_plain = _QueryInitials(self, plain)
+        initials = (in_plain, in_plain if plain == form.words else _QueryInitials(self, form.words))
+        owns = (self.scorer.own(form.words), self.scorer.own(plain))
         for slot_no in pool:
             slot = slots[slot_no]
+            mismatch = bool(wanted and slot.country and slot.country != wanted)
+            # a candidate whose score cannot reach the threshold nor pass the best so far is
+            # not scored: a bound of each score below (the words, then as written), and
+            # whether initials can be read at all
+            margin = BOUND_MARGIN - (penalty if mismatch else 0.0)
+            own = slot.owns
+            if own is None:
+                own = slot.owns = self._owns_of(slot)
+            most = margin + bound(
+                form, slot.words, slot.compact, slot.han, slot.pinyin, owns[0], own[0]
+            )
+            if most < floor or most <= best[1]:
+                if form.han or slot.han:
+                    continue
+                if plain != form.words or slot.plain != slot.words:
+                    plainly = bound(
+                        written, slot.plain, slot.plain_compact, False, (), owns[1], own[1]
+                    )
+                    most = max(most, plainly + margin)
+                if (most < floor or most <= best[1]) and not any(
+                    self._initials_passes(form, plain, initials, slot)
+                ):
+                    continue
             score, reached = compare(form, slot.words, slot.compact, slot.han, slot.pinyin)
             how: str | None = None  # worded only for a candidate that becomes the best
             if score < threshold and not (form.han or slot.han):
@@ -293,20 +401,13 @@ class PartyResolver:
                 # its kind
                 differs = plain != form.words or slot.plain != slot.words
                 if score > 0 and differs:
-                    as_written, why = self.scorer.names(
-                        NameForm(form.tokens, plain, form.keys, "".join(plain), False),
-                        slot.plain,
-                        slot.plain.replace(" ", ""),
-                    )
+                    as_written, by = compare(written, slot.plain, slot.plain_compact)
                     if as_written > score:
-                        score, how = as_written, why + " (words as written)"
+                        score, how = as_written, explain(written, by) + " (words as written)"
                 if score < threshold:
-                    score, how = self._initials_score(
-                        form, slot, plain, differs, shorts, score, how
-                    )
-            mismatch = bool(wanted and slot.country and slot.country != wanted)
+                    score, how = self._initials_score(form, plain, initials, slot, score, how)
             if mismatch:
-                score -= self.rules.country_mismatch_penalty
+                score -= penalty
             if score > best[1]:
                 how = how if how is not None else explain(form, reached)
                 if mismatch:
@@ -317,10 +418,9 @@ class PartyResolver:
     def _initials_score(
         self,
         form: NameForm,
-        slot: _Name,
         plain: tuple[str, ...],
-        differs: bool,
-        shorts: tuple[bool, bool],
+        initials: tuple[_QueryInitials, _QueryInitials],
+        slot: _Name,
         score: float,
         how: str | None,
     ) -> tuple[float, str | None]:
@@ -328,40 +428,71 @@ class PartyResolver:
         as written ("PSZ" for "Pribaltiiskii Sudostroitelnyi Zavod"), then of the company's
         own words beside its kind ("NII SVT" for "Nauchno-Issledovatelskii Institut Sredstv
         Vychislitelnoi Tekhniki")."""
-        for query_words, listed_words, query_short in (
-            (plain, slot.plain, shorts[0]),
-            *(((form.words, slot.words, shorts[1]),) if differs else ()),
-        ):
-            # without an abbreviation (a short word of letters) on either side, reading
-            # initials cannot change the score
-            if not (query_short or self._short_in(listed_words)):
-                continue
-            query, listed, acronyms = self._initials(list(query_words), listed_words.split(" "))
+        for read, listed in self._initials_read(form, plain, initials, slot):
+            aligned, by = self.scorer.compare_split(read, listed, "".join(listed))
+            if aligned > score:
+                score, how = aligned, explain(read, by) + " (initials read as words)"
+        return score, how
+
+    def _initials_read(
+        self,
+        form: NameForm,
+        plain: tuple[str, ...],
+        initials: tuple[_QueryInitials, _QueryInitials],
+        slot: _Name,
+    ) -> Iterator[tuple[NameForm, list[str]]]:
+        """The query (as a form) and the listed words of each pass of
+        :meth:`_initials_score` that is scored: with the initials read, and a word other
+        than the abbreviations shared."""
+        for query_words, listed_words in self._initials_passes(form, plain, initials, slot):
+            query, listed, acronyms = self._initials(list(query_words), list(listed_words))
             # an abbreviation alone says too little: another word must be shared
             if query is None or not (set(query) & set(listed)) - acronyms:
                 continue
-            aligned, why = self.scorer.names(
-                NameForm(form.tokens, tuple(query), form.keys, "".join(query), False),
-                " ".join(listed),
-                "".join(listed),
-            )
-            if aligned > score:
-                score, how = aligned, why + " (initials read as words)"
-        return score, how
+            yield NameForm(form.tokens, tuple(query), form.keys, "".join(query), False), listed
 
-    def _has_short(self, words: Iterable[str]) -> bool:
-        """Does any word qualify as an abbreviation (:meth:`_initials`)?"""
+    def _initials_passes(
+        self,
+        form: NameForm,
+        plain: tuple[str, ...],
+        initials: tuple[_QueryInitials, _QueryInitials],
+        slot: _Name,
+    ) -> Iterator[tuple[tuple[str, ...], tuple[str, ...]]]:
+        """The (query, listed) words of each pass of :meth:`_initials_score` in which an
+        abbreviation on one side spells a run of words on the other (:meth:`_initials`
+        changes nothing in the others): the words as written, then, where they differ
+        from either name's, the words beside the kind."""
+        mine = slot.initials
+        if mine is None:
+            mine = slot.initials = self._initials_of(slot)
+        if initials[0].reads(slot.plain, mine[0], mine[1]):
+            yield plain, slot.plain
+        if (plain != form.words or slot.plain != slot.words) and initials[1].reads(
+            slot.words, mine[2], mine[3]
+        ):
+            yield form.words, slot.words
+
+    def _initials_of(self, slot: _Name) -> _Initials:
+        shorts, firsts = self.shorts(slot.plain), _firsts(slot.plain)
+        if slot.words is slot.plain:
+            return shorts, firsts, shorts, firsts
+        return shorts, firsts, self.shorts(slot.words), _firsts(slot.words)
+
+    def _owns_of(self, slot: _Name) -> tuple[Own, Own]:
+        own = self.scorer.own(slot.words)
+        if own[1] == slot.compact:
+            own = (own[0], slot.compact)
+        if slot.plain is slot.words:
+            return own, own
+        plain = self.scorer.own(slot.plain)
+        if plain[1] == slot.plain_compact:
+            plain = (plain[0], slot.plain_compact)
+        return own, plain
+
+    def shorts(self, words: Iterable[str]) -> tuple[str, ...]:
+        """The words that qualify as abbreviations (:meth:`_initials`), in order."""
         most = self._acronym_max
-        return any(2 <= len(w) <= most and w.isalpha() for w in words)
-
-    def _short_in(self, words: str) -> bool:
-        """:meth:`_has_short` of a registered name's words, remembered per name."""
-        found = self._shorts.get(words)
-        if found is None:
-            found = self._has_short(words.split(" "))
-            if len(self._shorts) < self.rules.cache_size:
-                self._shorts[words] = found
-        return found
+        return tuple(w for w in words if 2 <= len(w) <= most and w.isalpha())
 
     def _initials(
         self, query: list[str], listed: list[str]
@@ -384,24 +515,48 @@ class PartyResolver:
         return (query if used else None), listed, used
 
     def _run(self, acronym: str, words: list[str]) -> tuple[int, int] | None:
+        return self._run_in(acronym, "".join(w[0] for w in words))
+
+    def _run_in(self, acronym: str, firsts: str) -> tuple[int, int] | None:
         # the answer depends on the first letters alone: remembered per (acronym, letters)
-        firsts = "".join(w[0] for w in words)
         key = (acronym, firsts)
         if key in self._runs:
             return self._runs[key]
         fold = self.normalise.fold
         target = fold(acronym)
         found: tuple[int, int] | None = None
-        for start in range(len(firsts)):
-            for end in range(start + 1, min(len(firsts), start + len(acronym) + 1)):
-                if fold(firsts[start : end + 1]) == target:
+        if len(acronym) <= self._acronym_max:
+            # the first run (by start, then length) of at most len(acronym) + 1 words
+            for start, end in self._run_table(firsts).get(target, ()):
+                if end - start <= len(acronym):
                     found = (start, end + 1)
                     break
-            if found is not None:
-                break
+        else:
+            for start in range(len(firsts)):
+                for end in range(start + 1, min(len(firsts), start + len(acronym) + 1)):
+                    if fold(firsts[start : end + 1]) == target:
+                        found = (start, end + 1)
+                        break
+                if found is not None:
+                    break
         if len(self._runs) < RUN_MEMO_SIZE:
             self._runs[key] = found
         return found
+
+    def _run_table(self, firsts: str) -> dict[str, list[tuple[int, int]]]:
+        """Every run of two or more words (up to one more than an abbreviation can have
+        letters) by its folded initials, as (first, last word), in the order
+        :meth:`_run_in` tries them: folded once per run for all abbreviations."""
+        table = self._run_tables.get(firsts)
+        if table is None:
+            fold, most = self.normalise.fold, self._acronym_max
+            table = {}
+            for start in range(len(firsts)):
+                for end in range(start + 1, min(len(firsts), start + most + 1)):
+                    table.setdefault(fold(firsts[start : end + 1]), []).append((start, end))
+            if len(self._run_tables) < RUN_TABLE_MEMO_SIZE:
+                self._run_tables[firsts] = table
+        return table
 
     def base_id(
         self, name: str | None, country: str | None, keys: list[tuple[str, bool]]

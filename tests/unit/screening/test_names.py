@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from schemas.rule_data import load_rules
@@ -146,3 +148,21 @@ def test_hostile_names_normalise_without_error(name: str) -> None:
     form = NORMALISE(name)
     assert form.pinyin == ()
     assert NORMALISE(name) == form
+
+
+def test_folding_skips_words_no_fold_applies_to_and_only_those() -> None:
+    """Issue 16: a word is searched for every fold at once; the result is each fold
+    substituted in turn, as before, for words some fold changes and words none does."""
+    rules = load_rules().screening
+    folds = [(re.compile(pattern), repl) for pattern, repl in rules.folds]
+    words = [
+        "shchukin", "schetmash", "khimprom", "tzvetmet", "tsentr", "czech", "centr", "kvarc",
+        "electronics", "elektrik", "phosfor", "wolfram", "qazaq", "yolka", "yeniseisk",
+        "jasmin", "mariia", "ossetiia", "aabbcc", "00123", "2024", "kmz", "o'brien",
+    ]  # fmt: skip
+    fold = NameNormaliser(rules).fold
+    for word in words:
+        expected = word
+        for pattern, repl in folds:
+            expected = pattern.sub(repl, expected)
+        assert fold(word) == expected

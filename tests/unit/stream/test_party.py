@@ -195,3 +195,73 @@ def test_the_kind_of_body_alone_joins_nothing(
     assert resolver.resolve(registry, one, None).party_id != (
         resolver.resolve(registry, other, None).party_id
     )
+
+
+def _labelled_names(path: Path, part: str) -> list[tuple[str, str | None]]:
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [(line["name"], line.get("country")) for line in lines if line["part"] == part]
+
+
+def test_score_bounds_are_never_below_the_scores(resolver: PartyResolver) -> None:
+    """Issue 16: a candidate is skipped on an upper bound of its score; on pairs of real
+    spellings, some alike, the bound is never below the score (words, whole names,
+    syllable pairs)."""
+    scorer, normalise = resolver.scorer, resolver.normalise
+    names = [name for name, _ in _labelled_names(SPELLINGS, "dev")][:600]
+    forms = [normalise(name) for name in names]
+    checked = tight = 0
+    for i, query in enumerate(forms):
+        for listed in forms[max(0, i - 12) : i]:  # neighbours: often the same company
+            words = " ".join(listed.words).split(" ")
+            pinyin = " ".join(listed.pinyin).split(" ") if listed.pinyin else []
+            score = scorer.compare_split(query, words, listed.compact, listed.han, pinyin)[0]
+            bound = scorer.compare_bound(query, words, listed.compact, listed.han, pinyin)
+            assert bound >= score - 1e-12, (query, listed, score, bound)
+            assert scorer.bound(query.words, words) >= scorer.words(query.words, words)[0] - 1e-12
+            checked += 1
+            tight += bound - score < 1e-9
+    assert checked > 5000 and tight > checked // 2
+
+
+@pytest.mark.parametrize(("path", "part"), [(SPELLINGS, "dev"), (CLUSTERS, "dev")])
+def test_skipping_candidates_on_their_bound_changes_no_resolution(
+    path: Path, part: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same resolutions, events and reasons with every candidate scored in full."""
+    from stream.stages import party
+
+    def resolutions() -> list[object]:
+        own = resolver_for(default_rules())
+        registry = PartyRegistry()
+        return [own.resolve(registry, name, country) for name, country in names]
+
+    names = _labelled_names(path, part)[:1500]
+    skipping = resolutions()
+    monkeypatch.setattr(party, "BOUND_MARGIN", float("inf"))  # no candidate skipped
+    assert resolutions() == skipping
+
+
+def test_runs_of_initials_are_found_as_by_scanning_every_run(resolver: PartyResolver) -> None:
+    """Issue 16: runs are looked up by their folded initials; the answer is the first run
+    (by start, then length, of at most one word more than the abbreviation's letters) whose
+    folded initials are the abbreviation's, as scanning them all finds it."""
+    fold = resolver.normalise.fold
+
+    def scanned(acronym: str, firsts: str) -> tuple[int, int] | None:
+        for start in range(len(firsts)):
+            for end in range(start + 1, min(len(firsts), start + len(acronym) + 1)):
+                if fold(firsts[start : end + 1]) == fold(acronym):
+                    return start, end + 1
+        return None
+
+    forms = [resolver.normalise(name) for name, _ in _labelled_names(CLUSTERS, "dev")[:800]]
+    firsts = {"".join(w[0] for w in f.plain or f.words) for f in forms}
+    acronyms = {w for f in forms for w in f.plain or f.words if 2 <= len(w) <= 6 and w.isalpha()}
+    acronyms |= {"npo", "nii", "gnpp", "tsnii", "kb", "ckb", "td", "shch", "ks", "iyi"}
+    found = 0
+    for letters in sorted(firsts):
+        for acronym in sorted(acronyms)[:120]:
+            run = resolver._run_in(acronym, letters)
+            assert run == scanned(acronym, letters), (acronym, letters)
+            found += run is not None
+    assert found > 30
