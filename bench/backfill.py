@@ -34,6 +34,8 @@ def main() -> int:
     feed_path = workdir / "backfill.jsonl"
     write_realistic_jsonl(feed_path, args.lines, seed=3)
     bootstrap, started = start_broker(workdir / "broker")
+    pid_file = workdir / "broker" / "tansu.pid"
+    broker_pid = int(pid_file.read_text()) if started and pid_file.exists() else None
     try:
         run = pipeline_run(
             bootstrap,
@@ -45,6 +47,7 @@ def main() -> int:
                 "CUSTOMS_WATCH_INGEST_CHUNK_RECORDS": str(args.chunk_records),
                 "CUSTOMS_WATCH_TOPICS_PARTITIONS": "4",
             },
+            broker_pid=broker_pid,
         )
     finally:
         if started:

@@ -2,8 +2,8 @@
 
 ``python -m bench.pipeline [--lines N] [--runs K] [--workers W] [--watchlist-names N]``: on one
 broker (the local Tansu unless CUSTOMS_WATCH_KAFKA_BOOTSTRAP is set), the bare Kafka→ClickHouse
-copy and then ``worker --no-sink`` (W processes, the file cut into 8 chunks when W > 1) +
-``sink``, on the same feed (bench/feed.py: distinct
+copy and then ``worker --no-sink`` (W processes; the file cut into 8 chunks when W > 1, unless
+the environment sets the chunk size) + ``sink``, on the same feed (bench/feed.py: distinct
 descriptions, Zipf parties). The clock starts with the ingest and stops only when every row
 is in ClickHouse AND the worker's group has consumed every raw and internal topic (so every
 alert is out) AND the sink's group has consumed everything it reads. It prints both times
@@ -123,7 +123,7 @@ def pipeline_run(
         **(extra_env or {}),
     }
     if workers > 1:  # a file of one chunk stays on one partition, so on one worker
-        env["CUSTOMS_WATCH_INGEST_CHUNK_RECORDS"] = str(max(1000, -(-lines // 8)))
+        env.setdefault("CUSTOMS_WATCH_INGEST_CHUNK_RECORDS", str(max(1000, -(-lines // 8))))
     settings = Settings(
         kafka={"bootstrap": bootstrap},
         topics={"prefix": f"pipe{tag}", "sources": ["jsonl"]},
