@@ -29,7 +29,6 @@ from typing import Any
 from kafka import TopicPartition
 
 from ingest.broker.clients import kafka_producer
-from ingest.broker.partitioner import key_partition
 from ingest.broker.reader import log_end_offsets, new_consumer, partitions_of
 from schemas.codecs import PARTY_MERGE, PARTY_REGISTRY, Undecodable
 from schemas.party import PartyMerge, PartyRegistryEvent
@@ -93,20 +92,12 @@ def publish(
     headers: list[tuple[str, bytes]] | None = None,
 ) -> list[Any]:
     """Send the events and wait for the broker's acknowledgement of each; their record
-    metadata (topic, partition, offset), in order. Each goes to the partition the default
-    partitioner gives its key (named here: kafka-python's hashes a key byte by byte)."""
+    metadata (topic, partition, offset), in order."""
     topics = {"merges": settings.topics.party_merges, "registry": settings.topics.party_registry}
-    partitions: dict[str, list[int]] = {}
     futures = []
     for event in events:
         kind, key, value = to_message(event, by)
-        topic = topics[kind]
-        if topic not in partitions:
-            partitions[topic] = sorted(producer.partitions_for(topic))
-        partition = key_partition(key, partitions[topic])
-        futures.append(
-            producer.send(topic, key=key, value=value, headers=headers, partition=partition)
-        )
+        futures.append(producer.send(topics[kind], key=key, value=value, headers=headers))
     producer.flush()
     return [future.get(timeout=settings.kafka.request_timeout_ms / 1000) for future in futures]
 
