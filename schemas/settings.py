@@ -345,6 +345,14 @@ class WorkerSettings(BaseModel):
     )
     data_dir: Path = Path("./data/faust")
     commit_interval_s: float = Field(default=1.0, gt=0)
+    commit_stall_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="A stream partition whose committed offset has not moved for this long, "
+        "although the worker holds none of its records and the log has more, is read again "
+        "from that offset (faust can lose the acknowledgement of one record around a restart "
+        "or rebalance, which would stop the partition's commits for good).",
+    )
     take_events: int = Field(
         default=64,
         ge=1,

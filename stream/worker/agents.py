@@ -32,8 +32,10 @@ from functools import partial
 from typing import Any
 
 import faust
+from kafka import TopicPartition
 
 from ingest.broker.deadletters import Enqueue, enqueue_dead_letters
+from ingest.broker.reader import log_end_offsets, new_consumer
 from ingest.formats.tabular.catalog import MappingCatalog
 from schemas.alert import Alert
 from schemas.codecs import (
@@ -69,7 +71,8 @@ from stream.stages.stateful import flow_transition, party_transition
 from stream.stages.suppress import mark
 from stream.worker.app import Topics
 from stream.worker.parties import PartyRegistryReader
-from stream.worker.patches import as_current_event
+from stream.worker.patches import as_current_event, consumer_views
+from stream.worker.stalls import StallWatch, candidate
 from stream.worker.suppressions import SuppressionReader
 
 log = logging.getLogger(__name__)
@@ -492,3 +495,43 @@ def register_agents(app: faust.App, topics: Topics, settings: Settings, rules: R
             await asyncio.get_running_loop().run_in_executor(None, parties.refresh)
         except Exception as exc:  # the broker may be away: keep the registry, publish later
             log.error("party registry not refreshed; trying again", extra={"error": exc})
+
+    register_stall_watch(app, settings)
+
+
+def _log_ends(settings: Settings, partitions: list[Any]) -> dict[Any, int]:
+    """True log end of each partition (kafka-python; see ``ingest/broker/reader.py``)."""
+    consumer = new_consumer(settings)
+    try:
+        probes = [TopicPartition(tp.topic, tp.partition) for tp in partitions]
+        ends = log_end_offsets(consumer, probes)
+        by_name = {(tp.topic, tp.partition): end for tp, end in ends.items()}
+        return {tp: by_name[tp.topic, tp.partition] for tp in partitions}
+    finally:
+        consumer.close()
+
+
+def register_stall_watch(app: faust.App, settings: Settings) -> None:
+    """Read a partition again from its committed offset when its commits stopped although
+    nothing of it is held (``stream/worker/stalls.py``)."""
+    watch = StallWatch(settings.worker.commit_stall_s)
+
+    @app.timer(interval=max(settings.worker.commit_stall_s / 4, 1.0))  # type: ignore[untyped-decorator]
+    async def watch_commits() -> None:
+        if getattr(app, "rebalancing", False) or getattr(app, "in_recovery", False):
+            watch.since.clear()
+            return
+        try:
+            views = consumer_views(app)
+            maybe = [tp for tp, view in views.items() if candidate(view)]
+            loop = asyncio.get_running_loop()
+            ends = await loop.run_in_executor(None, _log_ends, settings, maybe) if maybe else {}
+            for tp, offset in watch.observe(time.monotonic(), views, ends):
+                log.warning(
+                    "commits stalled: reading the partition again from its committed offset",
+                    extra={"topic": tp.topic, "partition": tp.partition, "offset": offset,
+                           "log_end": ends.get(tp), "stalled_s": settings.worker.commit_stall_s},
+                )  # fmt: skip
+                await app.consumer.seek(tp, offset)
+        except Exception as exc:  # the broker may be away: look again next round
+            log.error("stalled-commit watch failed; trying again", extra={"error": exc})

@@ -1,4 +1,4 @@
-"""The worker's three patches of private faust-streaming / aiokafka internals, in one place.
+"""The worker's patches and reads of private faust-streaming / aiokafka internals, in one place.
 
 Each one reaches past the public API, so each names the versions it was checked on and
 :func:`check_patches` (called by the worker process before anything starts) fails loudly,
@@ -21,6 +21,9 @@ tests in ``tests/unit/stream/test_patches.py`` pin the same shapes.
    ``kafka.fetch_max_wait_ms``. A Kafka broker answers a waiting fetch as soon as records
    arrive, so the value only bounds idle polls there; Tansu 0.6 lets the fetch wait the full
    time, which put ~1.3 s of latency on every hop of the pipeline (``bench/alert_latency.py``).
+4. :func:`consumer_views` reads what faust's consumer knows of each stream partition (its
+   committed and delivered offsets, the records it holds unacknowledged or queued for an
+   agent) for the stalled-commit watch (``stream/worker/stalls.py``); a read, not a patch.
 """
 
 from __future__ import annotations
@@ -36,8 +39,11 @@ from importlib import metadata
 from typing import Any
 
 import aiokafka
+from faust import channels as faust_channels
 from faust import streams as faust_streams
 from faust.tables import base as faust_tables
+from faust.transport import conductor as faust_conductor
+from faust.transport import consumer as faust_consumer
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 from kafka import TopicPartition
@@ -45,6 +51,7 @@ from kafka import TopicPartition
 from ingest.broker.reader import log_end_offsets, new_consumer
 from schemas.errors import TerminalError
 from schemas.settings import Settings
+from stream.worker.stalls import PartitionView
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +187,60 @@ def _fetch_wait_problems() -> list[str]:
     return []
 
 
+# --- 4. what the consumer holds of each partition ------------------------------------------
+
+CONSUMER_FIELDS = ("_committed_offset", "_read_offset", "_unacked_messages")
+
+
+def consumer_views(app: Any) -> dict[TP, PartitionView]:
+    """Each assigned stream partition (changelogs left out): committed offset, highest
+    delivered offset, and whether a record of it is unacknowledged or waits in a queue."""
+    consumer = app.consumer
+    changelogs = set(app.tables.changelog_topics)
+    committed = consumer._committed_offset
+    held: set[TP] = {  # a record below the commit, if one stayed unacked, holds nothing back
+        m.tp
+        for m in list(consumer._unacked_messages)
+        if not m.acked and m.offset >= (committed.get(m.tp) or 0)
+    }
+    for tp, channels in list(app.topics._tp_index.items()):
+        for channel in list(channels):
+            queue = getattr(channel, "_queue", None)  # the queue exists once an agent read it
+            if queue is not None and any(event.message.tp == tp for event in list(queue._queue)):
+                held.add(tp)
+                break
+    return {
+        tp: PartitionView(
+            committed=committed.get(tp),
+            delivered=consumer._read_offset.get(tp),
+            pending=tp in held,
+        )
+        for tp in consumer.assignment()
+        if tp.topic not in changelogs
+    }
+
+
+def _views_problems() -> list[str]:
+    problems = []
+    fields = getattr(faust_consumer.Consumer, "__annotations__", {})
+    problems += [
+        f"faust's Consumer.{name} is gone" for name in CONSUMER_FIELDS if name not in fields
+    ]
+    if "_tp_index" not in getattr(faust_conductor.Conductor, "__annotations__", {}):
+        problems.append("faust's Conductor._tp_index is gone")
+    seek = getattr(faust_consumer.Consumer, "seek", None)
+    if not inspect.iscoroutinefunction(seek) or list(inspect.signature(seek).parameters) != [
+        "self",
+        "partition",
+        "offset",
+    ]:
+        problems.append("faust's Consumer.seek(partition, offset) changed")
+    queue = getattr(faust_channels.Channel, "queue", None)
+    if "self._queue" not in _source(getattr(queue, "fget", None)):
+        problems.append("faust's Channel no longer keeps its queue in self._queue")
+    return problems
+
+
 # --- the start-up check --------------------------------------------------------------------
 
 
@@ -208,6 +269,7 @@ def check_patches() -> None:
             ("current event (as_current_event)", _current_event_problems()),
             ("changelog highwaters (patch_highwaters)", _highwaters_problems()),
             ("fetch wait (patch_fetch_wait)", _fetch_wait_problems()),
+            ("consumer views (consumer_views)", _views_problems()),
         )
         for problem in found
     ]
