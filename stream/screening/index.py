@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -193,10 +194,15 @@ class WatchlistIndex:
             size += length
         # when every key is common: the names having the two rarest
         ids = list(pool) if pool else self._common(found[:2])[: rules.max_key_postings]
+        if not ids:
+            return []
+        # the pool's texts picked in C (a pool of names with only common keys holds up to
+        # max_key_postings of them); itemgetter of one index gives the item, not a tuple
         ordered = self._sorted_words
+        texts = itemgetter(*ids)(ordered) if len(ids) > 1 else [ordered[ids[0]]]
         best = process.extract(
             " ".join(sorted(form.words)),
-            [ordered[i] for i in ids],
+            texts,
             scorer=fuzz.ratio,
             score_cutoff=rules.prefilter_cutoff,
             limit=rules.max_candidates,

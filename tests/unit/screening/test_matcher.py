@@ -141,3 +141,16 @@ def test_every_party_of_a_line_is_screened(demo: Screener) -> None:
     assert importer.party_country == "RU"
     assert importer.entity_name == "Vektor-Snab LLC"
     assert importer.matched_name and importer.explanation
+
+
+def test_a_name_whose_keys_are_all_common_and_share_no_name_has_no_candidate() -> None:
+    rules = RULES.model_copy(update={"max_key_postings": 1})
+    names = ["Zorbex Alpha", "Zorbex Beta", "Quintal Gamma", "Quintal Delta"]
+    index = WatchlistIndex.build([entry(f"e{i}", n) for i, n in enumerate(names)], rules)
+    assert index.candidates(index.normalise("Zorbex Quintal")) == []
+    assert Screener(index).screen("Zorbex Quintal") == []
+    # a name sharing both common words has one
+    both = WatchlistIndex.build(
+        [entry(f"e{i}", n) for i, n in enumerate([*names, "Zorbex Quintal Omega"])], rules
+    )
+    assert both.candidates(both.normalise("Zorbex Quintal")) == [4]
