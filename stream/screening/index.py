@@ -193,7 +193,7 @@ class WatchlistIndex:
             pool.update(postings[start : start + length])
             size += length
         # when every key is common: the names having the two rarest
-        ids = list(pool) if pool else self._common(found[:2])[: rules.max_key_postings]
+        ids = list(pool) if pool else self._common(found[:2], rules.max_key_postings)
         if not ids:
             return []
         # the pool's texts picked in C (a pool of names with only common keys holds up to
@@ -209,7 +209,13 @@ class WatchlistIndex:
         )
         return [ids[position] for _, _, position in best]
 
-    def _common(self, keys: list[tuple[int, int]]) -> list[int]:
+    def _common(self, keys: list[tuple[int, int]], limit: int) -> list[int]:
+        """The first ``limit`` names (in list order) that every key names. A lone key's
+        names are its posting list: a slice of it, not tens of thousands of ids copied (a
+        name sharing only a word like "trade" with a large list)."""
+        if len(keys) == 1:
+            length, start = keys[0]
+            return self._postings[start : start + min(length, limit)].tolist()
         lists = [
             np.frombuffer(self._postings, dtype=np.int32, count=length, offset=start * 4)
             for length, start in keys
@@ -217,7 +223,7 @@ class WatchlistIndex:
         common = lists[0]
         for other in lists[1:]:
             common = np.intersect1d(common, other, assume_unique=True)
-        return common.tolist()  # type: ignore[no-any-return]
+        return common[:limit].tolist()  # type: ignore[no-any-return]
 
     def memory_bytes(self) -> int:
         """Size of the posting arrays (the Python objects are measured by the bench)."""

@@ -154,3 +154,15 @@ def test_a_name_whose_keys_are_all_common_and_share_no_name_has_no_candidate() -
         [entry(f"e{i}", n) for i, n in enumerate([*names, "Zorbex Quintal Omega"])], rules
     )
     assert both.candidates(both.normalise("Zorbex Quintal")) == [4]
+
+
+def test_a_name_sharing_only_one_common_word_is_scored_against_that_words_first_names() -> None:
+    rules = RULES.model_copy(update={"max_key_postings": 3})
+    names = ["Alpha Trade", "Beta Trade", "Gamma Trade", "Delta Trade", "Omega Trade"]
+    index = WatchlistIndex.build([entry(f"e{i}", n) for i, n in enumerate(names)], rules)
+    form = index.normalise("Alphx Trade")
+    assert [index.postings(key) is not None for key in sorted(form.keys)].count(True) == 1
+    found = index.candidates(form)
+    assert found and found[0] == 0
+    assert set(found) <= {0, 1, 2}  # the word's first max_key_postings names, in list order
+    assert index.candidates(index.normalise("Omegx Trade"))[:1] != [4]
