@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
@@ -26,6 +26,9 @@ from stream.screening.names import NameForm, NameNormaliser
 
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]")
 MIN_ADDRESS_LENGTH = 12
+COMMON_POOLS_KEPT = 128
+"""Pools of names sharing only common keys remembered per index (up to max_key_postings
+names each, about 24 KB with their texts' references): the oldest goes first."""
 
 
 def _sorted(spaced: str) -> str:
@@ -87,6 +90,8 @@ class WatchlistIndex:
         # posting lists of every key, end to end: key slot -> offsets[slot]:offsets[slot + 1]
         self._offsets: array[int] = array("q", [0])
         self._postings: array[int] = array("i")
+        self._common_pools: dict[tuple[tuple[int, int], ...], tuple[array[int], tuple[str, ...]]]
+        self._common_pools = {}
 
     @classmethod
     def build(
@@ -192,14 +197,15 @@ class WatchlistIndex:
                 break
             pool.update(postings[start : start + length])
             size += length
-        # when every key is common: the names having the two rarest
-        ids = list(pool) if pool else self._common(found[:2], rules.max_key_postings)
-        if not ids:
-            return []
-        # the pool's texts picked in C (a pool of names with only common keys holds up to
-        # max_key_postings of them); itemgetter of one index gives the item, not a tuple
         ordered = self._sorted_words
-        texts = itemgetter(*ids)(ordered) if len(ids) > 1 else [ordered[ids[0]]]
+        if pool:
+            ids: Sequence[int] = list(pool)
+            # the texts picked in C; itemgetter of one index gives the item, not a tuple
+            texts = itemgetter(*ids)(ordered) if len(ids) > 1 else (ordered[ids[0]],)
+        else:  # when every key is common: the names having the two rarest
+            ids, texts = self._common_pool(found[:2])
+            if not ids:
+                return []
         best = process.extract(
             " ".join(sorted(form.words)),
             texts,
@@ -209,21 +215,35 @@ class WatchlistIndex:
         )
         return [ids[position] for _, _, position in best]
 
-    def _common(self, keys: list[tuple[int, int]], limit: int) -> list[int]:
-        """The first ``limit`` names (in list order) that every key names. A lone key's
-        names are its posting list: a slice of it, not tens of thousands of ids copied (a
-        name sharing only a word like "trade" with a large list)."""
-        if len(keys) == 1:
+    def _common_pool(self, keys: list[tuple[int, int]]) -> tuple[array[int], tuple[str, ...]]:
+        """The first ``max_key_postings`` names (in list order) that every key names, with
+        their texts. Remembered per keys: names that share only common words ("trading",
+        "group") with a large list meet the same few keys again and again, and picking
+        their texts cost more than ranking them."""
+        remembered = self._common_pools.get(tuple(keys))
+        if remembered is not None:
+            return remembered
+        limit = self.rules.max_key_postings
+        if len(keys) == 1:  # a slice of the posting list: no copy of all of it
             length, start = keys[0]
-            return self._postings[start : start + min(length, limit)].tolist()
-        lists = [
-            np.frombuffer(self._postings, dtype=np.int32, count=length, offset=start * 4)
-            for length, start in keys
-        ]
-        common = lists[0]
-        for other in lists[1:]:
-            common = np.intersect1d(common, other, assume_unique=True)
-        return common[:limit].tolist()  # type: ignore[no-any-return]
+            ids = self._postings[start : start + min(length, limit)]
+        else:
+            lists = [
+                np.frombuffer(self._postings, dtype=np.int32, count=length, offset=start * 4)
+                for length, start in keys
+            ]
+            common = lists[0]
+            for other in lists[1:]:
+                common = np.intersect1d(common, other, assume_unique=True)
+            ids = array("i", common[:limit].tobytes())
+        ordered = self._sorted_words
+        texts: tuple[str, ...] = (
+            tuple(itemgetter(*ids)(ordered)) if len(ids) > 1 else (tuple(ordered[i] for i in ids))
+        )
+        if len(self._common_pools) >= COMMON_POOLS_KEPT:
+            del self._common_pools[next(iter(self._common_pools))]
+        self._common_pools[tuple(keys)] = (ids, texts)
+        return ids, texts
 
     def memory_bytes(self) -> int:
         """Size of the posting arrays (the Python objects are measured by the bench)."""

@@ -166,3 +166,17 @@ def test_a_name_sharing_only_one_common_word_is_scored_against_that_words_first_
     assert found and found[0] == 0
     assert set(found) <= {0, 1, 2}  # the word's first max_key_postings names, in list order
     assert index.candidates(index.normalise("Omegx Trade"))[:1] != [4]
+
+
+def test_pools_of_common_words_are_remembered_within_a_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("stream.screening.index.COMMON_POOLS_KEPT", 2)
+    rules = RULES.model_copy(update={"max_key_postings": 2})
+    words = ["Trade", "Group", "Holding"]
+    names = [f"{a} {w}" for w in words for a in ("Alpha", "Beta", "Gamma")]
+    index = WatchlistIndex.build([entry(f"e{i}", n) for i, n in enumerate(names)], rules)
+    first = [index.candidates(index.normalise(f"Alphx {w}")) for w in words]
+    again = [index.candidates(index.normalise(f"Alphx {w}")) for w in words]
+    assert first == again and [found[0] for found in first] == [0, 3, 6]
+    assert len(index._common_pools) == 2  # the oldest of three pools went
