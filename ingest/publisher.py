@@ -89,12 +89,16 @@ class RawPublisher:
         """The idempotent producer, for dead letters of the same run."""
         return self._producer
 
-    def _fitting(self, batch: RawBatch, on_oversize: Oversize | None) -> Iterator[RawBatch]:
-        """The batch, or its halves until each fits in one message; a lone record that
-        does not fit goes to ``on_oversize`` (or raises :class:`PublishFailed`)."""
-        size = len(batch.model_dump_json()) + len(batch.origin.encode()) + MESSAGE_OVERHEAD_BYTES
+    def _fitting(
+        self, batch: RawBatch, on_oversize: Oversize | None
+    ) -> Iterator[tuple[RawBatch, bytes]]:
+        """The batch and its JSON, or its halves until each fits in one message; a lone
+        record that does not fit goes to ``on_oversize`` (or raises :class:`PublishFailed`).
+        The JSON measured is the JSON sent: a batch is written once."""
+        value = batch.model_dump_json().encode()
+        size = len(value) + len(batch.origin.encode()) + MESSAGE_OVERHEAD_BYTES
         if size <= self.max_message_bytes:
-            yield batch
+            yield batch, value
         elif len(batch.records) > 1:
             half = len(batch.records) // 2
             for part in (batch.records[:half], batch.records[half:]):
@@ -133,8 +137,7 @@ class RawPublisher:
 
         try:
             for batch in batches:
-                for part in self._fitting(batch, oversize if on_oversize else None):
-                    value = part.model_dump_json().encode()
+                for part, value in self._fitting(batch, oversize if on_oversize else None):
                     future = self._producer.send(
                         self.topic,
                         key=key if key is not None else part.origin.encode(),

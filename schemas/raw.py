@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
+from schemas.trusted import trusted
+
 
 def _from_base64(value: Any) -> Any:
     if isinstance(value, str):
@@ -74,6 +76,32 @@ class RawRecord(BaseModel):
         ge=1,
         description="Tabular rows: the row's rank among its declaration's rows in the origin, "
         "the line number when the layout has no item-number column.",
+    )
+
+
+def read_record(
+    source: str,
+    origin: str,
+    position: int,
+    payload: bytes,
+    received_at: datetime,
+    sequence: int | None = None,
+) -> RawRecord:
+    """A record a file connector read (position ≥ 0, sequence ≥ 1 or None, payload bytes), with
+    its checksum, built without validating again: a connector builds one per line, and
+    validating each cost about a tenth of the ingest command's CPU. Tested equal to
+    validation."""
+    return trusted(
+        RawRecord,
+        {
+            "source": source,
+            "origin": origin,
+            "position": position,
+            "payload": payload,
+            "checksum": payload_checksum(payload),
+            "received_at": received_at,
+            "sequence": sequence,
+        },
     )
 
 

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from ingest.connectors.base import OriginFeed
 from ingest.connectors.files import open_input
-from schemas.raw import RawRecord, payload_checksum
+from schemas.raw import RawRecord, read_record
 from schemas.settings import IngestSettings
 
 
@@ -46,11 +46,4 @@ class JsonlConnector:
                 if not payload.strip():
                     self.blank_lines += 1
                     continue
-                yield RawRecord(
-                    source=self.source,
-                    origin=origin,
-                    position=position,
-                    payload=payload,
-                    checksum=payload_checksum(payload),
-                    received_at=received_at,
-                )
+                yield read_record(self.source, origin, position, payload, received_at)

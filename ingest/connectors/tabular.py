@@ -21,7 +21,7 @@ from ingest.errors import FileRejected
 from ingest.formats.tabular.mapper import HeaderMap, LineCounter, resolve_header
 from ingest.formats.tabular.reader import TabularFile, read_csv, read_xlsx
 from schemas.mapping import Mapping
-from schemas.raw import RawRecord, payload_checksum
+from schemas.raw import RawRecord, read_record
 from schemas.settings import IngestSettings
 
 TabularFormat = Literal["csv", "xlsx"]
@@ -80,15 +80,8 @@ class TabularConnector:
         ids = self._columns.fields.get("declaration_id", ())
         for row in self._file.rows:
             found = self._columns.first(row.cells, ids) if row.cells else None
-            yield RawRecord(
-                source=self.source,
-                origin=origin,
-                position=row.number,
-                payload=row.raw,
-                checksum=payload_checksum(row.raw),
-                received_at=received_at,
-                sequence=counter.count(found[1]) if found else 1,
-            )
+            sequence = counter.count(found[1]) if found else 1
+            yield read_record(self.source, origin, row.number, row.raw, received_at, sequence)
 
     def feed(self) -> OriginFeed:
         context = {

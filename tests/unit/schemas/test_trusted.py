@@ -9,6 +9,7 @@ from schemas.alert import Alert, Party
 from schemas.declaration import Declaration
 from schemas.enriched import EnrichedDeclaration, Evidence, HsCode
 from schemas.facts import LineFact
+from schemas.raw import RawRecord, payload_checksum, read_record
 from schemas.rule_data import load_rules
 from schemas.trusted import trusted
 from stream.stages.behaviour import importer_surge, new_importer_chpl, observe_importer
@@ -94,3 +95,26 @@ def test_importer_rules_alerts_are_valid_models_after_a_round_trip_of_their_stat
     for alert in built:
         assert alert is not None
         _same(alert, Alert.model_validate(alert.model_dump()))
+
+
+@pytest.mark.parametrize(
+    ("payload", "sequence"),
+    [(b'{"declaration_id": "D1"}', None), ("Ёлка;ж\r".encode(), 3), (b"", 1)],
+)
+def test_a_record_a_connector_read_is_what_validation_gives(
+    payload: bytes, sequence: int | None
+) -> None:
+    record = read_record("jsonl", "/feeds/a.jsonl", 7, payload, NOW, sequence)
+    validated = RawRecord.model_validate(
+        {
+            "source": "jsonl",
+            "origin": "/feeds/a.jsonl",
+            "position": 7,
+            "payload": payload,
+            "checksum": payload_checksum(payload),
+            "received_at": NOW,
+            "sequence": sequence,
+        }
+    )
+    _same(record, validated)
+    assert RawRecord.model_validate_json(record.model_dump_json()) == record
