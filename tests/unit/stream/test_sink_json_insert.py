@@ -257,3 +257,15 @@ def test_the_servers_statement_fits_the_table(warehouse: Warehouse) -> None:
         settings={**JSON_INSERT_SETTINGS, "insert_deduplication_token": "inline"},
     )
     assert warehouse.query("SELECT count() FROM declarations").rows[0][0] == before
+
+
+@pytest.mark.parametrize("spoiled", [0, 1, -1])
+def test_a_marked_line_missing_a_field_is_not_taken_as_is(spoiled: int) -> None:
+    """Any line, not only the first of its shape: the full reading then says why."""
+    batch = orjson.loads(next(iter(enriched_batches())))
+    assert len(batch["lines"]) > 2
+    del batch["lines"][spoiled]["hs6"]
+    with pytest.raises(KeyError, match="hs6"):
+        decode_enriched_marked(orjson.dumps(batch))
+    batch["lines"][spoiled]["hs6"] = None  # back, last: another key sequence, still complete
+    assert len(decode_enriched_marked(orjson.dumps(batch))[1]) == len(batch["lines"])
