@@ -376,10 +376,12 @@ class WorkerSettings(BaseModel):
         default=0.02, gt=0, description="Max wait to fill that group (adds to latency per stage)."
     )
     gc_thresholds: tuple[int, int, int] = Field(
-        default=(50_000, 20, 100),
+        default=(200_000, 20, 100),
         description="gc.set_threshold for the worker and sink processes (generation 0, 1, 2). "
         "Python's default (700, 10, 10) makes full collections of the loaded rules and lists "
-        "a fifth of the worker's CPU; what is loaded at start is frozen out of collection.",
+        "a fifth of the worker's CPU; what is loaded at start is frozen out of collection. "
+        "A young generation of 200 000 objects (was 50 000) holds a whole group of batches: "
+        "the worker's collections fell from ~9 to ~4 ms per 1 000 lines.",
     )
 
 
