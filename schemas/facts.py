@@ -34,7 +34,6 @@ class LineFact(BaseModel):
     categories: list[str] = Field(default_factory=list)
     chpl_tier: str | None = None
     value_usd: float | None = None
-    description: str = ""
     source: str | None = None
     rules_version: str = ""
     importer_incorporated: date | None = Field(

@@ -96,7 +96,6 @@ def line_fact(line: EnrichedDeclaration) -> LineFact:
             "categories": list(line.categories),
             "chpl_tier": line.chpl_tier,
             "value_usd": None if line.value_usd is None else float(line.value_usd),
-            "description": line.description[:160],
             "source": line.source,
             "rules_version": line.rules_version,
             "importer_incorporated": importer_incorporated(line) if line.screening_hits else None,
