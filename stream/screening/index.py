@@ -237,9 +237,8 @@ class WatchlistIndex:
                 common = np.intersect1d(common, other, assume_unique=True)
             ids = array("i", common[:limit].tobytes())
         ordered = self._sorted_words
-        texts: tuple[str, ...] = (
-            tuple(itemgetter(*ids)(ordered)) if len(ids) > 1 else (tuple(ordered[i] for i in ids))
-        )
+        # itemgetter of several indexes gives a tuple; of one, the item itself
+        texts = itemgetter(*ids)(ordered) if len(ids) > 1 else tuple(ordered[i] for i in ids)
         if len(self._common_pools) >= COMMON_POOLS_KEPT:
             del self._common_pools[next(iter(self._common_pools))]
         self._common_pools[tuple(keys)] = (ids, texts)
