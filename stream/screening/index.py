@@ -197,11 +197,9 @@ class WatchlistIndex:
                 break
             pool.update(postings[start : start + length])
             size += length
-        ordered = self._sorted_words
         if pool:
             ids: Sequence[int] = list(pool)
-            # the texts picked in C; itemgetter of one index gives the item, not a tuple
-            texts = itemgetter(*ids)(ordered) if len(ids) > 1 else (ordered[ids[0]],)
+            texts = self._texts(ids)
         else:  # when every key is common: the names having the two rarest
             ids, texts = self._common_pool(found[:2])
             if not ids:
@@ -214,6 +212,12 @@ class WatchlistIndex:
             limit=rules.max_candidates,
         )
         return [ids[position] for _, _, position in best]
+
+    def _texts(self, ids: Sequence[int]) -> tuple[str, ...]:
+        """The sorted-word texts of these names, picked in C (itemgetter of several indexes
+        gives a tuple; of one, the item itself)."""
+        ordered = self._sorted_words
+        return itemgetter(*ids)(ordered) if len(ids) > 1 else tuple(ordered[i] for i in ids)
 
     def _common_pool(self, keys: list[tuple[int, int]]) -> tuple[array[int], tuple[str, ...]]:
         """The first ``max_key_postings`` names (in list order) that every key names, with
@@ -236,9 +240,7 @@ class WatchlistIndex:
             for other in lists[1:]:
                 common = np.intersect1d(common, other, assume_unique=True)
             ids = array("i", common[:limit].tobytes())
-        ordered = self._sorted_words
-        # itemgetter of several indexes gives a tuple; of one, the item itself
-        texts = itemgetter(*ids)(ordered) if len(ids) > 1 else tuple(ordered[i] for i in ids)
+        texts = self._texts(ids)
         if len(self._common_pools) >= COMMON_POOLS_KEPT:
             del self._common_pools[next(iter(self._common_pools))]
         self._common_pools[tuple(keys)] = (ids, texts)
