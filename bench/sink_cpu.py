@@ -75,15 +75,24 @@ class FeedConsumer:
     all of them at once (``rate`` None) or as they would arrive at ``rate`` lines/s."""
 
     def __init__(
-        self, topic: str, messages: list[bytes], rate: float | None, per_fetch: int = 8
+        self,
+        topic: str,
+        messages: list[bytes],
+        rate: float | None,
+        per_fetch: int = 8,
+        batch_header: bool = True,
     ) -> None:
-        from schemas.enriched import WRITER_HEADER, writer_mark
+        from schemas.codecs import ENRICHED_BATCH
+        from schemas.enriched import BATCH_HEADER, WRITER_HEADER, writer_mark
+        from schemas.enriched import batch_header as outline
 
-        headers = ((WRITER_HEADER, writer_mark()),)
         self._queues: dict[TopicPartition, list[tuple[int, Message]]] = {}
         for n, value in enumerate(messages):
             tp = TopicPartition(topic, n % PARTITIONS)
             queue = self._queues.setdefault(tp, [])
+            headers: tuple[tuple[str, bytes], ...] = ((WRITER_HEADER, writer_mark()),)
+            if batch_header:
+                headers += ((BATCH_HEADER, outline(ENRICHED_BATCH.decode(value))),)
             queue.append((n, Message(len(queue), value, headers)))
         self._topic = topic
         self._rate = rate
@@ -139,7 +148,13 @@ def cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run(lines: int, rate: float | None, workdir: Path, profile: Path | None) -> dict[str, Any]:
+def run(
+    lines: int,
+    rate: float | None,
+    workdir: Path,
+    profile: Path | None,
+    batch_header: bool = True,
+) -> dict[str, Any]:
     from stream.runtime import tune_gc
     from stream.sink.service import Sink
     from stream.warehouse.async_client import AsyncWarehouse
@@ -148,7 +163,7 @@ def run(lines: int, rate: float | None, workdir: Path, profile: Path | None) -> 
     settings = Settings(clickhouse={"dsn": f"chdb://{workdir / 'ch'}"})
     warehouse = AsyncWarehouse(settings.clickhouse)
     warehouse.migrate()
-    consumer = FeedConsumer(settings.topics.enriched, messages, rate)
+    consumer = FeedConsumer(settings.topics.enriched, messages, rate, batch_header=batch_header)
 
     async def letters(_: list[Any]) -> None:
         return None
@@ -194,10 +209,19 @@ def main() -> int:
     parser.add_argument("--mode", choices=["behind", "paced"], default="behind")
     parser.add_argument("--rate", type=float, default=2400.0, help="lines/s when paced")
     parser.add_argument("--profile", type=Path, help="write cProfile stats here")
+    parser.add_argument(
+        "--headers",
+        choices=["worker", "mark"],
+        default="worker",
+        help="worker: the writer mark and the batch header, as the worker writes them (the "
+        "lines go to ClickHouse unread); mark: the writer mark alone (the lines are read "
+        "and written again, as before the batch header)",
+    )
     args = parser.parse_args()
     rate = args.rate if args.mode == "paced" else None
     with tempfile.TemporaryDirectory(prefix="cw-sink-cpu-") as tmp:
-        print(json.dumps(run(args.lines, rate, Path(tmp), args.profile)))
+        result = run(args.lines, rate, Path(tmp), args.profile, args.headers == "worker")
+        print(json.dumps({**result, "headers": args.headers}))
     return 0
 
 

@@ -195,6 +195,30 @@ sink reads a message carrying the mark it would write itself without validating 
 and any the quick reading fails on, is validated in full."""
 
 
+BATCH_HEADER = "customs-watch-batch"
+"""Kafka header the worker puts beside the writer mark: ``<identity> <line count>`` of the
+enriched batch (:func:`batch_header`). With both, the sink hands the lines' JSON to ClickHouse
+as the worker wrote it, unread; it reads the lines only if ClickHouse refuses them."""
+
+
+def enriched_identity(batch: EnrichedBatch) -> str:
+    """What a redelivered copy shares with the original: the raw message it came from *and*
+    the lines it carries. A raw message parsed again after a stage restarted gives the same
+    lines; a raw message at the same offset of a topic deleted and created again (offsets
+    restart at 0) gives other lines, so it is not taken for a copy. ``enriched_at`` and the
+    derived fields are left out: they differ between two runs over the same input."""
+    digest = hashlib.sha256(f"{batch.raw.token()}\x1e{batch.source}".encode())
+    for line in batch.lines:
+        key = f"\x1e{line.declaration_id}\x1f{line.line_no}\x1f{line.source_record_id or ''}"
+        digest.update(key.encode())
+    return digest.hexdigest()[:32]
+
+
+def batch_header(batch: EnrichedBatch) -> bytes:
+    """The value of :data:`BATCH_HEADER` for ``batch``."""
+    return f"{enriched_identity(batch)} {len(batch.lines)}".encode("ascii")
+
+
 @cache
 def writer_mark() -> bytes:
     """The fingerprint of the enriched batch's JSON Schema: a worker and a sink agree on it

@@ -16,7 +16,13 @@ from ingest.broker.clients import kafka_producer
 from ingest.synthetic import synthetic_lines
 from schemas.dead_letter import DeadLetter
 from schemas.declaration import Declaration, RawRef
-from schemas.enriched import WRITER_HEADER, EnrichedBatch, writer_mark
+from schemas.enriched import (
+    BATCH_HEADER,
+    WRITER_HEADER,
+    EnrichedBatch,
+    batch_header,
+    writer_mark,
+)
 from schemas.rule_data import load_rules
 from schemas.settings import Settings
 from stream.stages.enrich import Enricher
@@ -78,12 +84,18 @@ def enriched_messages(
 def publish(
     settings: Settings, messages: list[tuple[bytes, bytes]], marked: bool | str = False
 ) -> None:
-    """``marked``: with the worker's writer header (the sink then inserts their lines as
-    JSON); ``"alternate"``: every other message, so batches mix both kinds."""
+    """``marked``: with the headers the worker writes (the writer mark and the batch header:
+    the sink then hands their lines to ClickHouse unread); ``"alternate"``: the messages in
+    turn as the worker writes them, with the writer mark alone (as a worker before the
+    batch header did: the sink reads the lines, then sends them as JSON) and with neither,
+    so batches mix all three kinds."""
     producer = kafka_producer(settings.kafka, acks="all", linger_ms=5)
     for n, (key, value) in enumerate(messages):
-        mark = marked is True or (marked == "alternate" and n % 2 == 0)
-        headers = [(WRITER_HEADER, writer_mark())] if mark else []
+        kind = n % 3 if marked == "alternate" else (0 if marked is True else 2)
+        headers = [(WRITER_HEADER, writer_mark())] if kind < 2 else []
+        if kind == 0:
+            outline = batch_header(EnrichedBatch.model_validate_json(value))
+            headers.append((BATCH_HEADER, outline))
         producer.send(settings.topics.enriched, key=key, value=value, headers=headers)
     producer.flush()
     producer.close()

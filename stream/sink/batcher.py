@@ -46,10 +46,18 @@ class SinkRecord:
 @dataclass(slots=True)
 class Batch:
     plan: Plan
-    rows: list[Row]
     records: list[SinkRecord]
     failures: list[SinkRecord]
     replayed: bool = False
+
+    @property
+    def row_count(self) -> int:
+        return sum(len(record.rows) for record in self.records)
+
+    @property
+    def rows(self) -> list[Row]:
+        """Every record's rows, in order (reads rows a record left unread, sink.tables)."""
+        return [row for record in self.records for row in record.rows]
 
     def row_origins(self) -> list[tuple[SinkRecord, int]]:
         """For each row, the record it came from and its index among that record's rows."""
@@ -83,7 +91,7 @@ class _Open:
     first_offset: int
     opened_at: float
     last_offset: int = -1
-    rows: list[Row] = field(default_factory=list)
+    rows: int = 0
     records: list[SinkRecord] = field(default_factory=list)
     failures: list[SinkRecord] = field(default_factory=list)
     identities: list[str] = field(default_factory=list)
@@ -120,7 +128,7 @@ class PartitionBatcher:
 
     @property
     def pending_rows(self) -> int:
-        return len(self._open.rows) if self._open else 0
+        return self._open.rows if self._open else 0
 
     @property
     def replays_left(self) -> int:
@@ -150,7 +158,7 @@ class PartitionBatcher:
         if self._replaying:
             if record.offset >= self._replaying.last_offset:
                 closed.append(self._close())
-        elif len(self._open.rows) >= self._max_rows:
+        elif self._open.rows >= self._max_rows:
             closed.append(self._close())
         return closed
 
@@ -185,7 +193,7 @@ class PartitionBatcher:
                 return
             batch.kept.add(identity)
             batch.identities.append(identity)
-        batch.rows.extend(record.rows)
+        batch.rows += len(record.rows)
         batch.records.append(record)
 
     def _close(self) -> Batch:
@@ -204,7 +212,7 @@ class PartitionBatcher:
                 first_offset=batch.first_offset,
                 last_offset=batch.last_offset,
                 identities=tuple(batch.identities),
-                rows=len(batch.rows),
+                rows=batch.rows,
                 dropped=batch.dropped,
                 incarnation=self.incarnation,
             )
@@ -212,7 +220,6 @@ class PartitionBatcher:
             self._seen.add(identity)
         return Batch(
             plan=plan,
-            rows=batch.rows,
             records=batch.records,
             failures=batch.failures,
             replayed=replaying is not None,

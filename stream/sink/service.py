@@ -30,7 +30,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import orjson
@@ -39,7 +39,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from ingest.broker.clients import aiokafka_consumer_config
 from schemas.dead_letter import DeadLetter
-from schemas.enriched import WRITER_HEADER, writer_mark
+from schemas.enriched import BATCH_HEADER, WRITER_HEADER, writer_mark
 from schemas.raw import REPLAY_HEADER
 from schemas.settings import Settings
 from stream.errors import WarehouseRejected, WarehouseUnavailable
@@ -49,7 +49,7 @@ from stream.sink.bisect import refused_rows, sub_token
 from stream.sink.incarnation import topic_ids
 from stream.sink.plan_store import mark_landed, plans_from, recent_identities, record_plan
 from stream.sink.plans import Plan
-from stream.sink.tables import Decoded, SinkTable, replayed_identity, sink_tables
+from stream.sink.tables import Decoded, JsonLines, SinkTable, replayed_identity, sink_tables
 from stream.warehouse.async_client import AsyncWarehouse
 
 log = logging.getLogger(__name__)
@@ -288,22 +288,27 @@ class Sink:
     ) -> SinkRecord:
         body = value or b""
         table = self._tables[topic]
-        headers = list(headers or ())
+        headers = [(key, bytes(header)) for key, header in headers or ()]
         decoded: Decoded | None = None
-        if table.decode_marked is not None and (WRITER_HEADER, writer_mark()) in (
-            (key, bytes(header)) for key, header in headers
-        ):
-            try:
-                decoded = table.decode_marked(body)
-            except Exception:  # not what the mark promised: the full reading says why
-                decoded = None
+        if table.decode_marked is not None and (WRITER_HEADER, writer_mark()) in headers:
+            outline = next((h for key, h in headers if key == BATCH_HEADER), None)
+            if outline is not None and table.decode_passthrough is not None:
+                try:
+                    decoded = table.decode_passthrough(body, outline)
+                except Exception:  # not what the header promised: read the lines instead
+                    decoded = None
+            if decoded is None:
+                try:
+                    decoded = table.decode_marked(body)
+                except Exception:  # not what the mark promised: the full reading says why
+                    decoded = None
         try:
             identity, rows = decoded if decoded is not None else table.decode(body)
         except ValueError as exc:
             return SinkRecord(offset, None, (), body, error=str(exc))
         for key, header in headers:
             if key == REPLAY_HEADER:
-                identity = replayed_identity(identity, bytes(header).decode("ascii", "replace"))
+                identity = replayed_identity(identity, header.decode("ascii", "replace"))
         return SinkRecord(offset, identity, rows, body)
 
     # -- one batch ---------------------------------------------------------------------------
@@ -320,8 +325,8 @@ class Sink:
                     self.stats.replayed += 1
                     metrics.observe_sink_batch(table.table, 0, 0.0, replayed=True)
                     return
-                letters = [self._letter(tp, r, r.error or "") for r in batch.failures]
-                if batch.rows:
+                letters: list[DeadLetter] = []
+                if batch.row_count:
                     await self._until_done(
                         tp, batcher, lambda: record_plan(sync, plan, table.table)
                     )
@@ -329,12 +334,15 @@ class Sink:
                         tp, batcher, lambda: self._insert(tp, table, batch)
                     )
                     letters.extend(self._refused(tp, table, batch, refused))
+                # after the insert: a refused batch's unread messages that fail a full
+                # reading join the failures (Sink._read_in_full)
+                letters.extend(self._letter(tp, r, r.error or "") for r in batch.failures)
                 if letters:
                     await self._send_dead_letters(letters)
                     self.stats.dead_letters += len(letters)
                     for letter in letters:
                         metrics.observe_dead_letter(letter.stage, letter.reason)
-                if batch.rows:
+                if batch.row_count:
                     await self._until_done(
                         tp, batcher, lambda: mark_landed(sync, plan, table.table)
                     )
@@ -344,15 +352,16 @@ class Sink:
                 log.info("sink batch abandoned: partition revoked", extra={"token": plan.token})
                 return
         self.stats.batches += 1
-        self.stats.rows += len(batch.rows)
-        if batch.rows:
+        rows = batch.row_count
+        self.stats.rows += rows
+        if rows:
             elapsed = time.monotonic() - started
-            metrics.observe_sink_batch(table.table, len(batch.rows), elapsed, replayed=False)
+            metrics.observe_sink_batch(table.table, rows, elapsed, replayed=False)
         self.stats.dropped += plan.dropped if not batch.replayed else 0
         self.stats.replayed += batch.replayed
         log.debug(
             "sink batch",
-            extra={"token": plan.token, "rows": len(batch.rows), "replayed": batch.replayed},
+            extra={"token": plan.token, "rows": rows, "replayed": batch.replayed},
         )
 
     def _insert(self, tp: TopicPartition, table: SinkTable, batch: Batch) -> list[tuple[int, str]]:
@@ -361,13 +370,13 @@ class Sink:
         whole, and the sub-inserts that landed are dropped by their tokens. A batch sent as
         JSON (``SinkTable.json``) that is refused is searched as rows built in Python, so
         the rows refused and their reasons are those of the row path."""
-        sync, rows, token = self._warehouse.sync, batch.rows, batch.plan.token
+        sync, token = self._warehouse.sync, batch.plan.token
         try:
-            if table.json is not None and all(type(row) is dict for row in rows):
-                body = orjson.dumps(rows)
+            body = _json_body(table, batch.records)
+            if body is not None and table.json is not None:
                 sync.insert_json_batch(tp.topic, tp.partition, table.table, table.json, body, token)
             else:
-                columns = table.rows_in_python(rows)
+                columns = table.rows_in_python(batch.rows)
                 sync.insert_batch(
                     tp.topic, tp.partition, table.table, columns, table.columns, token
                 )
@@ -375,9 +384,10 @@ class Sink:
         except WarehouseRejected as exc:
             log.warning(
                 "clickhouse refused a batch as wrong; looking for the rows",
-                extra={"token": token, "rows": len(rows), "error": str(exc)[:300]},
+                extra={"token": token, "rows": batch.row_count, "error": str(exc)[:300]},
             )
-            in_python = table.rows_in_python(rows)
+            _read_in_full(table, batch)
+            in_python = table.rows_in_python(batch.rows)
 
             def insert(lo: int, hi: int) -> None:
                 sync.insert_batch(
@@ -389,7 +399,7 @@ class Sink:
                     sub_token(token, lo, hi),
                 )
 
-            return refused_rows(len(rows), insert, str(exc))
+            return refused_rows(len(in_python), insert, str(exc))
 
     def _refused(
         self,
@@ -496,6 +506,43 @@ class Sink:
             # The rows are in ClickHouse; whoever reads the range next replays its plan and
             # ClickHouse drops the copy.
             log.warning("sink commit failed", extra={"partition": str(tp), "error": str(exc)})
+
+
+def _json_body(table: SinkTable, records: list[SinkRecord]) -> bytes | None:
+    """The batch as one JSON array for ClickHouse, when the table takes JSON and every row is
+    a JSON object: the lines left unread (:class:`JsonLines`) as their bytes, the others
+    written; None: the batch goes as rows."""
+    if table.json is None:
+        return None
+    parts: list[bytes] = []
+    for record in records:
+        rows = record.rows
+        if type(rows) is JsonLines:
+            parts.append(rows.array[1:-1])
+        elif all(type(row) is dict for row in rows):
+            parts.append(orjson.dumps(rows)[1:-1])
+        else:
+            return None
+    return b"[" + b",".join(part for part in parts if part) + b"]"
+
+
+def _read_in_full(table: SinkTable, batch: Batch) -> None:
+    """Before a refused batch is searched row by row: each message whose lines were left
+    unread is read with the table's full reading, so its rows are the validated ones and a
+    message that is not what its header said becomes a failure (a dead letter with the
+    reason) instead of rows."""
+    records: list[SinkRecord] = []
+    for record in batch.records:
+        if type(record.rows) is not JsonLines:
+            records.append(record)
+            continue
+        try:
+            _, rows = table.decode(record.value)
+        except ValueError as exc:
+            batch.failures.append(replace(record, rows=(), error=str(exc)))
+            continue
+        records.append(replace(record, rows=rows))
+    batch.records = records
 
 
 def _stats(stats: SinkStats) -> dict[str, Any]:

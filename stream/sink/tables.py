@@ -8,9 +8,9 @@ the original) and its rows. A message that is not what the topic promises raises
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import orjson
 
@@ -21,7 +21,7 @@ from schemas.codecs import (
     ENRICHED_BATCH,
     PARTY_MERGE,
 )
-from schemas.enriched import EnrichedBatch
+from schemas.enriched import enriched_identity
 from schemas.settings import TopicSettings
 from stream.sink.batcher import Row
 from stream.warehouse.rows import (
@@ -56,6 +56,10 @@ class SinkTable:
     # Rows given as JSON objects (dicts, what ``decode_marked`` returns) go to ClickHouse as
     # JSON, built into columns there; a batch mixing them with other rows goes as rows.
     json: JsonColumns | None = None
+    # For marked messages that also carry schemas.enriched.BATCH_HEADER (its value is the
+    # second argument): identity and line count from the header, the lines left unread
+    # (:class:`JsonLines`); whatever it raises sends the message through ``decode_marked``.
+    decode_passthrough: Callable[[bytes, bytes], Decoded] | None = None
 
     def rows_in_python(self, rows: Sequence[Row]) -> list[Sequence[Any]]:
         """``rows`` as column values, the JSON objects among them built in Python."""
@@ -69,6 +73,68 @@ def decode_enriched(value: bytes) -> Decoded:
     """An enriched batch: one row per line; identity = :func:`enriched_identity`."""
     batch = ENRICHED_BATCH.decode(value)
     return enriched_identity(batch), [declaration_row(line) for line in batch.lines]
+
+
+class JsonLines(Sequence[dict[str, Any]]):
+    """A message's lines as the JSON array its writer made, handed to ClickHouse as they are
+    (:func:`decode_enriched_passthrough`). They are read only when something asks for a line,
+    which the sink does only for a batch ClickHouse refused (and reads the message in full
+    then, see ``Sink._read_in_full``)."""
+
+    __slots__ = ("_lines", "array", "size")
+
+    def __init__(self, array: bytes, count: int) -> None:
+        self.array = array
+        """``[{...},{...}]``: the bytes of the lines, brackets included."""
+        self.size = count
+        self._lines: list[dict[str, Any]] | None = None
+
+    def __len__(self) -> int:
+        return self.size
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        return self.read()[index]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.read())
+
+    def read(self) -> list[dict[str, Any]]:
+        if self._lines is None:
+            lines = orjson.loads(self.array)
+            if not isinstance(lines, list) or len(lines) != self.size:
+                raise ValueError(f"the batch header says {self.size} lines; they are not")
+            self._lines = lines
+        return self._lines
+
+
+LINES_KEY = b',"lines":['
+"""Where an enriched batch's lines start: its last key, after ``source`` and ``raw`` (whose
+strings cannot hold it: a quote inside a JSON string is escaped)."""
+
+
+def decode_enriched_passthrough(value: bytes, header: bytes) -> Decoded:
+    """An enriched batch the worker wrote with its :data:`~schemas.enriched.BATCH_HEADER`:
+    the identity and line count the header gives, and the lines as the JSON bytes they are.
+    Only the batch's outline is checked; the worker's lines are whole by construction (the
+    writer mark says the sink and the worker share the schema)."""
+    identity, _, count = header.decode("ascii").partition(" ")
+    lines = int(count)
+    start = value.find(LINES_KEY)
+    if (
+        len(identity) != 32
+        or lines < 1
+        or not value.startswith(b'{"source":')
+        or start < 0
+        or not value.endswith(b"]}")
+    ):
+        raise ValueError("not an enriched batch as the worker writes it")
+    return identity, JsonLines(value[start + len(LINES_KEY) - 1 : -1], lines)
 
 
 def decode_enriched_marked(value: bytes) -> Decoded:
@@ -97,19 +163,6 @@ def decode_enriched_marked(value: bytes) -> Decoded:
     if not lines:
         raise ValueError("an enriched batch holds at least one line")
     return digest.hexdigest()[:32], lines
-
-
-def enriched_identity(batch: EnrichedBatch) -> str:
-    """What a redelivered copy shares with the original: the raw message it came from *and*
-    the lines it carries. A raw message parsed again after a stage restarted gives the same
-    lines; a raw message at the same offset of a topic deleted and created again (offsets
-    restart at 0) gives other lines, so it is not taken for a copy. ``enriched_at`` and the
-    derived fields are left out: they differ between two runs over the same input."""
-    digest = hashlib.sha256(f"{batch.raw.token()}\x1e{batch.source}".encode())
-    for line in batch.lines:
-        key = f"\x1e{line.declaration_id}\x1f{line.line_no}\x1f{line.source_record_id or ''}"
-        digest.update(key.encode())
-    return digest.hexdigest()[:32]
 
 
 def replayed_identity(identity: str | None, letter_id: str) -> str | None:
@@ -153,6 +206,7 @@ def sink_tables(topics: TopicSettings) -> dict[str, SinkTable]:
             decode_enriched,
             decode_marked=decode_enriched_marked,
             json=DECLARATION_JSON,
+            decode_passthrough=decode_enriched_passthrough,
         ),
         topics.alert_versions: SinkTable("alerts", ALERT_COLUMNS, decode_alert_version),
         topics.alert_actions: SinkTable("alert_actions", ACTION_COLUMNS, decode_alert_action),

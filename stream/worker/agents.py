@@ -50,7 +50,13 @@ from schemas.codecs import (
 )
 from schemas.dead_letter import DeadLetter
 from schemas.declaration import DeclarationBatch, RawRef
-from schemas.enriched import WRITER_HEADER, EnrichedBatch, writer_mark
+from schemas.enriched import (
+    BATCH_HEADER,
+    WRITER_HEADER,
+    EnrichedBatch,
+    batch_header,
+    writer_mark,
+)
 from schemas.facts import partition_of
 from schemas.rule_data import RuleSet, fx_table
 from schemas.settings import Settings
@@ -78,10 +84,10 @@ from stream.worker.suppressions import SuppressionReader
 log = logging.getLogger(__name__)
 
 Packed = tuple[int, bytes]
-EnrichedMessages = tuple[list[DeadLetter], bytes | None, list[Packed], list[Packed]]
+EnrichedMessages = tuple[list[DeadLetter], tuple[bytes, bytes] | None, list[Packed], list[Packed]]
 """What one declarations message becomes: letters for its rejected lines, the enriched
-batch (``None`` when no line was kept), the facts and the flows messages (partition,
-value), one per target partition."""
+batch and its ``BATCH_HEADER`` (``None`` when no line was kept), the facts and the flows
+messages (partition, value), one per target partition."""
 
 
 @dataclass(frozen=True)
@@ -262,8 +268,9 @@ class Handlers:
         observe_stage("enrich", len(batch.lines), len(batch.lines) - len(letters))
         sends = await self._dead_letters(letters)
         if enriched is not None:
-            marked = [(WRITER_HEADER, writer_mark())]
-            sends.append(await self.topics.enriched.send(key=key, value=enriched, headers=marked))
+            value, outline = enriched
+            marked = [(WRITER_HEADER, writer_mark()), (BATCH_HEADER, outline)]
+            sends.append(await self.topics.enriched.send(key=key, value=value, headers=marked))
         for target, value in facts:
             sends.append(await self.topics.facts.send(key=key, value=value, partition=target))
         for target, value in flows:
@@ -286,7 +293,7 @@ class Handlers:
             (p, FLOW_BATCH.encode(f))
             for p, f in flow_batches(result.lines, batch.raw, period, partitions)
         ]
-        return letters, ENRICHED_BATCH.encode(enriched), facts, flows
+        return letters, (ENRICHED_BATCH.encode(enriched), batch_header(enriched)), facts, flows
 
     async def alerts(self, events: list[Any]) -> list[Any]:
         versions: dict[str, Alert] = {}

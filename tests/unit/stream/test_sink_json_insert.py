@@ -19,9 +19,20 @@ import pytest
 from bench.feed import realistic_lines
 from schemas.codecs import ENRICHED_BATCH
 from schemas.declaration import Declaration, RawRef
-from schemas.enriched import EnrichedBatch, EnrichedDeclaration, Evidence, ScreeningHit
+from schemas.enriched import (
+    EnrichedBatch,
+    EnrichedDeclaration,
+    Evidence,
+    ScreeningHit,
+    batch_header,
+)
 from schemas.settings import Settings
-from stream.sink.tables import decode_enriched, decode_enriched_marked
+from stream.sink.tables import (
+    JsonLines,
+    decode_enriched,
+    decode_enriched_marked,
+    decode_enriched_passthrough,
+)
 from stream.stages.enrich import Enricher
 from stream.warehouse.client import JSON_INSERT_SETTINGS, Warehouse, json_insert_sql
 from stream.warehouse.migrations import migrate
@@ -160,6 +171,7 @@ def two_tables(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     warehouse = Warehouse(Settings(clickhouse={"dsn": f"chdb://{path}"}).clickhouse)
     migrate(warehouse)
     warehouse.command("CREATE TABLE declarations_as_rows AS declarations")
+    warehouse.command("CREATE TABLE declarations_unread AS declarations")
     try:
         yield warehouse
     finally:
@@ -173,25 +185,40 @@ def _select(warehouse: Warehouse, table: str) -> list[list[tuple[str, str]]]:
 
 
 def test_json_and_rows_store_the_same_values(warehouse: Warehouse) -> None:
+    """Three ways: rows built in Python, the lines read and written again as JSON, and the
+    lines' bytes handed on unread (the worker's batch header), two batches per insert."""
     lines = 0
+    unread: list[bytes] = []
     for n, value in enumerate(_batches()):
         identity, rows = decode_enriched(value)
         marked_identity, objects = decode_enriched_marked(value)
-        assert marked_identity == identity
+        outline = batch_header(ENRICHED_BATCH.decode(value))
+        unread_identity, kept = decode_enriched_passthrough(value, outline)
+        assert marked_identity == unread_identity == identity
         assert all(type(x) is dict for x in objects)
+        assert type(kept) is JsonLines and len(kept) == len(rows)
         lines += len(rows)
         warehouse.insert_rows("declarations_as_rows", rows, DECLARATION_COLUMNS, f"r{n}")
         warehouse.insert_json("declarations", DECLARATION_JSON, orjson.dumps(objects), f"j{n}")
+        unread.append(kept.array[1:-1])
+        if len(unread) == 2:
+            body = b"[" + b",".join(unread) + b"]"
+            warehouse.insert_json("declarations_unread", DECLARATION_JSON, body, f"u{n}")
+            unread.clear()
+    if unread:
+        body = b"[" + b",".join(unread) + b"]"
+        warehouse.insert_json("declarations_unread", DECLARATION_JSON, body, "u-last")
     columns = warehouse.query("SELECT * FROM declarations LIMIT 0").columns
     assert set(DECLARATION_COLUMNS) <= set(columns)  # SELECT *: the others are compared too
-    as_rows, as_json = (
+    as_rows, as_json, as_unread = (
         _select(warehouse, "declarations_as_rows"),
         _select(warehouse, "declarations"),
+        _select(warehouse, "declarations_unread"),
     )
-    assert len(as_rows) == len(as_json) == lines > 1300
-    for expected, got in zip(as_rows, as_json, strict=True):
-        for column, a, b in zip(columns, expected, got, strict=True):
-            assert a == b, (column, expected[0], a, b)
+    assert len(as_rows) == len(as_json) == len(as_unread) == lines > 1300
+    for expected, got, passed in zip(as_rows, as_json, as_unread, strict=True):
+        for column, a, b, c in zip(columns, expected, got, passed, strict=True):
+            assert a == b == c, (column, expected[0], a, b, c)
 
 
 def test_the_batches_are_awkward(warehouse: Warehouse) -> None:
