@@ -375,7 +375,10 @@ class Sink:
             body = _json_body(table, batch.records)
             if body is not None and table.json is not None:
                 sync.insert_json_batch(tp.topic, tp.partition, table.table, table.json, body, token)
-            else:
+            else:  # rows built in Python: unread lines are read (and validated) first
+                _read_in_full(table, batch)
+                if not batch.records:
+                    return []
                 columns = table.rows_in_python(batch.rows)
                 sync.insert_batch(
                     tp.topic, tp.partition, table.table, columns, table.columns, token

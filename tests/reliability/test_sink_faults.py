@@ -18,7 +18,7 @@ from ingest.broker.admin import group_lag
 from ingest.broker.clients import kafka_producer
 from ingest.replay import ReplayMemory
 from schemas.declaration import Declaration
-from schemas.enriched import EnrichedBatch
+from schemas.enriched import BATCH_HEADER, WRITER_HEADER, EnrichedBatch, batch_header, writer_mark
 from schemas.settings import Settings
 from stream.sink.service import Sink, sink_group
 from stream.warehouse.async_client import AsyncWarehouse
@@ -209,3 +209,33 @@ def test_a_group_reset_after_the_dedup_window_passed_doubles_nothing(
     sink = sink_until(again, warehouse, (1000, 1000))
     assert sink.stats.rows == 0  # every batch was found landed
     assert totals(warehouse) == (1000, 1000)
+
+
+@pytest.mark.parametrize("marked", [True, "alternate"])
+def test_a_message_whose_batch_header_lies_is_dead_lettered_alone(
+    settings: Settings, warehouse: AsyncWarehouse, marked: bool | str
+) -> None:
+    """A message with the worker's headers whose lines are not what the headers promise
+    (here a line number ClickHouse cannot read): the sink hands its lines on unread, the
+    batch is refused or goes as rows, the message is then read in full and becomes one dead
+    letter, and every line of the messages beside it lands."""
+    messages = enriched_messages(1000, seed=46)
+    key, value = messages.pop(9)
+    spoiled = value.replace(b'"line_no":', b'"line_no":"not a number","was":', 1)
+    headers = [
+        (WRITER_HEADER, writer_mark()),
+        (BATCH_HEADER, batch_header(EnrichedBatch.model_validate_json(value))),
+    ]
+    publish(settings, messages[:9], marked)
+    producer = kafka_producer(settings.kafka, acks="all")
+    try:
+        producer.send(settings.topics.enriched, key=key, value=spoiled, headers=headers)
+        producer.flush()
+    finally:
+        producer.close()
+    publish(settings, messages[9:], marked)
+    letters = Letters()
+    sink_until(settings, warehouse, (950, 950), letters)
+    (letter,) = letters.sent
+    assert letter.stage == "sink" and letter.payload == spoiled
+    assert "line_no" in letter.reason
