@@ -1,15 +1,17 @@
 """The sink's own CPU per 1 000 lines, in-process and without a broker (issue 16).
 
-``python -m bench.sink_cpu [--lines N] [--mode behind|paced] [--rate R] [--profile FILE]``
+``python -m bench.sink_cpu [--lines N] [--mode behind|paced] [--rate R] [--profile FILE]
+[--headers worker|mark]``
 
 The realistic feed (bench/feed.py) goes through the worker's stages once (``Enricher``,
-encoded as the enrich agent encodes it, marked with the writer header; cached in the temp
-directory), spread over four partitions. :class:`stream.sink.service.Sink` then reads the
-messages from an in-memory consumer in place of aiokafka and writes them into a fresh
-embedded ClickHouse directory, exactly as ``customs-watch sink`` would (plans, tokens,
-commits, dead letters). The figure is the process's CPU (every thread, chdb's included,
-from ``getrusage``) between the first message and the last row in ClickHouse, per 1 000
-lines; a broker and the consumer client are left out, so only the sink's own work counts.
+encoded as the enrich agent encodes it, with the writer mark and, unless ``--headers
+mark``, the batch header; cached in the temp directory), spread over four partitions.
+:class:`stream.sink.service.Sink` then reads the messages from an in-memory consumer in
+place of aiokafka and writes them into a fresh embedded ClickHouse directory, exactly as
+``customs-watch sink`` would (plans, tokens, commits, dead letters). The figure is the
+process's CPU (every thread, chdb's included, from ``getrusage``) between the first
+message and the last row in ClickHouse, per 1 000 lines; a broker and the consumer client
+are left out, so only the sink's own work counts.
 
 * ``behind``: every message is there from the start (a sink catching up);
 * ``paced``: messages arrive at ``--rate`` lines/s (a sink keeping up with a worker).
