@@ -372,7 +372,7 @@ class Sink:
         the rows refused and their reasons are those of the row path."""
         sync, token = self._warehouse.sync, batch.plan.token
         try:
-            body = _json_body(table, batch.records)
+            body = _json_body(batch.records) if table.json is not None else None
             if body is not None and table.json is not None:
                 sync.insert_json_batch(tp.topic, tp.partition, table.table, table.json, body, token)
             else:  # rows built in Python: unread lines are read (and validated) first
@@ -511,12 +511,10 @@ class Sink:
             log.warning("sink commit failed", extra={"partition": str(tp), "error": str(exc)})
 
 
-def _json_body(table: SinkTable, records: list[SinkRecord]) -> bytes | None:
-    """The batch as one JSON array for ClickHouse, when the table takes JSON and every row is
-    a JSON object: the lines left unread (:class:`JsonLines`) as their bytes, the others
-    written; None: the batch goes as rows."""
-    if table.json is None:
-        return None
+def _json_body(records: list[SinkRecord]) -> bytes | None:
+    """The batch as one JSON array for ClickHouse, when every row is a JSON object: the
+    lines left unread (:class:`JsonLines`) as their bytes, the others written; None: the
+    batch goes as rows."""
     parts: list[bytes] = []
     for record in records:
         rows = record.rows

@@ -77,9 +77,9 @@ def decode_enriched(value: bytes) -> Decoded:
 
 class JsonLines(Sequence[dict[str, Any]]):
     """A message's lines as the JSON array its writer made, handed to ClickHouse as they are
-    (:func:`decode_enriched_passthrough`). They are read only when something asks for a line,
-    which the sink does only for a batch ClickHouse refused (and reads the message in full
-    then, see ``Sink._read_in_full``)."""
+    (:func:`decode_enriched_passthrough`). The sink never reads them here: a batch that goes
+    as rows, or that ClickHouse refused, reads its messages in full instead (validated, see
+    ``Sink._read_in_full``). Asking for a line parses the array and checks its length."""
 
     __slots__ = ("_lines", "array", "size")
 

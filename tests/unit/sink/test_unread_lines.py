@@ -85,17 +85,17 @@ def test_a_batch_of_unread_and_read_lines_goes_as_one_json_array() -> None:
         SinkRecord(1, "id", read, values[1]),
         _record(2, values[2]),
     ]
-    body = _json_body(TABLE, records)
+    body = _json_body(records)
     assert body is not None
     assert orjson.loads(body) == [line for value in values for line in orjson.loads(value)["lines"]]
-    alone = _json_body(TABLE, records[:1])
+    alone = _json_body(records[:1])
     assert alone is not None and orjson.loads(alone) == orjson.loads(values[0])["lines"]
 
 
 def test_rows_that_are_not_json_objects_send_the_batch_as_rows() -> None:
     value = enriched_batches()[0]
     records = [_record(0, value), SinkRecord(1, "id", decode_enriched(value)[1], value)]
-    assert _json_body(TABLE, records) is None
+    assert _json_body(records) is None
 
 
 def test_a_refused_batch_reads_its_unread_messages_in_full() -> None:
