@@ -76,7 +76,7 @@ from stream.stages.parse import TabularReader, parse_message
 from stream.stages.stateful import flow_transition, party_transition
 from stream.stages.suppress import mark
 from stream.worker.app import Topics
-from stream.worker.parties import PartyRegistryReader
+from stream.worker.parties import PartyRegistryReader, RefreshClock
 from stream.worker.patches import as_current_event, consumer_views
 from stream.worker.stalls import StallWatch, candidate
 from stream.worker.suppressions import SuppressionReader
@@ -496,8 +496,14 @@ def register_agents(app: faust.App, topics: Topics, settings: Settings, rules: R
     except Exception as exc:
         log.error("party registry not read at start", extra={"error": exc})
 
-    @app.timer(interval=settings.worker.party_refresh_s)  # type: ignore[untyped-decorator]
+    clock = RefreshClock(
+        settings.worker.party_refresh_busy_s, settings.worker.party_refresh_s, time.monotonic()
+    )
+
+    @app.timer(interval=clock.busy_s)  # type: ignore[untyped-decorator]
     async def refresh_parties() -> None:
+        if not clock.due(parties.has_pending(), time.monotonic()):
+            return
         try:
             await asyncio.get_running_loop().run_in_executor(None, parties.refresh)
         except Exception as exc:  # the broker may be away: keep the registry, publish later

@@ -102,6 +102,24 @@ def publish(
     return [future.get(timeout=settings.kafka.request_timeout_ms / 1000) for future in futures]
 
 
+class RefreshClock:
+    """When a refresh is due: every ``busy_s`` while the worker holds registered parties it
+    has not published, else every ``idle_s`` (a refresh opens a consumer and fetches the
+    topics' metadata: an idle worker need not pay that every second)."""
+
+    def __init__(self, busy_s: float, idle_s: float, now: float) -> None:
+        self.busy_s = min(busy_s, idle_s)
+        self.idle_s = idle_s
+        self.last = now
+
+    def due(self, pending: bool, now: float) -> bool:
+        """Is a refresh due now? Taking one restarts the clock."""
+        if now - self.last < (self.busy_s if pending else self.idle_s):
+            return False
+        self.last = now
+        return True
+
+
 class PartyRegistryReader:
     """Publishes what the book registered, then reads what was added since the last call."""
 
@@ -132,6 +150,10 @@ class PartyRegistryReader:
                 record.offset
             ] = event
         return len(pending)
+
+    def has_pending(self) -> bool:
+        """Has the book registered something this reader has not published yet?"""
+        return bool(self.book.pending)
 
     def refresh(self, poll_ms: int = 500) -> int:
         """Read, then publish what this worker registered; how many events were read.

@@ -15,7 +15,7 @@ from stream.sink.tables import sink_tables
 from stream.stages.enrich import Enricher, party_book
 from stream.stages.facts import PartyKeys
 from stream.stages.party import RegistryEvent
-from stream.worker.parties import from_merge, from_registry, to_message
+from stream.worker.parties import RefreshClock, from_merge, from_registry, to_message
 
 RULES = load_rules()
 NOW = datetime(2024, 5, 1, tzinfo=UTC)
@@ -119,3 +119,19 @@ def test_a_merge_split_apart_before_it_was_published_is_not_published() -> None:
     pending = book.take_pending()
     assert pending and not [e for e in pending if e.kind == "merge"]
     assert book.root(orbita.base) == orbita.base
+
+
+def test_the_registry_refreshes_often_while_the_worker_has_parties_to_publish() -> None:
+    clock = RefreshClock(busy_s=1.0, idle_s=5.0, now=100.0)
+    assert not clock.due(pending=True, now=100.5)
+    assert clock.due(pending=True, now=101.0)  # busy: a second after the last
+    assert not clock.due(pending=False, now=103.0)  # idle: not before five
+    assert not clock.due(pending=False, now=105.9)
+    assert clock.due(pending=False, now=106.0)
+    assert not clock.due(pending=True, now=106.9)  # taking one restarted the clock
+
+
+def test_a_busy_interval_longer_than_the_idle_one_is_the_idle_one() -> None:
+    clock = RefreshClock(busy_s=10.0, idle_s=5.0, now=0.0)
+    assert clock.busy_s == 5.0
+    assert clock.due(pending=True, now=5.0)
