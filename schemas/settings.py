@@ -382,13 +382,6 @@ class WorkerSettings(BaseModel):
     take_within_s: float = Field(
         default=0.02, gt=0, description="Max wait to fill that group (adds to latency per stage)."
     )
-    event_loop: Literal["uvloop", "asyncio"] = Field(
-        default="uvloop",
-        description="The event loop of the worker and sink processes. uvloop (libuv) runs "
-        "faust's and aiokafka's callbacks, futures and sockets for less CPU: measured, two "
-        "workers and a sink used ~12 % less CPU per line than on asyncio's own loop. "
-        "asyncio is the fallback where uvloop is not installed (Windows).",
-    )
     gc_thresholds: tuple[int, int, int] = Field(
         default=(200_000, 20, 100),
         description="gc.set_threshold for the worker and sink processes (generation 0, 1, 2). "

@@ -24,7 +24,7 @@ from ingest.broker.deadletters import send_dead_letters
 from schemas.dead_letter import DeadLetter
 from schemas.settings import Settings
 from stream.metrics.endpoint import LagPoller, start_endpoint
-from stream.runtime import tune_gc, use_event_loop
+from stream.runtime import tune_gc
 from stream.sink.service import Sink, sink_group
 from stream.sink.tables import sink_tables
 from stream.warehouse import ownership
@@ -100,7 +100,6 @@ def run_sink(settings: Settings) -> None:
                 "ttls": ",".join(ttls) or "-",
             },
         )
-        use_event_loop(settings.worker.event_loop)
         asyncio.run(_run(settings, warehouse))
     finally:
         warehouse.close()

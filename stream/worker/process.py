@@ -22,7 +22,7 @@ from schemas.rule_data import default_rules
 from schemas.settings import Settings
 from stream import logs
 from stream.metrics.endpoint import LagPoller, MetricsEndpoint, start_endpoint
-from stream.runtime import tune_gc, use_event_loop
+from stream.runtime import tune_gc
 from stream.sink.service import Sink, sink_group
 from stream.sink.tables import sink_tables
 from stream.warehouse import ownership
@@ -97,7 +97,6 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
     """Block until the worker stops (SIGTERM/SIGINT); exits the process like faust does."""
     check_patches()  # before anything is claimed: an outdated faust stops the worker here
     check_exposure(settings.worker)  # no web port off loopback without a token
-    use_event_loop(settings.worker.event_loop)  # before faust or mode make a loop
     rules = default_rules()
     with_sink = settings.sink.enabled
     data_dir: Path | None = settings.clickhouse.embedded_path() if with_sink else None
