@@ -10,7 +10,9 @@ alert is out) AND the sink's group has consumed everything it reads. It prints b
 (rows in ClickHouse; everything done), lines/s against the bare copy, each process's CPU
 per 1 000 lines (the broker's and the ingest command's too) and peak RSS, and messages per
 1 000 lines on each topic (changelogs included). ``--watchlist-names`` loads a synthetic list
-of that size into the worker.
+of that size into the worker. ``--no-sink`` runs the workers alone and stops the clock when
+their group has consumed everything: on two cores whose load moves the CPU a line costs, the
+workers' own cost measured with the other core mostly idle, for levers of a few per cent.
 """
 
 from __future__ import annotations
@@ -76,11 +78,13 @@ def messages_per_partition(settings: Settings, names: list[str]) -> dict[tuple[s
     return {(tp.topic, tp.partition): int(end) for tp, end in ends.items()}
 
 
-def drained(settings: Settings) -> bool:
+def drained(settings: Settings, with_sink: bool = True) -> bool:
     """The worker's group has consumed every raw and internal topic, the sink's everything
     it reads (asked of the broker: costs neither process anything)."""
     topics = settings.topics
     worker = group_lag(settings, settings.worker.app_id, topics.worker_inputs())
+    if not with_sink:
+        return all(v == 0 for v in worker.values())
     sink = group_lag(
         settings, sink_group(settings), [topics.enriched, topics.alert_versions, topics.deadletter]
     )
@@ -103,6 +107,7 @@ def pipeline_run(
     workers: int = 1,
     extra_env: dict[str, str] | None = None,
     broker_pid: int | None = None,
+    with_sink: bool = True,
 ) -> dict[str, Any]:
     """``workers`` × ``worker --no-sink`` and one ``sink`` on the feed, timed until done.
     The CPU of the broker (when ``broker_pid`` is given) and of the ingest command is
@@ -132,9 +137,11 @@ def pipeline_run(
     cli = str(BIN / "customs-watch")
     subprocess.run([cli, "topics", "create"], env=env, check=True, capture_output=True)
     log = (workdir / "processes.log").open("wb")
-    processes = {
-        "sink": subprocess.Popen([cli, "sink"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    }
+    processes = {}
+    if with_sink:
+        processes["sink"] = subprocess.Popen(
+            [cli, "sink"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     worker_ports = []
     for n in range(workers):
         name = "worker" if workers == 1 else f"worker{n + 1}"
@@ -151,7 +158,7 @@ def pipeline_run(
         )
     try:
         deadline = time.monotonic() + 90
-        while line_count(port) < 0 and time.monotonic() < deadline:
+        while with_sink and line_count(port) < 0 and time.monotonic() < deadline:
             time.sleep(0.5)
         # a worker answers on its web port once it has loaded its rules and lists (a large
         # watchlist takes minutes): the clock must not run while it builds its index
@@ -179,12 +186,12 @@ def pipeline_run(
             if any(p.poll() is not None for p in processes.values()):
                 raise RuntimeError(f"a process exited; see {workdir / 'processes.log'}")
             now = time.perf_counter()
-            if rows_s is None and now >= next_count:
+            if with_sink and rows_s is None and now >= next_count:
                 rows = line_count(port)
                 if rows >= lines:
                     rows_s = time.perf_counter() - started
                 next_count = now + count_every(rows, lines)
-            if rows_s is not None and drained(settings):
+            if (rows_s is not None or not with_sink) and drained(settings, with_sink):
                 break
             time.sleep(0.2 if rows_s is None else 0.3)
         done_s = time.perf_counter() - started
@@ -209,14 +216,14 @@ def pipeline_run(
             t for t in existing_topics(settings) if t.startswith((f"pipe{tag}.", f"pipe-{tag}-"))
         ]
         delete_topics(settings, names_now)
-    assert rows_s is not None
+    assert rows_s is not None or not with_sink
     per_k = lines / 1000
     return {
         "lines": lines,
         "ingest_s": round(ingest_s, 2),
-        "rows_in_clickhouse_s": round(rows_s, 2),
+        "rows_in_clickhouse_s": round(rows_s, 2) if rows_s else None,
         "everything_done_s": round(done_s, 2),
-        "rows_lines_per_s": round(lines / rows_s),
+        "rows_lines_per_s": round(lines / rows_s) if rows_s else None,
         "done_lines_per_s": round(lines / done_s),
         "cpu_ms_per_1000_lines": {k: round(v * 1000 / per_k, 1) for k, v in cpu.items()},
         "peak_rss_mib": peak_rss,
@@ -243,6 +250,12 @@ def main() -> int:
         type=int,
         default=0,
         help="load a synthetic watchlist of about this many names (bench/synthetic_watchlist.py)",
+    )
+    parser.add_argument(
+        "--no-sink",
+        dest="sink",
+        action="store_false",
+        help="no sink process: the clock stops when the workers consumed everything",
     )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="cw-pipeline-"))
@@ -271,6 +284,7 @@ def main() -> int:
                 workers=args.workers,
                 extra_env=extra_env,
                 broker_pid=broker_pid,
+                with_sink=args.sink,
             )
             print(f"pipeline run {n + 1}: {run}", flush=True)
             runs.append(run)
@@ -278,7 +292,7 @@ def main() -> int:
         if started:
             stop_broker(workdir / "broker")
     median_done = statistics.median(r["done_lines_per_s"] for r in runs)
-    median_rows = statistics.median(r["rows_lines_per_s"] for r in runs)
+    median_rows = statistics.median(r["rows_lines_per_s"] or 0 for r in runs)
     summary = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.platform()}",
