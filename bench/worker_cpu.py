@@ -9,7 +9,10 @@ groups of ``take_events``: ``parse`` (parse, enrich, facts, flows), then ``alert
 tables are dicts; no broker, no faust runtime, so the figure is our stages' CPU alone
 (process CPU time, low noise). ``--digest`` prints a hash of everything sent (enriched
 lines, facts, flows, alert versions, alerts, dead letters) with the wall-clock stamps
-removed: a change that should not alter results must keep it.
+removed: a change that should not alter results must keep it. ``--as-workers N`` hands each
+of N sets of handlers (their own caches and party registries, nothing exchanged) the raw
+batches the N workers of ``bench.pipeline --workers N`` get (the file in 8 chunks over 4
+partitions), one after the other, and sums their CPU: what splitting costs our stages.
 """
 
 from __future__ import annotations
@@ -108,6 +111,19 @@ def raw_events(feed: Path, settings: Settings) -> list[Event]:
     ]
 
 
+def as_workers(raw: list[Event], lines: int, workers: int, chunks: int = 8) -> list[list[Event]]:
+    """The raw batches each of ``workers`` workers gets when the file is cut into ``chunks``
+    chunks over 4 partitions (chunk ``c`` on partition ``c % 4``) and the partitions are
+    shared evenly, in order (``bench.pipeline --workers N``)."""
+    chunk_lines = max(1000, -(-lines // chunks))
+    per_batch = -(-lines // len(raw))
+    groups: list[list[Event]] = [[] for _ in range(workers)]
+    for n, event in enumerate(raw):
+        partition = (n * per_batch // chunk_lines) % 4
+        groups[partition * workers // 4].append(event)
+    return [g for g in groups if g]
+
+
 def handlers(settings: Settings, topics: Topics) -> Handlers:
     rules = default_rules()
     book = party_book(rules)
@@ -181,7 +197,15 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", type=Path, help="write a cProfile of the run here")
     parser.add_argument("--digest", action="store_true", help="hash everything sent")
+    parser.add_argument(
+        "--as-workers",
+        type=int,
+        default=1,
+        help="split the batches as N workers get them, one set of handlers each (no digest)",
+    )
     args = parser.parse_args()
+    if args.as_workers > 1 and (args.digest or args.profile):
+        parser.error("--as-workers runs without --digest and --profile")
     settings = Settings(screening={"watchlist_dir": Path(tempfile.mkdtemp()) / "none"})
     # A fixed path: the origin is in the dead letters, and the digest must not move with it.
     feed = Path(tempfile.gettempdir()) / f"cw-worker-cpu-{args.lines}-{args.seed}.jsonl"
@@ -192,8 +216,10 @@ def main() -> int:
         raw = raw_events(feed, settings)
     finally:
         feed.unlink(missing_ok=True)
-    topics = Topics()
-    handle = handlers(settings, topics)
+    groups = as_workers(raw, args.lines, args.as_workers) if args.as_workers > 1 else [raw]
+    built = [(Topics(), group) for group in groups]
+    handles = [(handlers(settings, topics), group) for topics, group in built]
+    topics = built[0][0]
     tune_gc(settings.worker.gc_thresholds)  # as the worker does, once loaded
     gc_spent = [0.0, 0.0]
 
@@ -207,14 +233,18 @@ def main() -> int:
     profiler = cProfile.Profile() if args.profile else None
     if profiler:
         profiler.enable()
-    cpu = asyncio.run(run(handle, raw, settings.worker.take_events))
+    cpu: dict[str, float] = {}
+    for handle, group in handles:
+        for name, spent in asyncio.run(run(handle, group, settings.worker.take_events)).items():
+            cpu[name] = cpu.get(name, 0.0) + spent
     if profiler:
         profiler.disable()
         profiler.dump_stats(args.profile)
     per_k = args.lines / 1000
     total = sum(cpu.values())
     parts = "  ".join(f"{k} {v * 1000 / per_k:.1f}" for k, v in cpu.items())
-    print(f"{args.lines} lines: {total * 1000 / per_k:.1f} ms CPU / 1 000 lines  ({parts})")
+    split = f" as {len(groups)} workers {[len(g) for g in groups]}" if len(groups) > 1 else ""
+    print(f"{args.lines} lines{split}: {total * 1000 / per_k:.1f} ms CPU / 1 000 lines  ({parts})")
     collections = [s["collections"] for s in gc.get_stats()]
     print(f"gc: {gc_spent[0] * 1000 / per_k:.1f} ms / 1 000 lines, collections {collections}")
     if args.digest:
