@@ -68,6 +68,7 @@ bench: venv
 	$(PY) -m bench.sink
 	$(PY) -m bench.ingest_csv
 	$(PY) bench/run.py
+	$(PY) -m bench.pipeline --lines 100000 --runs 3 --workers 2
 
 # The long fuzz run (make test runs 400 cases): hostile records of every feed format through
 # the parse and enrich stages into the real ClickHouse engine.
