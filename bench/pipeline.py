@@ -292,7 +292,7 @@ def main() -> int:
         if started:
             stop_broker(workdir / "broker")
     median_done = statistics.median(r["done_lines_per_s"] for r in runs)
-    median_rows = statistics.median(r["rows_lines_per_s"] or 0 for r in runs)
+    median_rows = statistics.median(r["rows_lines_per_s"] for r in runs) if args.sink else None
     summary = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.platform()}",
@@ -306,9 +306,10 @@ def main() -> int:
         "median_done_lines_per_s": median_done,
         "done_vs_bare_copy": round(median_done / bare["copy_lines_per_s"], 3),
     }
+    rows = f"rows in ClickHouse {median_rows} lines/s, " if args.sink else "workers alone, "
     print(
-        f"median: rows in ClickHouse {median_rows} lines/s, everything done {median_done} "
-        f"lines/s; bare copy {bare['copy_lines_per_s']} lines/s"
+        f"median: {rows}everything done {median_done} lines/s; "
+        f"bare copy {bare['copy_lines_per_s']} lines/s"
     )
     save_result(summary, stem="pipeline-")
     return 0
