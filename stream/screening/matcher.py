@@ -346,23 +346,27 @@ class Scorer:
 Scored = list[tuple[int, float, str, str]]
 
 
-class _Bounded(OrderedDict[str, Any]):
-    """A least-recently-used map of at most ``size`` entries."""
+class _Bounded:
+    """A least-recently-used map of at most ``size`` entries. It holds an ``OrderedDict``
+    rather than being one: a class compiled by mypyc may not subclass it."""
 
     def __init__(self, size: int) -> None:
-        super().__init__()
         self.size = size
+        self._entries: OrderedDict[str, Any] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def remember(self, key: str, value: Any) -> None:
         if self.size:
-            self[key] = value
-            if len(self) > self.size:
-                self.popitem(last=False)
+            self._entries[key] = value
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
 
     def recall(self, key: str) -> Any:
-        value = self.get(key)
+        value = self._entries.get(key)
         if value is not None:
-            self.move_to_end(key)
+            self._entries.move_to_end(key)
         return value
 
 

@@ -6,6 +6,7 @@ The stream's ``enrich`` agent and the offline ``customs-watch classify`` command
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -13,13 +14,13 @@ from typing import Any
 
 from schemas.alert import Alert
 from schemas.declaration import Declaration, DeclarationBatch, RawRef
-from schemas.enriched import EnrichedBatch, EnrichedDeclaration
+from schemas.enriched import EnrichedBatch, EnrichedDeclaration, HsCode
 from schemas.rule_data import FxTable, RuleSet
 from schemas.trusted import trusted
 from stream.screening.matcher import Scorer
 from stream.screening.names import NameNormaliser
 from stream.stages import alert
-from stream.stages.classify import Classifier
+from stream.stages.classify import Classification, Classifier
 from stream.stages.guard import Failed, attempt
 from stream.stages.normalise import Normaliser, usd_value
 from stream.stages.party import PARTY_ROLES, PartyBook, PartyResolver
@@ -77,7 +78,8 @@ class Enricher:
     ) -> None:
         self.rules = rules
         self.normalise = Normaliser(rules, fx)
-        self.classify = Classifier(rules)
+        # typed as a call, not the class: a test may stand another callable in its place
+        self.classify: Callable[[HsCode, str], Classification] = Classifier(rules)
         # A callable, so the worker can swap in a new watchlist version between lines.
         self.screener = screener
         # The worker passes the book its registry reader shares; offline, a private one.

@@ -7,11 +7,13 @@ the :class:`~stream.screening.matcher.Screener` caches results per distinct name
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from schemas.declaration import Declaration
 from schemas.enriched import ScreeningHit
-from stream.screening.matcher import Screener
+from stream.screening.index import ListedEntity
+from stream.screening.matcher import Match
 
 # (role, name field, country field, identifier field, address field)
 PARTIES: tuple[tuple[str, str, str | None, str | None, str | None], ...] = (
@@ -22,11 +24,31 @@ PARTIES: tuple[tuple[str, str, str | None, str | None, str | None], ...] = (
     ("declarant", "declarant_name", "declarant_country", "declarant_id", None),
 )
 
-ScreenerSource = Callable[[], Screener | None]
+
+class ListedEntities(Protocol):
+    @property
+    def entities(self) -> Sequence[ListedEntity]: ...
+
+
+class PartyScreener(Protocol):
+    """What this stage asks of a screener: :class:`~stream.screening.matcher.Screener`, or
+    any object with these (a protocol, so the compiled stage takes a stand-in too)."""
+
+    @property
+    def index(self) -> ListedEntities: ...
+
+    def screen(
+        self, name: str | None, country: str | None = None, identifier: str | None = None
+    ) -> list[Match]: ...
+
+    def screen_address(self, address: str | None) -> list[Match]: ...
+
+
+ScreenerSource = Callable[[], PartyScreener | None]
 
 
 def screen_parties(
-    line: Declaration, screener: Screener, countries: dict[str, str | None] | None = None
+    line: Declaration, screener: PartyScreener, countries: dict[str, str | None] | None = None
 ) -> list[ScreeningHit]:
     """Hits for every party of ``line``; ``countries`` overrides the line's country fields
     with their normalised ISO2 values."""

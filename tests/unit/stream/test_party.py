@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 from schemas.rule_data import default_rules
 from stream.party_eval import evaluate_clusters, resolver_for
-from stream.stages.party import PartyRegistry, PartyResolver, RegistryEvent
+from stream.stages.party import EVENT_FIELDS, PartyRegistry, PartyResolver, RegistryEvent
 
 CLUSTERS = Path(__file__).parents[2] / "data" / "party_clusters.jsonl"
 SPELLINGS = Path(__file__).parents[2] / "data" / "party_spellings.jsonl"
@@ -265,3 +266,10 @@ def test_runs_of_initials_are_found_as_by_scanning_every_run(resolver: PartyReso
             assert run == scanned(acronym, letters), (acronym, letters)
             found += run is not None
     assert found > 30
+
+
+def test_the_wire_form_names_every_field_of_a_registry_event() -> None:
+    assert tuple(f.name for f in dataclasses.fields(RegistryEvent)) == EVENT_FIELDS
+    event = RegistryEvent("merge", "p1", to="p2", reason="name 0.95")
+    assert event.to_dict() == {"kind": "merge", "party": "p1", "to": "p2", "reason": "name 0.95"}
+    assert RegistryEvent.from_dict(event.to_dict()) == event
