@@ -30,6 +30,10 @@ COMPILED_MODULES = (
 )
 """... and these: the name matcher. The rest of ``stream.screening`` reads files and builds
 pydantic models, which mypyc gains nothing on."""
+MYPY_CONFIG = "[mypy]\nplugins = pydantic.mypy\nignore_missing_imports = True\n"
+"""mypy settings of the build's own, not the project's: an installed package has no
+pyproject.toml, and ``mypy --strict`` (``make check``) has already checked these sources.
+pydantic's plugin types the models' constructors as the project's settings do."""
 GROUP = "stream.stages.native"
 """mypyc's shared library for all of them, ``stream/_compiled/stages/native__mypyc*``."""
 
@@ -70,12 +74,13 @@ def _compile(modules: list[str], work: Path, log: Path) -> Path:
         "import sys\n"
         "from setuptools import setup\n"
         "from mypyc.build import mypycify\n"
-        f"ext = mypycify({['--config-file', str(ROOT / 'pyproject.toml'), *files]!r},"
+        f"ext = mypycify({['--config-file', 'mypy.ini', *files]!r},"
         f" opt_level='3', group_name={GROUP!r}, target_dir='c')\n"
         "setup(name='customs-watch-native', ext_modules=ext, script_args=["
         f"'build_ext', '--build-lib', {str(out)!r}, '--build-temp', 'tmp', '-j', "
         f"'{max(1, os.cpu_count() or 1)}'])\n"
     )
+    (work / "mypy.ini").write_text(MYPY_CONFIG)
     # the work folder is the current one: setuptools must not read the project's pyproject
     with log.open("w") as sink:
         done = subprocess.run(
