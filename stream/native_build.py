@@ -35,6 +35,7 @@ MYPY_CONFIG = "[mypy]\nplugins = pydantic.mypy\nignore_missing_imports = True\n"
 pyproject.toml, and ``mypy --strict`` (``make check``) has already checked these sources.
 pydantic's plugin types the models' constructors as the project's settings do."""
 GROUP = "stream.stages.native"
+OURS = ("stream", "schemas", "ingest")
 """mypyc's shared library for all of them, ``stream/_compiled/stages/native__mypyc*``."""
 
 
@@ -50,11 +51,10 @@ def compiled_modules(root: Path = ROOT) -> list[str]:
 def imported_closure(modules: list[str]) -> list[str]:
     """The modules of ours that importing ``modules`` loads (plain Python, in a child
     process): a compiled module is valid only while none of them changed."""
-    ours = ("stream", "schemas", "ingest")
     script = (
         "import importlib, sys\n"
         f"for m in {modules!r}: importlib.import_module(m)\n"
-        f"print('\\n'.join(sorted(n for n in sys.modules if n.split('.')[0] in {ours!r})))\n"
+        f"print('\\n'.join(sorted(n for n in sys.modules if n.split('.')[0] in {OURS!r})))\n"
     )
     env = {**os.environ, "CUSTOMS_WATCH_NATIVE": "off"}
     done = subprocess.run(
@@ -65,10 +65,24 @@ def imported_closure(modules: list[str]) -> list[str]:
     return [m for m in done.stdout.split() if module_source(ROOT, m).is_file()]
 
 
+def _not_source(folder: str, names: list[str]) -> set[str]:
+    return {
+        n
+        for n in names
+        if n in ("__pycache__", "_compiled", "_compiled.new", "_compiled.old")
+        or not (n.endswith(".py") or Path(folder, n).is_dir())
+    }
+
+
 def _compile(modules: list[str], work: Path, log: Path) -> Path:
     """Run mypyc and the C compiler in a child process (their output goes to ``log``);
     the extension modules land under the returned folder, in package layout."""
-    files = [str(module_source(ROOT, m)) for m in modules]
+    # a copy of our packages' sources: compiled in place, mypy would take an installed
+    # package's site-packages for a source folder and refuse the modules beside it
+    src = work / "src"
+    for package in OURS:
+        shutil.copytree(ROOT / package, src / package, ignore=_not_source)
+    files = [str(module_source(src, m)) for m in modules]
     out = work / "lib"
     script = (
         "import sys\n"
