@@ -24,12 +24,12 @@ COMPILED_PACKAGES = ("stream.stages",)
 """Every module of these packages but ``__init__`` is compiled ..."""
 COMPILED_MODULES = (
     "stream.screening.homoglyphs",
-    "stream.screening.index",
     "stream.screening.matcher",
     "stream.screening.names",
 )
 """... and these: the name matcher. The rest of ``stream.screening`` reads files and builds
-pydantic models, which mypyc gains nothing on."""
+pydantic models, which mypyc gains nothing on; the index stays plain too: compiled, building
+a 1 000 000-name index left ~125 MiB more resident (BENCHMARKS.md, session 9)."""
 MYPY_CONFIG = "[mypy]\nplugins = pydantic.mypy\nignore_missing_imports = True\n"
 """mypy settings of the build's own, not the project's: an installed package has no
 pyproject.toml, and ``mypy --strict`` (``make check``) has already checked these sources.
