@@ -35,8 +35,9 @@ MYPY_CONFIG = "[mypy]\nplugins = pydantic.mypy\nignore_missing_imports = True\n"
 pyproject.toml, and ``mypy --strict`` (``make check``) has already checked these sources.
 pydantic's plugin types the models' constructors as the project's settings do."""
 GROUP = "stream.stages.native"
-OURS = ("stream", "schemas", "ingest")
 """mypyc's shared library for all of them, ``stream/_compiled/stages/native__mypyc*``."""
+OURS = ("stream", "schemas", "ingest")
+"""Our packages: copied for the build, and whose modules the manifest holds digests of."""
 
 
 def compiled_modules(root: Path = ROOT) -> list[str]:
