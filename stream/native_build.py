@@ -2,8 +2,8 @@
 
 Needs mypy (which brings mypyc), setuptools and a C compiler with the Python headers: the
 ``dev`` and ``native`` extras and Debian's ``gcc``. The code is the same typed Python that
-``mypy --strict`` checks; compiled, the worker's stages cost about a quarter less CPU
-(BENCHMARKS.md, session 9).
+``mypy --strict`` checks; compiled, the worker's stages cost 10–35 % less CPU in-process,
+the workers ~9 % less in the two-worker pipeline (BENCHMARKS.md, session 9).
 """
 
 from __future__ import annotations

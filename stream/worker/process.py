@@ -134,7 +134,7 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
                 "compiled_stages": native_stages.reason,
             },
         )
-        if not native_stages.on:  # a quarter more CPU per line (BENCHMARKS.md, session 9)
+        if not native_stages.on:  # more CPU per line (BENCHMARKS.md, session 9)
             log.warning("stages run as plain Python", extra={"why": native_stages.reason})
         worker = faust.Worker(
             app,
