@@ -29,7 +29,7 @@ from typing import Any
 from kafka import TopicPartition
 
 from ingest.broker.clients import kafka_producer
-from ingest.broker.reader import log_end_offsets, new_consumer, partitions_of
+from ingest.broker.reader import new_consumer, partitions_of
 from schemas.codecs import PARTY_MERGE, PARTY_REGISTRY, Undecodable
 from schemas.party import PartyMerge, PartyRegistryEvent
 from schemas.settings import Settings
@@ -133,6 +133,7 @@ class PartyRegistryReader:
         self._own: dict[TopicPartition, dict[int, RegistryEvent]] = {}
         """What this reader published and has not read back: partition → offset → event."""
         self._producer: Any = None
+        self._reader: Any = None
 
     def publish_pending(self) -> int:
         pending = self.book.take_pending()
@@ -164,22 +165,29 @@ class PartyRegistryReader:
 
     def _read(self, poll_ms: int) -> int:
         """Fold in what was published since the last read. The positions move only once
-        the events are folded in: a read that fails is read again next time."""
-        consumer = new_consumer(self.settings)
+        the events are folded in: a read that fails is read again next time.
+
+        A partition is read until its position reaches the end the broker reports, with no
+        probe of the true end (``ingest/broker/reader.py``): Apache Kafka reports the offset
+        after the last record; Tansu the base offset of the last record batch plus one, and
+        as a fetch brings whole batches, a position past that has read the last batch whole.
+        The consumer stays open between reads (it holds no group); one that failed, or that
+        found none of the topics, is closed and made again the next time."""
+        consumer = self._consumer()
         read: list[RegistryEvent] = []
         positions = dict(self.positions)
         try:
             partitions = partitions_of(consumer, self.topics)
             if not partitions:
+                self._close_consumer()  # its metadata may predate the topics
                 return 0
-            ends = log_end_offsets(consumer, partitions)
+            ends: dict[TopicPartition, int] = consumer.end_offsets(partitions)
             for tp in partitions:
-                self._own_run(tp, ends[tp], positions, read)
+                self._own_run(tp, positions, read)
             todo = [tp for tp in partitions if positions.get(tp, 0) < ends[tp]]
-            if todo:
-                consumer.assign(todo)
-                for tp in todo:
-                    consumer.seek(tp, positions.get(tp, 0))
+            consumer.assign(todo)
+            for tp in todo:
+                consumer.seek(tp, positions.get(tp, 0))
             while todo and any(positions.get(tp, 0) < ends[tp] for tp in todo):
                 batches = consumer.poll(timeout_ms=poll_ms)
                 if not batches:
@@ -194,8 +202,9 @@ class PartyRegistryReader:
                             event = self._decode(tp.topic, record.value)
                         if event is not None:
                             read.append(event)
-        finally:
-            consumer.close()
+        except Exception:
+            self._close_consumer()
+            raise
         # names and identifiers before merges, so a merge never names an unknown party
         read.sort(key=lambda e: e.kind in ("merge", "split"))
         self.book.apply(read)
@@ -203,16 +212,30 @@ class PartyRegistryReader:
         self._forget_read()
         return len(read)
 
+    def _consumer(self) -> Any:
+        if self._reader is None:
+            self._reader = new_consumer(self.settings)
+        return self._reader
+
+    def _close_consumer(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            try:
+                reader.close()
+            except Exception as exc:  # closing a broken client: nothing more to do with it
+                log.warning("party registry reader not closed cleanly", extra={"error": exc})
+
     def _own_run(
-        self, tp: TopicPartition, end: int, positions: dict[Any, int], read: list[RegistryEvent]
+        self, tp: TopicPartition, positions: dict[Any, int], read: list[RegistryEvent]
     ) -> None:
         """This reader's own events from the partition's position on, up to the first
-        offset it did not publish (or the end), taken from memory: not fetched."""
+        offset it did not publish, taken from memory: not fetched. The broker acknowledged
+        each at its offset, so they are in the log there, whatever end it reports."""
         own = self._own.get(tp)
         if not own:
             return
         position = positions.get(tp, 0)
-        while position < end and position in own:
+        while position in own:
             read.append(own[position])
             position += 1
         positions[tp] = position
@@ -246,6 +269,7 @@ class PartyRegistryReader:
             return None
 
     def close(self) -> None:
+        self._close_consumer()
         if self._producer is not None:
             self._producer.close()
             self._producer = None

@@ -248,6 +248,60 @@ def test_a_worker_folds_its_own_events_from_memory_and_another_workers_from_the_
         delete_topics(settings, settings.topics.all_names())
 
 
+def test_a_reader_keeps_one_consumer_and_makes_another_after_a_failure(
+    bootstrap: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16: a refresh does not open a client of its own each time (a busy worker
+    refreshes every second); one whose read failed is closed, the next refresh makes a new
+    one and reads what the failed one left, each event once."""
+    import stream.worker.parties as parties
+
+    tag = uuid.uuid4().hex[:8]
+    settings = Settings(kafka={"bootstrap": bootstrap}, topics={"prefix": f"p{tag}"})
+    create_topics(settings)
+    made: list[Any] = []
+    real_consumer = parties.new_consumer
+
+    def counted(settings: Settings) -> Any:
+        made.append(real_consumer(settings))
+        return made[-1]
+
+    monkeypatch.setattr(parties, "new_consumer", counted)
+    rules = load_rules()
+    try:
+        first, second = party_book(rules), party_book(rules)
+        one, two = PartyRegistryReader(settings, first), PartyRegistryReader(settings, second)
+        for n in range(5):
+            second.resolve(f"TOO Kazpribor {n}", "KZ")
+        assert two.refresh() == 0  # reads nothing, then publishes its five
+        assert one.refresh() == 5
+        for n in range(5, 8):
+            second.resolve(f"TOO Kazpribor {n}", "KZ")
+        two.publish_pending()
+        assert one.refresh() == 3 and one.refresh() == 0
+        assert sum(1 for c in made if c is one._reader) == 1 and len(made) == 2
+
+        for n in range(8, 12):
+            second.resolve(f"TOO Kazpribor {n}", "KZ")
+        two.publish_pending()
+        broken = one._reader
+
+        def fails(*args: Any, **kwargs: Any) -> Any:
+            raise OSError("connection reset")
+
+        monkeypatch.setattr(broken, "poll", fails)
+        with pytest.raises(OSError):
+            one.refresh()
+        assert one._reader is None  # closed, not kept
+        assert one.refresh() == 4  # a new consumer reads what the failed one left
+        assert len(made) == 3
+        assert {n.words for n in first.registry.names} == {n.words for n in second.registry.names}
+        for reader in (one, two):
+            reader.close()
+    finally:
+        delete_topics(settings, settings.topics.all_names())
+
+
 def test_a_merge_regroups_the_daily_importer_figures_and_first_seen_without_reinserting(
     pipeline: Pipeline, tmp_path: Path
 ) -> None:
