@@ -172,9 +172,12 @@ def pipeline_run(
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        subprocess.run(
-            [cli, "ingest", "jsonl", str(feed_path)], env=env, check=True, capture_output=True
+        ingest = subprocess.run(
+            [cli, "ingest", "jsonl", str(feed_path)], env=env, capture_output=True
         )
+        if ingest.returncode != 0:
+            said = (ingest.stderr or ingest.stdout).decode(errors="replace").strip()
+            raise RuntimeError(f"ingest exited {ingest.returncode}: {said[-2000:]}")
         ingest_s = time.perf_counter() - started
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         ingest_cpu = (children.ru_utime - children_before.ru_utime) + (

@@ -442,7 +442,23 @@ class IngestSettings(BaseModel):
     # Limits on one input file: a file past any of them is refused whole (watch: failed/
     # with a reason file and a dead letter), never read for minutes or into all memory.
     max_file_bytes: int = Field(
-        default=1024 * 1024 * 1024, ge=1, description="Largest file a connector reads."
+        default=1024 * 1024 * 1024,
+        ge=1,
+        description="Largest file a connector reads whole (CSV, .xlsx, EDIFACT).",
+    )
+    # JSONL is read line by line, so its memory is bounded by its longest line, not by its
+    # size: a backfill (a year of one country's declarations) is tens of GB in one file.
+    max_streamed_file_bytes: int = Field(
+        default=1024**4,
+        ge=1,
+        description="Largest JSONL file (read line by line, never whole).",
+    )
+    max_line_bytes: int = Field(
+        default=1024 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Longest JSONL line: a file holding a longer one is refused before any "
+        "of it is published (a line over topics.max_message_bytes but under this is one "
+        "dead letter, the rest goes on).",
     )
     max_rows: int = Field(
         default=10_000_000, ge=1, description="Largest row or line number of a tabular file."

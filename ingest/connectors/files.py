@@ -1,7 +1,8 @@
 """Opening a dropped or named file as a connector input, and the one guard around reading it.
 
 A file is opened without following a symbolic link (``O_NOFOLLOW``), must be a regular file
-and no larger than ``ingest.max_file_bytes``. Whatever a reader library raises on a hostile
+and no larger than ``ingest.max_file_bytes`` (``ingest.max_streamed_file_bytes`` for one read
+line by line). Whatever a reader library raises on a hostile
 file (openpyxl's ``ParseError`` on a truncated sheet, a ``MemoryError``, a codec's error…)
 becomes one :class:`FileRejected` with the reason, raised by :func:`read_guarded` — both
 while the connector opens the file and while its records are read.
@@ -32,17 +33,23 @@ def _open_fd(path: Path) -> int:
         raise
 
 
-def open_input(path: Path, limits: IngestSettings) -> BinaryIO:
-    """The file, opened for reading: refused when a symlink, not a regular file, or too big."""
+def open_input(path: Path, limits: IngestSettings, streamed: bool = False) -> BinaryIO:
+    """The file, opened for reading: refused when a symlink, not a regular file, or too big
+    (``streamed``: read piece by piece, never whole, so ``ingest.max_streamed_file_bytes``
+    bounds it instead of ``ingest.max_file_bytes``)."""
     fd = _open_fd(path)
+    limit, name = (
+        (limits.max_streamed_file_bytes, "max_streamed_file_bytes")
+        if streamed
+        else (limits.max_file_bytes, "max_file_bytes")
+    )
     try:
         found = os.fstat(fd)
         if not stat.S_ISREG(found.st_mode):
             raise FileRejected(f"{path.name}: not a regular file")
-        if found.st_size > limits.max_file_bytes:
+        if found.st_size > limit:
             raise FileRejected(
-                f"{path.name}: {found.st_size} bytes, over the limit of "
-                f"{limits.max_file_bytes} (ingest.max_file_bytes)"
+                f"{path.name}: {found.st_size} bytes, over the limit of {limit} (ingest.{name})"
             )
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")

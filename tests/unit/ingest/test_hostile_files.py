@@ -111,21 +111,25 @@ def test_the_watcher_refuses_hostile_files_into_failed_and_stays_up(tmp_path: Pa
     (folder / "bomb.xlsx").write_bytes(hostile.inflating())
     (folder / "cut.xlsx").write_bytes(hostile.workbook()[:3000])
     (folder / "good.jsonl").write_bytes(b'{"a": 1}\n')
-    (folder / "big.jsonl").write_bytes(b'{"a": 1}\n' * 3000)
+    (folder / "big.csv").write_bytes(b"a,b\n" + b"1,2\n" * 6000)  # read whole: over
+    (folder / "long.jsonl").write_bytes(b'{"a": 1}\n' + b"x" * (2 << 20) + b"\n")
+    (folder / "year.jsonl").write_bytes(b'{"a": 1}\n' * 3000)  # read line by line: passes
     os.mkfifo(folder / "pipe.jsonl")
     recorder = Recorder()
     summary = WatchSummary()
-    for path in watcher(folder, recorder, max_file_bytes=20_000).ready(settle=False):
-        watcher(folder, recorder, max_file_bytes=20_000).handle(path, summary)
-    assert recorder.published == ["good.jsonl"]
+    limits = {"max_file_bytes": 20_000, "max_line_bytes": 1 << 20}
+    for path in watcher(folder, recorder, **limits).ready(settle=False):
+        watcher(folder, recorder, **limits).handle(path, summary)
+    assert sorted(recorder.published) == ["good.jsonl", "year.jsonl"]
     assert (
         sorted(summary.failed)
         == sorted(recorder.refused)
         == [
-            "big.jsonl",
+            "big.csv",
             "bomb.xlsx",
             "cut.xlsx",
             "link.jsonl",
+            "long.jsonl",
             "pipe.jsonl",
             "truncated.xlsx",
         ]
@@ -134,7 +138,8 @@ def test_the_watcher_refuses_hostile_files_into_failed_and_stays_up(tmp_path: Pa
     assert "cannot be read (ParseError" in recorder.refused["truncated.xlsx"]
     assert "zip bomb" in recorder.refused["bomb.xlsx"]
     assert "not a readable .xlsx workbook" in recorder.refused["cut.xlsx"]
-    assert "over the limit of 20000" in recorder.refused["big.jsonl"]
+    assert "over the limit of 20000 (ingest.max_file_bytes)" in recorder.refused["big.csv"]
+    assert f"line 2 is over {1 << 20} bytes" in recorder.refused["long.jsonl"]
     assert "not a regular file" in recorder.refused["pipe.jsonl"]
     moved = folder / "failed" / "link.jsonl"
     assert moved.is_symlink() and secret.read_bytes() == b'{"secret": 1}\n'
