@@ -212,7 +212,11 @@ def test_daily_lines_and_importer_first_seen_become_party_views_over_the_same_li
         "SELECT importer_name, importer_country, min(first_seen), max(last_seen), sum(lines) "
         "FROM importer_first_seen GROUP BY ALL ORDER BY ALL"
     ).rows
-    assert migrate(wh) == ["0019_party_keyed_daily_lines", "0020_party_keyed_daily_lines_grant"]
+    assert migrate(wh) == [
+        "0019_party_keyed_daily_lines",
+        "0020_party_keyed_daily_lines_grant",
+        "0021_merge_selector_base",
+    ]
     assert wh.query(totals + "daily_lines_by_name").rows == old_totals
     assert wh.query(totals + "daily_lines").rows == old_totals
     assert (
@@ -320,3 +324,28 @@ def test_the_grafana_dashboard_reads_only_bi_views_and_every_panel_runs(
         assert tables and all(t.startswith("bi_") for t in tables), sql
         result = warehouse.query(grafana_sql(sql))
         assert result.columns, sql
+
+
+def test_the_tables_every_sink_batch_writes_merge_more_parts_at_once(
+    warehouse: Warehouse,
+) -> None:
+    """Issue 16 (0021): declarations, the tables its materialised views feed, the alerts and
+    the sink's plans take merge_selector_base 20, fewer merge levels in a backfill. A view
+    added later without it fails here, so the choice is made for it too."""
+    rows = warehouse.query(
+        "SELECT name, engine, create_table_query FROM system.tables "
+        "WHERE database = currentDatabase()"
+    ).rows
+    tuned = {name for name, _, ddl in rows if "merge_selector_base = 20" in str(ddl)}
+    fed = {
+        str(ddl).split(" TO ", 1)[1].split()[0].split(".")[-1]
+        for _, engine, ddl in rows
+        if engine == "MaterializedView"
+    }
+    assert fed == {
+        "daily_categories",
+        "monthly_category_destination",
+        "daily_party_lines",
+        "party_names",
+    }
+    assert tuned == fed | {"declarations", "alerts", "sink_batches"}
