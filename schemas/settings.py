@@ -440,7 +440,7 @@ class IngestSettings(BaseModel):
         description="Where connectors keep their resume points (one JSON file per source).",
     )
     # Limits on one input file: a file past any of them is refused whole (watch: failed/
-    # with a reason file and a dead letter), never read for minutes or into all memory.
+    # with a reason file and a dead letter), never read into all memory.
     max_file_bytes: int = Field(
         default=1024 * 1024 * 1024,
         ge=1,

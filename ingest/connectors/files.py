@@ -2,10 +2,10 @@
 
 A file is opened without following a symbolic link (``O_NOFOLLOW``), must be a regular file
 and no larger than ``ingest.max_file_bytes`` (``ingest.max_streamed_file_bytes`` for one read
-line by line). Whatever a reader library raises on a hostile
-file (openpyxl's ``ParseError`` on a truncated sheet, a ``MemoryError``, a codec's error…)
-becomes one :class:`FileRejected` with the reason, raised by :func:`read_guarded` — both
-while the connector opens the file and while its records are read.
+line by line). Whatever a reader library raises on a hostile file (openpyxl's
+``ParseError`` on a truncated sheet, a ``MemoryError``, a codec's error…) becomes one
+:class:`FileRejected` with the reason, raised by :func:`read_guarded` — both while the
+connector opens the file and while its records are read.
 """
 
 from __future__ import annotations
